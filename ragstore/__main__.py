@@ -1,0 +1,5 @@
+import sys
+
+from ragstore.cli import main
+
+sys.exit(main())

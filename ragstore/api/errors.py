@@ -1,0 +1,41 @@
+"""The one place errors become HTTP responses: OpenAI's envelope {"error": {message, type, param, code}}."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from ragstore.errors import RagstoreError
+
+log = logging.getLogger(__name__)
+
+
+def envelope(status: int, message: str, type_: str, param: str | None, code: str | None) -> JSONResponse:
+    body = {"error": {"message": message, "type": type_, "param": param, "code": code}}
+    return JSONResponse(body, status_code=status)
+
+
+def install(app: FastAPI) -> None:
+    """Render ragstore errors, validation errors and anything unexpected in the envelope."""
+
+    @app.exception_handler(RagstoreError)
+    async def ragstore_error(request: Request, exc: RagstoreError) -> JSONResponse:
+        if exc.status >= 500:
+            log.error("%s %s failed: %s", request.method, request.url.path, exc.message)
+        return envelope(exc.status, exc.message, exc.type, exc.param, exc.code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0]
+        param = ".".join(str(part) for part in first["loc"] if part not in ("body", "query", "path"))
+        return envelope(400, f"Invalid '{param}': {first['msg']}.", "invalid_request_error", param or None,
+                        "invalid_value")
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("%s %s failed", request.method, request.url.path)
+        return envelope(500, "The server had an error while processing your request.", "server_error", None,
+                        "server_error")

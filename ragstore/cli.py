@@ -1,0 +1,263 @@
+"""The `ragstore` command: parses arguments, builds Settings, calls the service layer. No SQL here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from ragstore.config import Settings
+from ragstore.errors import RagstoreError
+from ragstore.ingest.chunk import AUTO, ChunkingStrategy
+from ragstore.ingest.parse import SUPPORTED_EXTENSIONS
+from ragstore.models import DEFAULT_TENANT, SearchHit
+
+log = logging.getLogger("ragstore")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = _settings(args)
+        return args.command(settings, args) or 0
+    except ValidationError as exc:
+        print(f"ragstore: invalid setting: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}", file=sys.stderr)
+    except RagstoreError as exc:
+        print(f"ragstore: {exc.message}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("ragstore: interrupted", file=sys.stderr)
+    return 1
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {key: getattr(args, key) for key in ("data_dir", "host", "port", "workers")
+                 if getattr(args, key, None) is not None}
+    return Settings(**overrides)
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", type=Path, help="where the embedded database lives (RAGSTORE_DATA_DIR)")
+    common.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    parser = argparse.ArgumentParser(prog="ragstore", description="A self-hosted knowledge base for RAG chatbots.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", parents=[common], help="run the HTTP server and in-process workers")
+    serve.add_argument("--host", help="default 127.0.0.1 (RAGSTORE_HOST)")
+    serve.add_argument("--port", type=int, help="default 8000 (RAGSTORE_PORT)")
+    serve.add_argument("--workers", type=int, help="in-process ingestion workers, default 1 (RAGSTORE_WORKERS)")
+    serve.set_defaults(command=cmd_serve)
+
+    worker = commands.add_parser("worker", parents=[common], help="run an ingestion worker against the database")
+    worker.set_defaults(command=cmd_worker)
+
+    ingest = commands.add_parser("ingest", parents=[common], help="ingest files and folders into a vector store")
+    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    ingest.add_argument("--store", required=True, help="vector store name or id (created if missing)")
+    ingest.add_argument("--chunk-size", type=int, help=f"tokens per chunk (default {AUTO.max_tokens})")
+    ingest.add_argument("--chunk-overlap", type=int, help=f"tokens shared by neighbours (default {AUTO.overlap_tokens})")
+    ingest.set_defaults(command=cmd_ingest)
+
+    search = commands.add_parser("search", parents=[common], help="search a vector store")
+    search.add_argument("query")
+    search.add_argument("--store", required=True, action="append", help="vector store name or id (repeatable)")
+    search.add_argument("-k", type=int, default=5, help="number of results, 1..50 (default 5)")
+    search.add_argument("--threshold", type=float, default=0.0, help="minimum score, 0..1")
+    search.add_argument("--json", action="store_true", help="print JSON")
+    search.set_defaults(command=cmd_search)
+
+    migrate = commands.add_parser("migrate", parents=[common], help="apply pending database migrations")
+    migrate.set_defaults(command=cmd_migrate)
+
+    doctor = commands.add_parser("doctor", parents=[common], help="show what ragstore runs on")
+    doctor.set_defaults(command=cmd_doctor)
+    return parser
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from ragstore.api.app import create_app
+
+    print(f"ragstore: serving on http://{settings.host}:{settings.port} (data in {settings.data_dir})", flush=True)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    return 0
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    from ragstore.runtime import open_runtime
+
+    runtime = open_runtime(settings)
+    worker = runtime.worker()
+    signal.signal(signal.SIGTERM, lambda *_: worker.stop())
+    print(f"ragstore: worker {worker.name} waiting for jobs", flush=True)
+    try:
+        worker.run()
+    finally:
+        runtime.close()
+    return 0
+
+
+def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from ragstore.runtime import open_runtime
+    from ragstore.service import files, ingestion, stores
+
+    strategy = ChunkingStrategy(args.chunk_size or AUTO.max_tokens,
+                                AUTO.overlap_tokens if args.chunk_overlap is None else args.chunk_overlap)
+    paths, skipped = _collect(args.paths)
+    if not paths:
+        print("ragstore: no files to ingest" + (f" ({skipped} of unsupported types skipped)" if skipped else ""),
+              file=sys.stderr)
+        return 1
+    runtime = open_runtime(settings)
+    try:
+        store = stores.get_or_create(runtime.db, DEFAULT_TENANT, args.store, runtime.embedder)
+        file_ids = []
+        for path in tqdm(paths, desc="upload", unit="file", disable=None):
+            with path.open("rb") as stream:
+                file_ids.append(files.upload(runtime.db, DEFAULT_TENANT, path.name, stream).id)
+        batch = ingestion.create_batch(runtime.db, DEFAULT_TENANT, store, file_ids, strategy,
+                                       max_attempts=settings.job_max_attempts)
+        counts = _work_until_done(runtime, batch, len(file_ids))
+        failures = ingestion.batch_failures(runtime.db, DEFAULT_TENANT, batch)
+    finally:
+        runtime.close()
+    print(f"{store.name} ({store.id}): {counts.completed} completed, {counts.failed} failed"
+          + (f", {skipped} skipped (unsupported type)" if skipped else ""))
+    for failure in failures:
+        print(f"  failed: {failure.filename}: {failure.message} ({failure.code})")
+    return 2 if failures else 0
+
+
+def _work_until_done(runtime, batch: str, total: int):  # noqa: ANN001, ANN202
+    """Run a worker in this process while showing the batch's progress; other workers may help."""
+    from tqdm import tqdm
+
+    from ragstore.service import ingestion
+
+    worker = runtime.worker(poll_seconds=0.2)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    with tqdm(total=total, desc="ingest", unit="file", disable=None) as bar:
+        while True:
+            counts = ingestion.batch_counts(runtime.db, DEFAULT_TENANT, batch)
+            bar.update(counts.total - counts.in_progress - bar.n)
+            if counts.in_progress == 0:
+                break
+            worker.stop_event.wait(0.2)
+    worker.stop()
+    thread.join()
+    return counts
+
+
+def _collect(paths: Sequence[Path]) -> tuple[list[Path], int]:
+    """Files named on the command line, and the supported files under named folders; (files, skipped)."""
+    found: list[Path] = []
+    skipped = 0
+    for path in paths:
+        if path.is_dir():
+            for child in _walk(path):
+                if child.suffix.lower() in SUPPORTED_EXTENSIONS:
+                    found.append(child)
+                else:
+                    skipped += 1
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise RagstoreError(f"{path} does not exist.")
+    return found, skipped
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    for child in sorted(folder.rglob("*")):
+        if child.is_file() and not any(part.startswith(".") for part in child.relative_to(folder).parts):
+            yield child
+
+
+def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
+    from ragstore.runtime import open_runtime
+    from ragstore.service import search, stores
+
+    runtime = open_runtime(settings)
+    try:
+        store_ids = [stores.resolve(runtime.db, DEFAULT_TENANT, name).id for name in args.store]
+        hits = search.search(runtime.db, runtime.embedder, DEFAULT_TENANT, store_ids, args.query, args.k,
+                             args.threshold)
+    finally:
+        runtime.close()
+    if args.json:
+        print(json.dumps([_hit_json(hit) for hit in hits], indent=2, ensure_ascii=False))
+    else:
+        _print_hits(hits)
+    return 0
+
+
+def _hit_json(hit: SearchHit) -> dict:
+    return {"score": round(hit.score, 4), "file_id": hit.file_id, "filename": hit.filename, "page": hit.page,
+            "chunk_index": hit.chunk_index, "vector_store_id": hit.vector_store_id, "attributes": hit.attributes,
+            "text": hit.text}
+
+
+def _print_hits(hits: list[SearchHit]) -> None:
+    if not hits:
+        print("no results")
+    for rank, hit in enumerate(hits, 1):
+        where = hit.filename + (f", page {hit.page}" if hit.page else "") + f", chunk {hit.chunk_index}"
+        text = " ".join(hit.text.split())
+        print(f"{rank}. {hit.score:.3f}  {where}")
+        print(f"   {text[:300]}{'…' if len(text) > 300 else ''}")
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from ragstore.service import status
+    from ragstore.store.db import open_database
+
+    db = open_database(settings)
+    try:
+        applied, pending = status.migrations(db)
+    finally:
+        db.close()
+    print(f"migrations: {applied} applied, {pending} pending")
+    return 0
+
+
+def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
+    from ragstore.ingest.embed import local_model_path
+    from ragstore.service import status
+    from ragstore.store.db import open_database
+
+    db = open_database(settings, apply_migrations=False)
+    try:
+        server = status.server(db)
+        applied, pending = status.migrations(db)
+        jobs = status.job_counts(db) if applied else {}
+    finally:
+        db.close()
+    source = settings.embedding_base_url or f"local, {local_model_path()}"
+    rows = [
+        ("database", server.url + ("" if settings.database_url else "  (embedded)")),
+        ("postgresql", server.server_version),
+        ("pgvector", server.pgvector_version),
+        ("embedding", f"{settings.embedding_model}, {settings.embedding_dimensions} dimensions ({source})"),
+        ("data dir", str(settings.data_dir)),
+        ("migrations", f"{applied} applied, {pending} pending"),
+        ("jobs", ", ".join(f"{n} {state}" for state, n in sorted(jobs.items())) or "none"),
+    ]
+    for key, value in rows:
+        print(f"{key:<11} {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""Settings: the one place that reads the environment (prefix RAGSTORE_). Built at the edge, passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+class Settings(BaseSettings):
+    """ragstore's configuration; every field can be set as RAGSTORE_<FIELD>."""
+
+    model_config = SettingsConfigDict(env_prefix="RAGSTORE_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, description="PostgreSQL 15+ with pgvector; unset: an embedded server in data_dir"
+    )
+    data_dir: Path = Field(default=Path("~/.ragstore"), description="embedded database and local state")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+    embedding_model: str = Field(default=DEFAULT_MODEL, description="model name recorded on every store")
+    embedding_base_url: str | None = Field(
+        default=None, description="an OpenAI-compatible /embeddings endpoint; unset: the local model"
+    )
+    embedding_api_key: str | None = None
+    embedding_dimensions: int = Field(default=384, ge=1)
+    embedding_batch_size: int = Field(default=32, ge=1, le=2048)
+
+    workers: int = Field(default=1, ge=0, le=64, description="in-process ingestion workers of `serve`")
+    job_max_attempts: int = Field(default=3, ge=1, le=100)
+    pool_size: int = Field(default=8, ge=2, le=200)
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @model_validator(mode="after")
+    def _check_embedder(self) -> Settings:
+        if self.embedding_base_url is None and self.embedding_model != DEFAULT_MODEL:
+            raise ValueError(
+                f"RAGSTORE_EMBEDDING_MODEL={self.embedding_model!r} needs RAGSTORE_EMBEDDING_BASE_URL: "
+                f"the only local model is {DEFAULT_MODEL}"
+            )
+        return self
+
+    @property
+    def pgdata(self) -> Path:
+        return self.data_dir / "pgdata"
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password, fit for logs and `doctor`."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))

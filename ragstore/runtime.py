@@ -1,0 +1,35 @@
+"""What a ragstore process runs on: settings, database, embedder and chunker, opened once at the edge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ragstore.config import Settings
+from ragstore.ingest.chunk import Chunker
+from ragstore.ingest.embed import Embedder, create_embedder, default_chunker
+from ragstore.store.db import Database, open_database
+from ragstore.worker import Worker, WorkerThreads, ingestion_tasks
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    embedder: Embedder
+    chunker: Chunker
+
+    def worker(self, **options: float) -> Worker:
+        return Worker(self.db, ingestion_tasks(self.db, self.embedder, self.chunker), **options)
+
+    def start_workers(self, count: int) -> WorkerThreads:
+        return WorkerThreads([self.worker() for _ in range(count)]).start()
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def open_runtime(settings: Settings) -> Runtime:
+    """Open the database (migrated) and load the embedding model."""
+    embedder = create_embedder(settings)
+    db = open_database(settings)
+    return Runtime(settings, db, embedder, default_chunker())

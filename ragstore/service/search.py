@@ -1,0 +1,39 @@
+"""Search: the query embedded with the stores' own model, nearest chunks by cosine similarity."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ragstore.errors import InvalidRequest
+from ragstore.ingest.embed import Embedder
+from ragstore.models import SearchHit
+from ragstore.service import stores
+from ragstore.store import chunks, vector_stores
+from ragstore.store.db import Database
+
+MAX_RESULTS = 50
+
+
+def search(
+    db: Database,
+    embedder: Embedder,
+    tenant_id: str,
+    store_ids: Sequence[str],
+    query: str,
+    k: int = 10,
+    threshold: float = 0.0,
+) -> list[SearchHit]:
+    """The k best chunks for query in the stores, with a score in 0..1 (cosine similarity, floored at 0)."""
+    if not query.strip():
+        raise InvalidRequest("The query is empty.", param="query")
+    if not 1 <= k <= MAX_RESULTS:
+        raise InvalidRequest(f"The number of results must be between 1 and {MAX_RESULTS}, got {k}.", param="k")
+    if not 0.0 <= threshold <= 1.0:
+        raise InvalidRequest(f"score_threshold must be between 0 and 1, got {threshold}.", param="score_threshold")
+    for store_id in store_ids:
+        stores.check_model(stores.get(db, tenant_id, store_id), embedder)
+    embedding = embedder.embed([query])[0]
+    with db.transaction() as conn:
+        hits = chunks.search_chunks(conn, tenant_id, list(store_ids), embedding, k, threshold)
+        vector_stores.touch_vector_stores(conn, tenant_id, list(store_ids))
+    return hits

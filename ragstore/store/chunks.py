@@ -1,0 +1,65 @@
+"""Chunks: written a file at a time, searched by cosine distance."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import psycopg
+from pgvector import HalfVector
+from psycopg.types.json import Jsonb
+
+from ragstore.ingest.chunk import Chunk
+from ragstore.models import SearchHit
+from ragstore.store.queries import QUERIES
+
+# How many candidates the HNSW scan may visit per query, and how far its iterative scan may go to fill k
+# results inside the requested stores (pgvector 0.8).
+EF_SEARCH = 100
+MAX_SCAN_TUPLES = 20_000
+
+
+def insert_chunks(
+    conn: psycopg.Connection,
+    tenant_id: str,
+    store_id: str,
+    file_id: str,
+    chunks: Sequence[Chunk],
+    embeddings: np.ndarray,
+    attributes: dict[str, Any],
+) -> None:
+    """Insert a file's chunks (inside the caller's transaction)."""
+    rows = [
+        {"tenant_id": tenant_id, "vector_store_id": store_id, "file_id": file_id, "chunk_index": chunk.index,
+         "page": chunk.page, "text": chunk.text, "token_count": chunk.token_count,
+         "attributes": Jsonb({**chunk.metadata, **attributes}), "content_hash": chunk.content_hash,
+         "embedding": HalfVector(vector)}
+        for chunk, vector in zip(chunks, embeddings, strict=True)
+    ]
+    with conn.cursor() as cur:
+        cur.executemany(QUERIES["insert_chunk"], rows)
+
+
+def search_chunks(
+    conn: psycopg.Connection,
+    tenant_id: str,
+    store_ids: list[str],
+    embedding: np.ndarray,
+    limit: int,
+    threshold: float,
+) -> list[SearchHit]:
+    """The chunks nearest to embedding within the stores, best first (inside the caller's transaction)."""
+    conn.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(max(EF_SEARCH, limit)),))
+    conn.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
+    conn.execute("SELECT set_config('hnsw.max_scan_tuples', %s, true)", (str(MAX_SCAN_TUPLES),))
+    rows = conn.execute(
+        QUERIES["search_chunks"],
+        {"tenant_id": tenant_id, "store_ids": store_ids, "embedding": HalfVector(embedding), "limit": limit,
+         "threshold": threshold},
+    ).fetchall()
+    return [
+        SearchHit(r["id"], r["vector_store_id"], r["file_id"], r["filename"], r["chunk_index"], r["page"], r["text"],
+                  float(r["score"]), r["attributes"])
+        for r in rows
+    ]

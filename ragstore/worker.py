@@ -1,0 +1,134 @@
+"""Workers: claim durable jobs from PostgreSQL and run them, in the server's threads or in `ragstore worker`.
+
+Each worker has a connection of its own that LISTENs for new jobs and holds the advisory lock of the job it runs.
+When a worker dies its connection closes and the lock is freed; any worker then finds the job `running` with a
+free lock and queues it again (or fails it once its attempts are spent).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ragstore.errors import DatabaseUnavailable, RagstoreError
+from ragstore.ingest.chunk import Chunker
+from ragstore.ingest.embed import Embedder
+from ragstore.models import Job
+from ragstore.service import ingestion
+from ragstore.store import jobs
+from ragstore.store.db import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Task:
+    """What a job kind does, and what happens when its attempts are spent."""
+
+    run: Callable[[Job], None]
+    give_up: Callable[[Job, str], None]
+
+
+def ingestion_tasks(db: Database, embedder: Embedder, chunker: Chunker) -> dict[str, Task]:
+    return {
+        ingestion.INGEST_FILE: Task(
+            run=lambda job: ingestion.run_ingest_job(db, embedder, chunker, job),
+            give_up=lambda job, error: ingestion.give_up_ingest_job(db, job, error),
+        )
+    }
+
+
+class Worker:
+    """One job at a time, until stopped."""
+
+    def __init__(
+        self, db: Database, tasks: dict[str, Task], *, name: str | None = None, poll_seconds: float = 1.0,
+        backoff_seconds: float = 2.0,
+    ) -> None:
+        self.db = db
+        self.tasks = tasks
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+        self.poll_seconds = poll_seconds
+        self.backoff_seconds = backoff_seconds
+        self.stop_event = threading.Event()
+
+    def run(self) -> None:
+        """Serve jobs until stop(); survive database outages by reconnecting."""
+        while not self.stop_event.is_set():
+            try:
+                self._serve()
+            except DatabaseUnavailable as exc:
+                log.warning("worker %s: %s; retrying", self.name, exc.message)
+                self.stop_event.wait(self.backoff_seconds)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def _serve(self) -> None:
+        with self.db.dedicated() as conn:
+            conn.execute(f"LISTEN {jobs.CHANNEL}")
+            self._recover(conn)
+            while not self.stop_event.is_set():
+                job = jobs.claim_job(conn, self.name)
+                if job is None:
+                    self._recover(conn)
+                    for _ in conn.notifies(timeout=self.poll_seconds, stop_after=1):
+                        pass
+                    continue
+                try:
+                    self._run(conn, job)
+                finally:
+                    jobs.release_job(conn, job.id)
+
+    def _run(self, conn, job: Job) -> None:
+        task = self.tasks.get(job.kind)
+        try:
+            if task is None:
+                raise RagstoreError(f"No task for job kind {job.kind!r}.")
+            task.run(job)
+        except Exception as exc:  # a job's failure must never stop the worker
+            error = exc.message if isinstance(exc, RagstoreError) else f"{type(exc).__name__}: {exc}"
+            log.warning("job %s (%s) attempt %s failed: %s\n%s", job.id, job.kind, job.attempts, error,
+                        traceback.format_exc())
+            self._retry_or_fail(conn, job.id, error)
+        else:
+            jobs.finish_job(conn, job.id)
+
+    def _recover(self, conn) -> None:
+        for job_id in jobs.recover_orphans(conn):
+            log.warning("job %s was left running by a dead worker; retrying it", job_id)
+            try:
+                self._retry_or_fail(conn, job_id, "its worker stopped while running it")
+            finally:
+                jobs.release_job(conn, job_id)
+
+    def _retry_or_fail(self, conn, job_id: int, error: str) -> None:
+        failed = jobs.retry_or_fail_job(conn, job_id, error, self.backoff_seconds)
+        if failed is not None and failed.kind in self.tasks:
+            self.tasks[failed.kind].give_up(failed, error)
+
+
+class WorkerThreads:
+    """Workers running in threads of this process (the server's in-process workers)."""
+
+    def __init__(self, workers: list[Worker]) -> None:
+        self.workers = workers
+        self.threads = [threading.Thread(target=w.run, name=f"ragstore-worker-{i}", daemon=True)
+                        for i, w in enumerate(workers)]
+
+    def start(self) -> WorkerThreads:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Ask every worker to stop after its current job, and wait for them."""
+        for worker in self.workers:
+            worker.stop()
+        for thread in self.threads:
+            thread.join(timeout)
