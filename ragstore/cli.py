@@ -24,13 +24,18 @@ log = logging.getLogger("ragstore")
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     try:
         settings = _settings(args)
         return args.command(settings, args) or 0
     except ValidationError as exc:
-        print(f"ragstore: invalid setting: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}", file=sys.stderr)
+        print(
+            f"ragstore: invalid setting: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}",
+            file=sys.stderr,
+        )
     except RagstoreError as exc:
         print(f"ragstore: {exc.message}", file=sys.stderr)
     except KeyboardInterrupt:
@@ -39,8 +44,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    overrides = {key: getattr(args, key) for key in ("data_dir", "host", "port", "workers")
-                 if getattr(args, key, None) is not None}
+    overrides = {
+        key: getattr(args, key)
+        for key in ("data_dir", "host", "port", "workers")
+        if getattr(args, key, None) is not None
+    }
     return Settings(**overrides)
 
 
@@ -64,7 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     ingest.add_argument("--store", required=True, help="vector store name or id (created if missing)")
     ingest.add_argument("--chunk-size", type=int, help=f"tokens per chunk (default {AUTO.max_tokens})")
-    ingest.add_argument("--chunk-overlap", type=int, help=f"tokens shared by neighbours (default {AUTO.overlap_tokens})")
+    ingest.add_argument(
+        "--chunk-overlap", type=int, help=f"tokens shared by neighbours (default {AUTO.overlap_tokens})"
+    )
     ingest.set_defaults(command=cmd_ingest)
 
     search = commands.add_parser("search", parents=[common], help="search a vector store")
@@ -88,7 +98,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from ragstore.api.app import create_app
 
-    print(f"ragstore: serving on http://{settings.host}:{settings.port} (data in {settings.data_dir})", flush=True)
+    print(
+        f"ragstore: serving on http://{settings.host}:{settings.port} (data in {settings.data_dir})",
+        flush=True,
+    )
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
     return 0
 
@@ -113,12 +126,16 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     from ragstore.runtime import open_runtime
     from ragstore.service import files, ingestion, stores
 
-    strategy = ChunkingStrategy(args.chunk_size or AUTO.max_tokens,
-                                AUTO.overlap_tokens if args.chunk_overlap is None else args.chunk_overlap)
+    strategy = ChunkingStrategy(
+        args.chunk_size or AUTO.max_tokens,
+        AUTO.overlap_tokens if args.chunk_overlap is None else args.chunk_overlap,
+    )
     paths, skipped = _collect(args.paths)
     if not paths:
-        print("ragstore: no files to ingest" + (f" ({skipped} of unsupported types skipped)" if skipped else ""),
-              file=sys.stderr)
+        print(
+            "ragstore: no files to ingest" + (f" ({skipped} of unsupported types skipped)" if skipped else ""),
+            file=sys.stderr,
+        )
         return 1
     runtime = open_runtime(settings)
     try:
@@ -127,14 +144,17 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
         for path in tqdm(paths, desc="upload", unit="file", disable=None):
             with path.open("rb") as stream:
                 file_ids.append(files.upload(runtime.db, DEFAULT_TENANT, path.name, stream).id)
-        batch = ingestion.create_batch(runtime.db, DEFAULT_TENANT, store, file_ids, strategy,
-                                       max_attempts=settings.job_max_attempts)
+        batch = ingestion.create_batch(
+            runtime.db, DEFAULT_TENANT, store, file_ids, strategy, max_attempts=settings.job_max_attempts
+        )
         counts = _work_until_done(runtime, batch, len(file_ids))
         failures = ingestion.batch_failures(runtime.db, DEFAULT_TENANT, batch)
     finally:
         runtime.close()
-    print(f"{store.name} ({store.id}): {counts.completed} completed, {counts.failed} failed"
-          + (f", {skipped} skipped (unsupported type)" if skipped else ""))
+    print(
+        f"{store.name} ({store.id}): {counts.completed} completed, {counts.failed} failed"
+        + (f", {skipped} skipped (unsupported type)" if skipped else "")
+    )
     for failure in failures:
         print(f"  failed: {failure.filename}: {failure.message} ({failure.code})")
     return 2 if failures else 0
@@ -192,8 +212,9 @@ def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
     runtime = open_runtime(settings)
     try:
         store_ids = [stores.resolve(runtime.db, DEFAULT_TENANT, name).id for name in args.store]
-        hits = search.search(runtime.db, runtime.embedder, DEFAULT_TENANT, store_ids, args.query, args.k,
-                             args.threshold)
+        hits = search.search(
+            runtime.db, runtime.embedder, DEFAULT_TENANT, store_ids, args.query, args.k, args.threshold
+        )
     finally:
         runtime.close()
     if args.json:
@@ -204,9 +225,16 @@ def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _hit_json(hit: SearchHit) -> dict:
-    return {"score": round(hit.score, 4), "file_id": hit.file_id, "filename": hit.filename, "page": hit.page,
-            "chunk_index": hit.chunk_index, "vector_store_id": hit.vector_store_id, "attributes": hit.attributes,
-            "text": hit.text}
+    return {
+        "score": round(hit.score, 4),
+        "file_id": hit.file_id,
+        "filename": hit.filename,
+        "page": hit.page,
+        "chunk_index": hit.chunk_index,
+        "vector_store_id": hit.vector_store_id,
+        "attributes": hit.attributes,
+        "text": hit.text,
+    }
 
 
 def _print_hits(hits: list[SearchHit]) -> None:

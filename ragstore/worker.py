@@ -47,7 +47,12 @@ class Worker:
     """One job at a time, until stopped."""
 
     def __init__(
-        self, db: Database, tasks: dict[str, Task], *, name: str | None = None, poll_seconds: float = 1.0,
+        self,
+        db: Database,
+        tasks: dict[str, Task],
+        *,
+        name: str | None = None,
+        poll_seconds: float = 1.0,
         backoff_seconds: float = 2.0,
     ) -> None:
         self.db = db
@@ -69,21 +74,34 @@ class Worker:
     def stop(self) -> None:
         self.stop_event.set()
 
+    def drain(self) -> int:
+        """Run due jobs until none is left; return how many ran."""
+        ran = 0
+        with self.db.dedicated() as conn:
+            self._recover(conn)
+            while self._run_next(conn):
+                ran += 1
+        return ran
+
     def _serve(self) -> None:
         with self.db.dedicated() as conn:
             conn.execute(f"LISTEN {jobs.CHANNEL}")
             self._recover(conn)
             while not self.stop_event.is_set():
-                job = jobs.claim_job(conn, self.name)
-                if job is None:
+                if not self._run_next(conn):
                     self._recover(conn)
                     for _ in conn.notifies(timeout=self.poll_seconds, stop_after=1):
                         pass
-                    continue
-                try:
-                    self._run(conn, job)
-                finally:
-                    jobs.release_job(conn, job.id)
+
+    def _run_next(self, conn) -> bool:
+        job = jobs.claim_job(conn, self.name)
+        if job is None:
+            return False
+        try:
+            self._run(conn, job)
+        finally:
+            jobs.release_job(conn, job.id)
+        return True
 
     def _run(self, conn, job: Job) -> None:
         task = self.tasks.get(job.kind)
@@ -93,8 +111,14 @@ class Worker:
             task.run(job)
         except Exception as exc:  # a job's failure must never stop the worker
             error = exc.message if isinstance(exc, RagstoreError) else f"{type(exc).__name__}: {exc}"
-            log.warning("job %s (%s) attempt %s failed: %s\n%s", job.id, job.kind, job.attempts, error,
-                        traceback.format_exc())
+            log.warning(
+                "job %s (%s) attempt %s failed: %s\n%s",
+                job.id,
+                job.kind,
+                job.attempts,
+                error,
+                traceback.format_exc(),
+            )
             self._retry_or_fail(conn, job.id, error)
         else:
             jobs.finish_job(conn, job.id)
@@ -118,8 +142,9 @@ class WorkerThreads:
 
     def __init__(self, workers: list[Worker]) -> None:
         self.workers = workers
-        self.threads = [threading.Thread(target=w.run, name=f"ragstore-worker-{i}", daemon=True)
-                        for i, w in enumerate(workers)]
+        self.threads = [
+            threading.Thread(target=w.run, name=f"ragstore-worker-{i}", daemon=True) for i, w in enumerate(workers)
+        ]
 
     def start(self) -> WorkerThreads:
         for thread in self.threads:

@@ -31,11 +31,21 @@ def install(app: FastAPI) -> None:
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0]
         param = ".".join(str(part) for part in first["loc"] if part not in ("body", "query", "path"))
-        return envelope(400, f"Invalid '{param}': {first['msg']}.", "invalid_request_error", param or None,
-                        "invalid_value")
+        return envelope(
+            400,
+            f"Invalid '{param}': {first['msg']}.",
+            "invalid_request_error",
+            param or None,
+            "invalid_value",
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("%s %s failed", request.method, request.url.path)
-        return envelope(500, "The server had an error while processing your request.", "server_error", None,
-                        "server_error")
+        return envelope(
+            500,
+            "The server had an error while processing your request.",
+            "server_error",
+            None,
+            "server_error",
+        )

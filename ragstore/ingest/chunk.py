@@ -1,8 +1,10 @@
 """Chunking: token windows counted with the embedding model's own tokenizer.
 
-Sections that share metadata are joined and cut into windows of `max_tokens` word pieces, each overlapping the
-previous by `overlap_tokens`. A chunk's text is the exact span of the source between its first and last token,
-so nothing is rewritten, and its page is the page its first token came from.
+Consecutive sections from the same page with the same metadata are joined and cut into windows of at most
+`max_tokens` word pieces, each overlapping the previous by at most `overlap_tokens`. Windows are cut between
+words, so a chunk re-tokenised on its own has exactly its recorded token count. A chunk never spans two pages
+(its page is a citation) nor two documents of a JSON file (each has its own metadata). A chunk's text is the
+exact span of the source between its first and last token, so nothing is rewritten.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
 from tokenizers import Tokenizer
@@ -22,6 +23,8 @@ MIN_TOKENS, MAX_TOKENS = 100, 4096
 # Tokenise long texts in slices this long, so that a 50 MB file never becomes one list of offsets.
 _SLICE_CHARS = 64_000
 _SEPARATOR = "\n\n"
+# How far a window's edge may move to fall between two words.
+_MAX_SHIFT = 32
 
 
 @dataclass(frozen=True)
@@ -45,8 +48,8 @@ class ChunkingStrategy:
             )
 
 
-# `auto` fits one chunk in all-MiniLM-L6-v2's window of 256 word pieces (254 plus [CLS] and [SEP]), with room
-# for the few pieces a chunk can gain when re-tokenised on its own. Longer static chunks are embedded in windows.
+# `auto` fits one chunk in all-MiniLM-L6-v2's window of 256 word pieces (254 plus [CLS] and [SEP]); longer
+# static chunks are embedded in windows (see embed.embed_chunks).
 AUTO = ChunkingStrategy(max_tokens=250, overlap_tokens=50)
 
 
@@ -80,9 +83,8 @@ class Chunker:
     def chunk(self, sections: Sequence[Section], strategy: ChunkingStrategy) -> list[Chunk]:
         """All chunks of a document, numbered from 0."""
         chunks: list[Chunk] = []
-        for text, pages, metadata in _groups(sections):
+        for text, page, metadata in _groups(sections):
             for start, end, count in self._windows(text, strategy.max_tokens, strategy.overlap_tokens):
-                page = _page_at(pages, start)
                 chunks.append(Chunk(len(chunks), text[start:end], count, page, metadata))
         return chunks
 
@@ -91,13 +93,14 @@ class Chunker:
         return [text[start:end] for start, end, _ in self._windows(text, max_tokens, 0)]
 
     def _windows(self, text: str, size: int, overlap: int) -> Iterator[tuple[int, int, int]]:
-        """(start, end, token count) character spans of windows over text."""
+        """(start, end, token count) character spans of windows over text, cut between words."""
         offsets: list[tuple[int, int]] = []
         for piece_offsets in self._offsets(text):
             offsets.extend(piece_offsets)
             while len(offsets) > size:
-                yield offsets[0][0], offsets[size - 1][1], size
-                offsets = offsets[size - overlap :]
+                end = _word_boundary(offsets, size, -1)
+                yield offsets[0][0], offsets[end - 1][1], end
+                offsets = offsets[_word_boundary(offsets, max(1, end - overlap), +1, limit=end) :]
         if offsets:
             yield offsets[0][0], offsets[-1][1], len(offsets)
 
@@ -111,6 +114,21 @@ class Chunker:
             start = end
 
 
+def _word_boundary(offsets: list[tuple[int, int]], index: int, step: int, limit: int | None = None) -> int:
+    """The token index nearest `index` (moving by step) that starts a word, so no word is cut in two.
+
+    A token starts a word when whitespace precedes it. Within _MAX_SHIFT tokens; else `index` itself (one
+    very long word, such as a URL, is cut).
+    """
+    for shift in range(_MAX_SHIFT):
+        i = index + step * shift
+        if i <= 0 or i >= len(offsets) or (limit is not None and i >= limit):
+            break
+        if offsets[i][0] > offsets[i - 1][1]:
+            return i
+    return index
+
+
 def _slice_end(text: str, start: int) -> int:
     end = start + _SLICE_CHARS
     if end >= len(text):
@@ -121,26 +139,13 @@ def _slice_end(text: str, start: int) -> int:
     return cut + 1 if cut > 0 else end
 
 
-def _groups(sections: Sequence[Section]) -> Iterator[tuple[str, list[tuple[int, int | None]], Mapping]]:
-    """Consecutive sections with equal metadata joined: (text, [(offset, page)], metadata)."""
+def _groups(sections: Sequence[Section]) -> Iterator[tuple[str, int | None, Mapping]]:
+    """Runs of consecutive sections from one page with equal metadata, joined: (text, page, metadata)."""
     i = 0
     while i < len(sections):
-        metadata = sections[i].metadata
-        parts: list[str] = []
-        pages: list[tuple[int, int | None]] = []
-        offset = 0
-        while i < len(sections) and sections[i].metadata == metadata:
-            pages.append((offset, sections[i].page))
+        first = sections[i]
+        parts = []
+        while i < len(sections) and (sections[i].page, sections[i].metadata) == (first.page, first.metadata):
             parts.append(sections[i].text)
-            offset += len(sections[i].text) + len(_SEPARATOR)
             i += 1
-        yield _SEPARATOR.join(parts), pages, dict(metadata)
-
-
-def _page_at(pages: list[tuple[int, int | None]], position: int) -> int | None:
-    page = pages[0][1]
-    for offset, number in pages:
-        if offset > position:
-            break
-        page = number
-    return page
+        yield _SEPARATOR.join(parts), first.page, dict(first.metadata)

@@ -125,8 +125,7 @@ def embed_chunks(embedder: Embedder, chunker: Chunker, texts: Sequence[str]) -> 
     owners: list[int] = []
     weights: list[int] = []
     for i, text in enumerate(texts):
-        # A margin: a window re-tokenised on its own can gain a piece or two at its edges.
-        windows = chunker.split(text, limit - 8) if limit and chunker.count(text) > limit else [text]
+        windows = chunker.split(text, limit) if limit and chunker.count(text) > limit else [text]
         for window in windows:
             pieces.append(window)
             owners.append(i)

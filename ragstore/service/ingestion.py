@@ -14,7 +14,7 @@ from typing import Any
 from ragstore import ids
 from ragstore.errors import FileError
 from ragstore.ingest import parse
-from ragstore.ingest.chunk import ChunkingStrategy, Chunker
+from ragstore.ingest.chunk import Chunker, ChunkingStrategy
 from ragstore.ingest.embed import Embedder, embed_chunks
 from ragstore.models import FileCounts, FileFailure, Job, VectorStore
 from ragstore.service import files as file_service
@@ -41,7 +41,14 @@ def create_batch(
         vector_stores.insert_file_batch(conn, tenant_id, batch_id, store.id)
         for file_id in file_ids:
             vector_stores.insert_vector_store_file(
-                conn, tenant_id, store.id, file_id, batch_id, strategy.max_tokens, strategy.overlap_tokens, attributes
+                conn,
+                tenant_id,
+                store.id,
+                file_id,
+                batch_id,
+                strategy.max_tokens,
+                strategy.overlap_tokens,
+                attributes,
             )
             args = {"vector_store_id": store.id, "file_id": file_id}
             jobs.enqueue_job(conn, tenant_id, INGEST_FILE, args, max_attempts)
@@ -97,6 +104,10 @@ def fail_file(db: Database, tenant_id: str, store_id: str, file_id: str, code: s
 def give_up_ingest_job(db: Database, job: Job, error: str) -> None:
     """A job out of attempts: its file fails with a server_error."""
     fail_file(
-        db, job.tenant_id, job.args["vector_store_id"], job.args["file_id"], "server_error",
+        db,
+        job.tenant_id,
+        job.args["vector_store_id"],
+        job.args["file_id"],
+        "server_error",
         f"Ingestion failed after {job.attempts} attempts: {error}",
     )

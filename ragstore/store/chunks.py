@@ -31,10 +31,18 @@ def insert_chunks(
 ) -> None:
     """Insert a file's chunks (inside the caller's transaction)."""
     rows = [
-        {"tenant_id": tenant_id, "vector_store_id": store_id, "file_id": file_id, "chunk_index": chunk.index,
-         "page": chunk.page, "text": chunk.text, "token_count": chunk.token_count,
-         "attributes": Jsonb({**chunk.metadata, **attributes}), "content_hash": chunk.content_hash,
-         "embedding": HalfVector(vector)}
+        {
+            "tenant_id": tenant_id,
+            "vector_store_id": store_id,
+            "file_id": file_id,
+            "chunk_index": chunk.index,
+            "page": chunk.page,
+            "text": chunk.text,
+            "token_count": chunk.token_count,
+            "attributes": Jsonb({**chunk.metadata, **attributes}),
+            "content_hash": chunk.content_hash,
+            "embedding": HalfVector(vector),
+        }
         for chunk, vector in zip(chunks, embeddings, strict=True)
     ]
     with conn.cursor() as cur:
@@ -55,11 +63,25 @@ def search_chunks(
     conn.execute("SELECT set_config('hnsw.max_scan_tuples', %s, true)", (str(MAX_SCAN_TUPLES),))
     rows = conn.execute(
         QUERIES["search_chunks"],
-        {"tenant_id": tenant_id, "store_ids": store_ids, "embedding": HalfVector(embedding), "limit": limit,
-         "threshold": threshold},
+        {
+            "tenant_id": tenant_id,
+            "store_ids": store_ids,
+            "embedding": HalfVector(embedding),
+            "limit": limit,
+            "threshold": threshold,
+        },
     ).fetchall()
     return [
-        SearchHit(r["id"], r["vector_store_id"], r["file_id"], r["filename"], r["chunk_index"], r["page"], r["text"],
-                  float(r["score"]), r["attributes"])
+        SearchHit(
+            r["id"],
+            r["vector_store_id"],
+            r["file_id"],
+            r["filename"],
+            r["chunk_index"],
+            r["page"],
+            r["text"],
+            float(r["score"]),
+            r["attributes"],
+        )
         for r in rows
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -41,8 +42,8 @@ class Database:
             url,
             min_size=1,
             max_size=pool_size,
-            kwargs={"row_factory": dict_row, "autocommit": True},
-            configure=register_vector,
+            kwargs={"row_factory": dict_row, "autocommit": True, "application_name": application_name()},
+            configure=_register_types,
             open=False,
             name="ragstore",
         )
@@ -62,11 +63,26 @@ class Database:
     @contextlib.contextmanager
     def dedicated(self) -> Iterator[psycopg.Connection]:
         """A connection of its own, outside the pool (for session locks and LISTEN)."""
-        with translate_errors(), psycopg.connect(self.url, autocommit=True, row_factory=dict_row) as conn:
+        with (
+            translate_errors(),
+            psycopg.connect(
+                self.url, autocommit=True, row_factory=dict_row, application_name=application_name()
+            ) as conn,
+        ):
             yield conn
 
     def close(self) -> None:
         self.pool.close()
+
+
+def application_name() -> str:
+    """How this process's connections show in pg_stat_activity."""
+    return f"ragstore:{os.getpid()}"
+
+
+def _register_types(conn: psycopg.Connection) -> None:
+    with contextlib.suppress(psycopg.ProgrammingError):  # no extension yet: `doctor` before any migration
+        register_vector(conn)
 
 
 def resolve_url(settings: Settings) -> str:
@@ -97,24 +113,35 @@ def server_info(conn: psycopg.Connection, url: str) -> ServerInfo:
 def check_pgvector(conn: psycopg.Connection, url: str) -> None:
     """Fail with one clear sentence when the server cannot give ragstore pgvector >= 0.7."""
     row = conn.execute(QUERIES["server_versions"]).fetchone()
-    where = _describe(url, row["server_version"])
-    if row["server_version_num"] < 150000:
-        raise PgvectorMissing(f"{where} is too old: ragstore needs PostgreSQL 15 or newer.")
-    installed, available = row["pgvector_installed"], row["pgvector_available"]
+    problem = pgvector_problem(
+        row["server_version_num"],
+        row["pgvector_installed"],
+        row["pgvector_available"],
+        _describe(url, row["server_version"]),
+    )
+    if problem:
+        raise PgvectorMissing(problem)
+
+
+def pgvector_problem(server_version_num: int, installed: str | None, available: str | None, where: str) -> str | None:
+    """What keeps this server from running ragstore, with its fix; None when nothing does."""
+    if server_version_num < 150000:
+        return f"{where} is too old: ragstore needs PostgreSQL 15 or newer."
     if installed is not None and _version(installed) < MIN_PGVECTOR:
-        hint = "run ALTER EXTENSION vector UPDATE" if available and _version(available) >= MIN_PGVECTOR else (
-            "upgrade the pgvector package on that server"
+        fix = (
+            "run ALTER EXTENSION vector UPDATE"
+            if available and _version(available) >= MIN_PGVECTOR
+            else ("upgrade the pgvector package on that server")
         )
-        raise PgvectorMissing(f"{where} has pgvector {installed}, but ragstore needs 0.7 or newer: {hint}.")
+        return f"{where} has pgvector {installed}, but ragstore needs 0.7 or newer: {fix}."
     if installed is None and available is None:
-        raise PgvectorMissing(
+        return (
             f"{where} does not have the pgvector extension: install pgvector 0.7 or newer on that server "
             "(e.g. the postgresql-NN-pgvector package), or unset RAGSTORE_DATABASE_URL to use the embedded server."
         )
     if installed is None and _version(available) < MIN_PGVECTOR:
-        raise PgvectorMissing(
-            f"{where} offers pgvector {available}, but ragstore needs 0.7 or newer: upgrade pgvector on that server."
-        )
+        return f"{where} offers pgvector {available}, but ragstore needs 0.7 or newer: upgrade pgvector on that server."
+    return None
 
 
 def _describe(url: str, version: str) -> str:

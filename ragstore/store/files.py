@@ -13,8 +13,14 @@ from ragstore.store.queries import QUERIES
 def insert_file(conn: psycopg.Connection, tenant_id: str, record: FileRecord) -> FileRecord:
     row = conn.execute(
         QUERIES["insert_file"],
-        {"tenant_id": tenant_id, "id": record.id, "filename": record.filename, "purpose": record.purpose,
-         "bytes": record.bytes, "sha256": record.sha256},
+        {
+            "tenant_id": tenant_id,
+            "id": record.id,
+            "filename": record.filename,
+            "purpose": record.purpose,
+            "bytes": record.bytes,
+            "sha256": record.sha256,
+        },
     ).fetchone()
     return FileRecord(**row)
 

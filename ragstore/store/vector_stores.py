@@ -16,8 +16,15 @@ def insert_vector_store(
 ) -> VectorStore:
     row = conn.execute(
         QUERIES["insert_vector_store"],
-        {"tenant_id": tenant_id, "id": store_id, "name": name, "description": None, "metadata": None,
-         "embedding_model": model, "embedding_dim": dim},
+        {
+            "tenant_id": tenant_id,
+            "id": store_id,
+            "name": name,
+            "description": None,
+            "metadata": None,
+            "embedding_model": model,
+            "embedding_dim": dim,
+        },
     ).fetchone()
     return VectorStore(**row)
 
@@ -62,9 +69,15 @@ def insert_vector_store_file(
 ) -> None:
     conn.execute(
         QUERIES["insert_vector_store_file"],
-        {"tenant_id": tenant_id, "vector_store_id": store_id, "file_id": file_id, "batch_id": batch_id,
-         "chunk_size_tokens": chunk_size, "chunk_overlap_tokens": chunk_overlap,
-         "attributes": Jsonb(attributes) if attributes is not None else None},
+        {
+            "tenant_id": tenant_id,
+            "vector_store_id": store_id,
+            "file_id": file_id,
+            "batch_id": batch_id,
+            "chunk_size_tokens": chunk_size,
+            "chunk_overlap_tokens": chunk_overlap,
+            "attributes": Jsonb(attributes) if attributes is not None else None,
+        },
     )
 
 
@@ -101,6 +114,11 @@ def fail_vector_store_file(
 ) -> None:
     conn.execute(
         QUERIES["fail_vector_store_file"],
-        {"tenant_id": tenant_id, "vector_store_id": store_id, "file_id": file_id, "code": code,
-         "message": message},
+        {
+            "tenant_id": tenant_id,
+            "vector_store_id": store_id,
+            "file_id": file_id,
+            "code": code,
+            "message": message,
+        },
     )

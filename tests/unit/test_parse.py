@@ -46,9 +46,7 @@ def test_supported_extensions():
 def test_unknown_extension_is_unsupported(filename, shown):
     with pytest.raises(UnsupportedFile) as caught:
         parse(filename, b"hello")
-    assert caught.value.message.startswith(
-        f"Files of type {shown} are not supported; supported: .csv, .docx,"
-    )
+    assert caught.value.message.startswith(f"Files of type {shown} are not supported; supported: .csv, .docx,")
 
 
 def test_extension_is_case_insensitive():
@@ -243,9 +241,7 @@ def test_csv_rows_become_header_value_lines():
 
 def test_csv_delimiter_is_sniffed_and_quotes_respected():
     data = b'name;note\nAnn;"likes ; semicolons"\nBob;"two\nlines"\n'
-    assert texts(parse("people.csv", data)) == [
-        "name: Ann; note: likes ; semicolons\nname: Bob; note: two lines"
-    ]
+    assert texts(parse("people.csv", data)) == ["name: Ann; note: likes ; semicolons\nname: Bob; note: two lines"]
 
 
 def test_csv_with_only_a_header_is_invalid():

@@ -1,0 +1,24 @@
+# The README's two commands: `make serve` and `make test`. Both create .venv and install on first use.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: serve test lint
+
+serve: $(STAMP)
+	$(BIN)/ragstore serve
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check ragstore tests
+	$(BIN)/ruff format --check ragstore tests
+
+# torch first, pinned to 2.13.0 (the CPU build on these machines): unpinned, it pulls GBs of CUDA packages.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)

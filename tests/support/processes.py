@@ -1,0 +1,31 @@
+"""Run the real `ragstore` command in a subprocess, with an environment of the test's own."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def ragstore_env(**settings: str | Path) -> dict[str, str]:
+    """This environment without the developer's RAGSTORE_ settings, plus the given ones."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAGSTORE_")}
+    env.update({f"RAGSTORE_{key.upper()}": str(value) for key, value in settings.items()})
+    return env
+
+
+def ragstore(*args: str, env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ragstore", *args], env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def spawn(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "ragstore", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )

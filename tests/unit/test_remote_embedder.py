@@ -1,0 +1,94 @@
+"""The remote embedder against a stand-in OpenAI-compatible /embeddings server, over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+import pytest
+
+from ragstore.config import Settings
+from ragstore.errors import ConfigurationError, EmbeddingError
+from ragstore.ingest.embed import RemoteEmbedder, create_embedder
+
+
+class EmbeddingsHandler(BaseHTTPRequestHandler):
+    """Speaks OpenAI's embeddings wire format: out-of-order data items, each with its index."""
+
+    requests: list[dict] = []
+    dimension = 384
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
+        data = [
+            {"object": "embedding", "index": i, "embedding": [float(len(text))] * self.dimension}
+            for i, text in enumerate(body["input"])
+        ]
+        payload = json.dumps(
+            {
+                "object": "list",
+                "data": data[::-1],
+                "model": body["model"],
+                "usage": {"prompt_tokens": 1, "total_tokens": 1},
+            }
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def endpoint():
+    EmbeddingsHandler.requests = []
+    EmbeddingsHandler.dimension = 384
+    server = ThreadingHTTPServer(("127.0.0.1", 0), EmbeddingsHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/v1"
+    server.shutdown()
+    server.server_close()
+
+
+def test_batches_keeps_order_and_normalises(endpoint):
+    embedder = RemoteEmbedder(endpoint, "text-embedding-3-small", "sk-test", 384, batch_size=2)
+    vectors = embedder.embed(["a", "bbb", "cc"])
+    assert vectors.shape == (3, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0)
+    assert [r["body"]["input"] for r in EmbeddingsHandler.requests] == [["a", "bbb"], ["cc"]]
+    assert {(r["path"], r["auth"], r["body"]["model"]) for r in EmbeddingsHandler.requests} == {
+        ("/v1/embeddings", "Bearer sk-test", "text-embedding-3-small")
+    }
+
+
+def test_wrong_dimension_is_a_clear_error(endpoint):
+    EmbeddingsHandler.dimension = 8
+    with pytest.raises(EmbeddingError, match="384-dimensional"):
+        RemoteEmbedder(endpoint, "m", None, 384, batch_size=4).embed(["x"])
+
+
+def test_unreachable_endpoint_is_a_clear_error():
+    with pytest.raises(EmbeddingError, match="embeddings endpoint failed"):
+        RemoteEmbedder("http://127.0.0.1:9/v1", "m", None, 384, batch_size=4).embed(["x"])
+
+
+def test_settings_choose_the_remote_embedder(endpoint):
+    embedder = create_embedder(Settings(embedding_base_url=endpoint, embedding_model="nomic-embed-text"))
+    assert isinstance(embedder, RemoteEmbedder) and embedder.model == "nomic-embed-text"
+
+
+def test_a_dimension_the_schema_cannot_hold_is_refused():
+    with pytest.raises(ConfigurationError, match="halfvec\\(384\\)"):
+        create_embedder(Settings(embedding_base_url="http://x", embedding_model="m", embedding_dimensions=1536))
+
+
+def test_another_local_model_is_refused():
+    with pytest.raises(ValueError, match="RAGSTORE_EMBEDDING_BASE_URL"):
+        Settings(embedding_model="bge-small")
