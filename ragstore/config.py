@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     embedding_dimensions: int = Field(default=384, ge=1)
     embedding_batch_size: int = Field(default=32, ge=1, le=2048)
 
+    api_key: str | None = Field(
+        default=None, description="the Bearer key every API request must carry; unset: no key is asked for"
+    )
+    max_upload_bytes: int = Field(default=512 * 1024 * 1024, ge=1, description="largest file accepted")
+
     workers: int = Field(default=1, ge=0, le=64, description="in-process ingestion workers of `serve`")
     job_max_attempts: int = Field(default=3, ge=1, le=100)
     pool_size: int = Field(default=8, ge=2, le=200)

@@ -62,6 +62,21 @@ class FileNotFound(NotFound):
     """No such file."""
 
 
+class FileTooLarge(InvalidRequest):
+    """The file is too large."""
+
+    status = 413
+    code = "file_too_large"
+
+
+class Unauthorized(RagstoreError):
+    """Incorrect API key provided."""
+
+    status = 401
+    type = "invalid_request_error"
+    code = "invalid_api_key"
+
+
 class AmbiguousName(InvalidRequest):
     """More than one vector store has this name; use its id."""
 

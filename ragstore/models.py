@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
 
 DEFAULT_TENANT = "ten_default"
 
@@ -21,21 +23,79 @@ class FileRecord:
 
 
 @dataclass(frozen=True)
-class VectorStore:
-    id: str
-    name: str
-    embedding_model: str
-    embedding_dim: int
-    created_at: datetime
-
-
-@dataclass(frozen=True)
 class FileCounts:
     in_progress: int = 0
     completed: int = 0
     failed: int = 0
     cancelled: int = 0
     total: int = 0
+
+
+@dataclass(frozen=True)
+class VectorStore:
+    id: str
+    name: str
+    embedding_model: str
+    embedding_dim: int
+    created_at: datetime
+    description: str | None = None
+    metadata: dict[str, str] | None = None
+    expires_after: dict[str, Any] | None = None
+    expires_at: datetime | None = None
+    last_active_at: datetime | None = None
+    usage_bytes: int = 0
+    file_counts: FileCounts = FileCounts()
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= datetime.now(UTC)
+
+    @property
+    def status(self) -> str:
+        if self.expired:
+            return "expired"
+        return "in_progress" if self.file_counts.in_progress else "completed"
+
+
+@dataclass(frozen=True)
+class VectorStoreFile:
+    file_id: str
+    vector_store_id: str
+    batch_id: str | None
+    status: str
+    chunk_size_tokens: int
+    chunk_overlap_tokens: int
+    attributes: dict[str, Any] | None
+    usage_bytes: int
+    last_error_code: str | None
+    last_error_message: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class FileBatch:
+    id: str
+    vector_store_id: str
+    cancelled: bool
+    created_at: datetime
+    file_counts: FileCounts
+
+    @property
+    def status(self) -> str:
+        counts = self.file_counts
+        if counts.in_progress:
+            return "in_progress"
+        if self.cancelled:
+            return "cancelled"
+        return "failed" if counts.total and counts.failed == counts.total else "completed"
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list, and whether more lie beyond it."""
+
+    items: list[T]
+    has_more: bool
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,8 @@ class Runtime:
         self.db.close()
 
 
-def open_runtime(settings: Settings) -> Runtime:
-    """Open the database (migrated) and load the embedding model."""
-    embedder = create_embedder(settings)
+def open_runtime(settings: Settings, embedder: Embedder | None = None) -> Runtime:
+    """Open the database (migrated) and load the embedding model (unless one is given, already loaded)."""
+    embedder = embedder or create_embedder(settings)
     db = open_database(settings)
     return Runtime(settings, db, embedder, default_chunker())

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 
-from ragstore.api import errors
+from ragstore.api import errors, files, vector_store_files, vector_stores
+from ragstore.api.deps import RuntimeDep
 from ragstore.config import Settings
+from ragstore.ingest.embed import Embedder
 from ragstore.runtime import open_runtime
 from ragstore.service import status
 
+# Multipart framing around an upload's bytes.
+_ENVELOPE_BYTES = 1 << 20
 
-def create_app(settings: Settings) -> FastAPI:
+
+def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
+    """The app; embedder: one already loaded, else the settings' own is loaded at start-up."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = open_runtime(settings)
+        runtime = open_runtime(settings, embedder)
         workers = runtime.start_workers(settings.workers)
         app.state.runtime = runtime
         try:
@@ -25,13 +33,37 @@ def create_app(settings: Settings) -> FastAPI:
             workers.stop()
             runtime.close()
 
-    app = FastAPI(title="ragstore", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="ragstore",
+        version="0.1.0",
+        description="A self-hosted knowledge base whose API is OpenAI's Files + Vector Stores API.",
+        lifespan=lifespan,
+    )
     errors.install(app)
+    for module in (files, vector_stores, vector_store_files):
+        app.include_router(module.router)
 
-    @app.get("/healthz")
-    def healthz(request: Request) -> dict[str, str]:
+    @app.middleware("http")
+    async def request_id_and_size(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        request_id = request.headers.get("x-request-id") or f"req_{uuid.uuid4().hex}"
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > settings.max_upload_bytes + _ENVELOPE_BYTES:
+            response: Response = errors.envelope(
+                413,
+                f"The request is larger than the limit of {settings.max_upload_bytes} bytes.",
+                "invalid_request_error",
+                None,
+                "request_too_large",
+            )
+        else:
+            response = await call_next(request)
+        response.headers["x-request-id"] = request_id
+        return response
+
+    @app.get("/healthz", tags=["Health"])
+    def healthz(runtime: RuntimeDep) -> dict[str, str]:
         """Liveness and database reachability."""
-        info = status.server(request.app.state.runtime.db)
+        info = status.server(runtime.db)
         return {"status": "ok", "postgresql": info.server_version, "pgvector": info.pgvector_version}
 
     return app

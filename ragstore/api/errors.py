@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from ragstore.errors import RagstoreError
 
@@ -38,6 +39,16 @@ def install(app: FastAPI) -> None:
             param or None,
             "invalid_value",
         )
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        code = "not_found" if exc.status_code == 404 else None
+        message = (
+            f"Unrecognized request URL ({request.method} {request.url.path})."
+            if exc.status_code == 404
+            else (str(exc.detail))
+        )
+        return envelope(exc.status_code, message, "invalid_request_error", None, code)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -3,29 +3,43 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import BinaryIO
 
 from ragstore import ids
-from ragstore.errors import FileNotFound
-from ragstore.models import FileRecord
+from ragstore.errors import FileNotFound, FileTooLarge
+from ragstore.models import FileRecord, Page
+from ragstore.service import paging
 from ragstore.store import files
 from ragstore.store.db import Database
+from ragstore.store.pages import PageRequest
 
 PART_SIZE = 1 << 20
 
 
-def upload(db: Database, tenant_id: str, filename: str, stream: BinaryIO, purpose: str = "assistants") -> FileRecord:
-    """Store a file's bytes, read part by part from stream; all or nothing."""
+def upload(
+    db: Database,
+    tenant_id: str,
+    filename: str,
+    stream: BinaryIO,
+    purpose: str = "assistants",
+    *,
+    expires_after_seconds: int | None = None,
+    max_bytes: int | None = None,
+) -> FileRecord:
+    """Store a file's bytes, read part by part from stream; all or nothing (also when it is too large)."""
     digest = hashlib.sha256()
     size = 0
     placeholder = FileRecord(ids.new(ids.FILE), filename, purpose, 0, "", datetime.now(UTC))
     with db.transaction() as conn:
-        record = files.insert_file(conn, tenant_id, placeholder)
+        record = files.insert_file(conn, tenant_id, placeholder, expires_after_seconds)
         seq = 0
         while part := stream.read(PART_SIZE):
             digest.update(part)
             size += len(part)
+            if max_bytes is not None and size > max_bytes:
+                raise FileTooLarge(f"The file is larger than the limit of {max_bytes} bytes.", param="file")
             files.insert_file_part(conn, tenant_id, record.id, seq, part)
             seq += 1
         return files.set_file_digest(conn, tenant_id, record.id, size, digest.hexdigest())
@@ -41,5 +55,24 @@ def get(db: Database, tenant_id: str, file_id: str) -> FileRecord:
 
 def read_bytes(db: Database, tenant_id: str, file_id: str) -> bytes:
     """The whole content of a file (parsers need it whole)."""
+    return b"".join(stream_bytes(db, tenant_id, file_id))
+
+
+def stream_bytes(db: Database, tenant_id: str, file_id: str) -> Iterator[bytes]:
+    """The content of a file, part by part."""
     with db.connection() as conn:
-        return b"".join(files.file_parts(conn, tenant_id, file_id))
+        yield from files.file_parts(conn, tenant_id, file_id)
+
+
+def list_files(db: Database, tenant_id: str, purpose: str | None, page: PageRequest) -> Page[FileRecord]:
+    with db.connection() as conn:
+        cursor_at = paging.cursor_time(page, lambda id_: files.get_file(conn, tenant_id, id_))
+        items, has_more = files.list_files(conn, tenant_id, purpose, page, cursor_at)
+    return Page(items, has_more)
+
+
+def delete(db: Database, tenant_id: str, file_id: str) -> None:
+    """Delete a file, and its chunks from every vector store."""
+    with db.connection() as conn:
+        if not files.delete_file(conn, tenant_id, file_id):
+            raise FileNotFound(f"No file found with id '{file_id}'.", param="file_id")

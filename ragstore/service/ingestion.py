@@ -2,28 +2,68 @@
 
 A file's chunks and its `completed` status are written in one transaction, after checking under a row lock
 that the file is still in progress: a job that runs twice (its worker died after committing) changes nothing,
-and a file is either fully searchable or not at all.
+a cancelled or detached file gets no chunks, and a file is either fully searchable or not at all.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ragstore import ids
-from ragstore.errors import FileError
+from ragstore.errors import FileError, FileNotFound
 from ragstore.ingest import parse
-from ragstore.ingest.chunk import Chunker, ChunkingStrategy
+from ragstore.ingest.chunk import AUTO, Chunker, ChunkingStrategy
 from ragstore.ingest.embed import Embedder, embed_chunks
 from ragstore.models import FileCounts, FileFailure, Job, VectorStore
 from ragstore.service import files as file_service
-from ragstore.store import chunks, jobs, vector_stores
+from ragstore.store import chunks, files, jobs, vector_store_files
 from ragstore.store.db import Database
 
 log = logging.getLogger(__name__)
 
 INGEST_FILE = "ingest_file"
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    """A file to attach to a store, with how to chunk it and its attributes."""
+
+    file_id: str
+    strategy: ChunkingStrategy = AUTO
+    attributes: dict[str, Any] | None = None
+
+
+def attach(
+    db: Database, tenant_id: str, store: VectorStore, specs: Sequence[FileSpec], *, batch: bool, max_attempts: int = 3
+) -> str | None:
+    """Attach files to a store, each queued as a job, all or none; return the batch id if batch.
+
+    A file already in the store is replaced: its old chunks go, and it is ingested again.
+    """
+    batch_id = ids.new(ids.FILE_BATCH) if batch else None
+    with db.transaction() as conn:
+        if batch_id:
+            vector_store_files.insert_file_batch(conn, tenant_id, batch_id, store.id)
+        for spec in specs:
+            if files.get_file(conn, tenant_id, spec.file_id) is None:
+                raise FileNotFound(f"No file found with id '{spec.file_id}'.", param="file_id")
+            vector_store_files.delete_vector_store_file(conn, tenant_id, store.id, spec.file_id)
+            vector_store_files.insert_vector_store_file(
+                conn,
+                tenant_id,
+                store.id,
+                spec.file_id,
+                batch_id,
+                spec.strategy.max_tokens,
+                spec.strategy.overlap_tokens,
+                spec.attributes,
+            )
+            args = {"vector_store_id": store.id, "file_id": spec.file_id}
+            jobs.enqueue_job(conn, tenant_id, INGEST_FILE, args, max_attempts)
+    return batch_id
 
 
 def create_batch(
@@ -35,45 +75,32 @@ def create_batch(
     attributes: dict[str, Any] | None = None,
     max_attempts: int = 3,
 ) -> str:
-    """Attach files to a store as one batch, each queued as a job; return the batch id."""
-    batch_id = ids.new(ids.FILE_BATCH)
-    with db.transaction() as conn:
-        vector_stores.insert_file_batch(conn, tenant_id, batch_id, store.id)
-        for file_id in file_ids:
-            vector_stores.insert_vector_store_file(
-                conn,
-                tenant_id,
-                store.id,
-                file_id,
-                batch_id,
-                strategy.max_tokens,
-                strategy.overlap_tokens,
-                attributes,
-            )
-            args = {"vector_store_id": store.id, "file_id": file_id}
-            jobs.enqueue_job(conn, tenant_id, INGEST_FILE, args, max_attempts)
+    """Attach files with one strategy and attributes as one batch; return the batch id."""
+    specs = [FileSpec(file_id, strategy, attributes) for file_id in file_ids]
+    batch_id = attach(db, tenant_id, store, specs, batch=True, max_attempts=max_attempts)
+    assert batch_id is not None
     return batch_id
 
 
 def batch_counts(db: Database, tenant_id: str, batch_id: str) -> FileCounts:
     with db.connection() as conn:
-        return vector_stores.batch_file_counts(conn, tenant_id, batch_id)
+        return vector_store_files.batch_file_counts(conn, tenant_id, batch_id)
 
 
 def batch_failures(db: Database, tenant_id: str, batch_id: str) -> list[FileFailure]:
     with db.connection() as conn:
-        return vector_stores.batch_failures(conn, tenant_id, batch_id)
+        return vector_store_files.batch_failures(conn, tenant_id, batch_id)
 
 
 def run_ingest_job(db: Database, embedder: Embedder, chunker: Chunker, job: Job) -> None:
     """Parse, chunk, embed and store one file of one store. Bad files fail alone, with last_error."""
     store_id, file_id = job.args["vector_store_id"], job.args["file_id"]
     with db.connection() as conn:
-        row = vector_stores.get_vector_store_file(conn, job.tenant_id, store_id, file_id)
-    if row is None or row["status"] != "in_progress":
+        attached = vector_store_files.get_vector_store_file(conn, job.tenant_id, store_id, file_id)
+        record = files.get_file(conn, job.tenant_id, file_id)
+    if attached is None or record is None or attached.status != "in_progress":
         return
-    strategy = ChunkingStrategy(row["chunk_size_tokens"], row["chunk_overlap_tokens"])
-    record = file_service.get(db, job.tenant_id, file_id)
+    strategy = ChunkingStrategy(attached.chunk_size_tokens, attached.chunk_overlap_tokens)
     try:
         sections = parse.parse(record.filename, file_service.read_bytes(db, job.tenant_id, file_id))
         pieces = chunker.chunk(sections, strategy)
@@ -84,21 +111,20 @@ def run_ingest_job(db: Database, embedder: Embedder, chunker: Chunker, job: Job)
     embeddings = embed_chunks(embedder, chunker, [piece.text for piece in pieces])
     usage = sum(len(piece.text.encode("utf-8")) for piece in pieces) + embeddings.shape[0] * embedder.dimension * 2
     with db.transaction() as conn:
-        current = vector_stores.lock_vector_store_file(conn, job.tenant_id, store_id, file_id)
+        current = vector_store_files.lock_vector_store_file(conn, job.tenant_id, store_id, file_id)
         if current is None or current["status"] != "in_progress":
             return
         if current["embedding_model"] != embedder.model:
             raise FileError(f"Vector store {store_id} uses {current['embedding_model']}, not {embedder.model}.")
-        chunks.insert_chunks(
-            conn, job.tenant_id, store_id, file_id, pieces, embeddings, dict(current["attributes"] or {})
-        )
-        vector_stores.complete_vector_store_file(conn, job.tenant_id, store_id, file_id, usage)
+        attributes = dict(current["attributes"] or {})
+        chunks.insert_chunks(conn, job.tenant_id, store_id, file_id, pieces, embeddings, attributes)
+        vector_store_files.complete_vector_store_file(conn, job.tenant_id, store_id, file_id, usage)
 
 
 def fail_file(db: Database, tenant_id: str, store_id: str, file_id: str, code: str, message: str) -> None:
     """Mark an in-progress file failed with its last_error."""
     with db.connection() as conn:
-        vector_stores.fail_vector_store_file(conn, tenant_id, store_id, file_id, code, message)
+        vector_store_files.fail_vector_store_file(conn, tenant_id, store_id, file_id, code, message)
 
 
 def give_up_ingest_job(db: Database, job: Job, error: str) -> None:

@@ -1,8 +1,11 @@
-"""Search: the query embedded with the stores' own model, nearest chunks by cosine similarity."""
+"""Search: the query embedded with the stores' own model, nearest chunks by cosine similarity, filtered."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
 
 from ragstore.errors import InvalidRequest
 from ragstore.ingest.embed import Embedder
@@ -19,21 +22,28 @@ def search(
     embedder: Embedder,
     tenant_id: str,
     store_ids: Sequence[str],
-    query: str,
+    query: str | Sequence[str],
     k: int = 10,
     threshold: float = 0.0,
+    filters: Mapping[str, Any] | None = None,
 ) -> list[SearchHit]:
-    """The k best chunks for query in the stores, with a score in 0..1 (cosine similarity, floored at 0)."""
-    if not query.strip():
+    """The k best chunks in the stores, with a score in 0..1 (cosine similarity, floored at 0).
+
+    Several queries are searched as one: the mean of their embeddings.
+    """
+    queries = [query] if isinstance(query, str) else list(query)
+    if not queries or not all(q.strip() for q in queries):
         raise InvalidRequest("The query is empty.", param="query")
     if not 1 <= k <= MAX_RESULTS:
         raise InvalidRequest(f"The number of results must be between 1 and {MAX_RESULTS}, got {k}.", param="k")
     if not 0.0 <= threshold <= 1.0:
         raise InvalidRequest(f"score_threshold must be between 0 and 1, got {threshold}.", param="score_threshold")
     for store_id in store_ids:
-        stores.check_model(stores.get(db, tenant_id, store_id), embedder)
-    embedding = embedder.embed([query])[0]
+        stores.check_searchable(stores.get(db, tenant_id, store_id), embedder)
+    vectors = embedder.embed(queries)
+    embedding = vectors.mean(axis=0)
+    embedding = embedding / (np.linalg.norm(embedding) or 1.0)
     with db.transaction() as conn:
-        hits = chunks.search_chunks(conn, tenant_id, list(store_ids), embedding, k, threshold)
+        hits = chunks.search_chunks(conn, tenant_id, list(store_ids), embedding, k, threshold, filters)
         vector_stores.touch_vector_stores(conn, tenant_id, list(store_ids))
     return hits

@@ -1,20 +1,51 @@
-"""Vector stores: created with the server's embedding model, found by id or by name."""
+"""Vector stores: created with the server's embedding model, found by id or by name, listed, changed, deleted."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from ragstore import ids
 from ragstore.errors import AmbiguousName, InvalidRequest, VectorStoreNotFound
+from ragstore.ingest.chunk import AUTO, ChunkingStrategy
 from ragstore.ingest.embed import Embedder
-from ragstore.models import VectorStore
+from ragstore.models import Page, VectorStore
+from ragstore.service import ingestion, paging
 from ragstore.store import vector_stores
 from ragstore.store.db import Database
+from ragstore.store.pages import PageRequest
 
 
-def create(db: Database, tenant_id: str, name: str, embedder: Embedder) -> VectorStore:
+def create(
+    db: Database,
+    tenant_id: str,
+    embedder: Embedder,
+    name: str = "",
+    *,
+    description: str | None = None,
+    metadata: dict[str, str] | None = None,
+    expires_after: dict[str, Any] | None = None,
+    file_ids: Sequence[str] = (),
+    strategy: ChunkingStrategy = AUTO,
+) -> VectorStore:
+    """A new store for this server's model; file_ids are attached (and ingested) at once."""
     with db.connection() as conn:
-        return vector_stores.insert_vector_store(
-            conn, tenant_id, ids.new(ids.VECTOR_STORE), name, embedder.model, embedder.dimension
+        store = vector_stores.insert_vector_store(
+            conn,
+            tenant_id,
+            ids.new(ids.VECTOR_STORE),
+            name,
+            embedder.model,
+            embedder.dimension,
+            description=description,
+            metadata=metadata,
+            expires_after=expires_after,
         )
+    if file_ids:
+        specs = [ingestion.FileSpec(file_id, strategy) for file_id in file_ids]
+        ingestion.attach(db, tenant_id, store, specs, batch=False)
+        return get(db, tenant_id, store.id)
+    return store
 
 
 def get(db: Database, tenant_id: str, store_id: str) -> VectorStore:
@@ -25,14 +56,42 @@ def get(db: Database, tenant_id: str, store_id: str) -> VectorStore:
     return store
 
 
+def list_stores(db: Database, tenant_id: str, page: PageRequest) -> Page[VectorStore]:
+    with db.connection() as conn:
+        cursor_at = paging.cursor_time(page, lambda id_: vector_stores.get_vector_store(conn, tenant_id, id_))
+        items, has_more = vector_stores.list_vector_stores(conn, tenant_id, page, cursor_at)
+    return Page(items, has_more)
+
+
+def update(db: Database, tenant_id: str, store_id: str, changes: dict[str, Any]) -> VectorStore:
+    """Change the fields given (name, metadata, expires_after); an explicit None clears one."""
+    with db.connection() as conn:
+        found = vector_stores.update_vector_store(conn, tenant_id, store_id, changes)
+    if not found:
+        raise VectorStoreNotFound(f"No vector store found with id '{store_id}'.", param="vector_store_id")
+    return get(db, tenant_id, store_id)
+
+
+def delete(db: Database, tenant_id: str, store_id: str) -> None:
+    """Delete a store with its chunks; its files stay."""
+    with db.connection() as conn:
+        if not vector_stores.delete_vector_store(conn, tenant_id, store_id):
+            raise VectorStoreNotFound(f"No vector store found with id '{store_id}'.", param="vector_store_id")
+
+
+def usage(db: Database, tenant_id: str) -> dict[str, Any]:
+    """Totals of stores, files and batches, files by status, and bytes used."""
+    with db.connection() as conn:
+        return vector_stores.usage_totals(conn, tenant_id)
+
+
 def find(db: Database, tenant_id: str, name_or_id: str) -> VectorStore | None:
     """The store with this id, else the one store with this name; None if there is none."""
-    if name_or_id.startswith(ids.VECTOR_STORE):
-        with db.connection() as conn:
-            store = vector_stores.get_vector_store(conn, tenant_id, name_or_id)
-        if store is not None:
-            return store
     with db.connection() as conn:
+        if name_or_id.startswith(ids.VECTOR_STORE):
+            store = vector_stores.get_vector_store(conn, tenant_id, name_or_id)
+            if store is not None:
+                return store
         found = vector_stores.vector_stores_by_name(conn, tenant_id, name_or_id)
     if len(found) > 1:
         raise AmbiguousName(
@@ -50,11 +109,13 @@ def resolve(db: Database, tenant_id: str, name_or_id: str) -> VectorStore:
 
 
 def get_or_create(db: Database, tenant_id: str, name: str, embedder: Embedder) -> VectorStore:
-    return find(db, tenant_id, name) or create(db, tenant_id, name, embedder)
+    return find(db, tenant_id, name) or create(db, tenant_id, embedder, name)
 
 
-def check_model(store: VectorStore, embedder: Embedder) -> None:
-    """Refuse to mix models: a store is searched and filled only with the model it was built with."""
+def check_searchable(store: VectorStore, embedder: Embedder) -> None:
+    """Refuse an expired store, and refuse to mix models: a store is searched only with the model it was built with."""
+    if store.expired:
+        raise InvalidRequest(f"Vector store {store.id} has expired.", param="vector_store_id")
     if (store.embedding_model, store.embedding_dim) != (embedder.model, embedder.dimension):
         raise InvalidRequest(
             f"Vector store {store.id} holds {store.embedding_model} embeddings ({store.embedding_dim}-d), but this "

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import psycopg
 from pgvector import HalfVector
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from ragstore.ingest.chunk import Chunk
 from ragstore.models import SearchHit
+from ragstore.store.filters import compile_filter_named
 from ragstore.store.queries import QUERIES
 
 # How many candidates the HNSW scan may visit per query, and how far its iterative scan may go to fill k
@@ -40,6 +42,7 @@ def insert_chunks(
             "text": chunk.text,
             "token_count": chunk.token_count,
             "attributes": Jsonb({**chunk.metadata, **attributes}),
+            "doc_metadata": Jsonb(dict(chunk.metadata)),
             "content_hash": chunk.content_hash,
             "embedding": HalfVector(vector),
         }
@@ -56,19 +59,22 @@ def search_chunks(
     embedding: np.ndarray,
     limit: int,
     threshold: float,
+    filters: Mapping[str, Any] | None = None,
 ) -> list[SearchHit]:
     """The chunks nearest to embedding within the stores, best first (inside the caller's transaction)."""
+    condition, filter_params = compile_filter_named(filters) if filters else (sql.SQL("TRUE"), {})
     conn.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(max(EF_SEARCH, limit)),))
     conn.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
     conn.execute("SELECT set_config('hnsw.max_scan_tuples', %s, true)", (str(MAX_SCAN_TUPLES),))
     rows = conn.execute(
-        QUERIES["search_chunks"],
+        sql.SQL(QUERIES["search_chunks"]).format(filter=condition),
         {
             "tenant_id": tenant_id,
             "store_ids": store_ids,
             "embedding": HalfVector(embedding),
             "limit": limit,
             "threshold": threshold,
+            **filter_params,
         },
     ).fetchall()
     return [

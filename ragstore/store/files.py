@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 
 import psycopg
 
 from ragstore.models import FileRecord
+from ragstore.store.pages import PageRequest, fetch_page
 from ragstore.store.queries import QUERIES
 
 
-def insert_file(conn: psycopg.Connection, tenant_id: str, record: FileRecord) -> FileRecord:
+def insert_file(
+    conn: psycopg.Connection, tenant_id: str, record: FileRecord, expires_after_seconds: int | None = None
+) -> FileRecord:
     row = conn.execute(
         QUERIES["insert_file"],
         {
@@ -20,6 +24,7 @@ def insert_file(conn: psycopg.Connection, tenant_id: str, record: FileRecord) ->
             "purpose": record.purpose,
             "bytes": record.bytes,
             "sha256": record.sha256,
+            "expires_after_seconds": expires_after_seconds,
         },
     ).fetchone()
     return FileRecord(**row)
@@ -46,3 +51,15 @@ def set_file_digest(conn: psycopg.Connection, tenant_id: str, file_id: str, size
         QUERIES["set_file_digest"], {"tenant_id": tenant_id, "id": file_id, "bytes": size, "sha256": sha256}
     ).fetchone()
     return FileRecord(**row)
+
+
+def list_files(
+    conn: psycopg.Connection, tenant_id: str, purpose: str | None, page: PageRequest, cursor_at: datetime | None
+) -> tuple[list[FileRecord], bool]:
+    rows, has_more = fetch_page(conn, "list_files", {"tenant_id": tenant_id, "purpose": purpose}, page, cursor_at)
+    return [FileRecord(**row) for row in rows], has_more
+
+
+def delete_file(conn: psycopg.Connection, tenant_id: str, file_id: str) -> bool:
+    """Delete a file, its bytes, and its chunks in every store; False if there was no such file."""
+    return conn.execute(QUERIES["delete_file"], {"tenant_id": tenant_id, "id": file_id}).fetchone() is not None

@@ -1,37 +1,71 @@
-"""Vector stores, their files and their file batches."""
+"""Vector stores, with their file counts and usage."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from ragstore.models import FileCounts, FileFailure, VectorStore
+from ragstore.models import FileCounts, VectorStore
+from ragstore.store.pages import PageRequest, fetch_page
 from ragstore.store.queries import QUERIES
+
+_COLUMNS = sql.SQL(QUERIES["vector_store_columns"])
+_COUNTS = ("in_progress", "completed", "failed", "cancelled", "total")
+
+
+def _store(row: dict[str, Any]) -> VectorStore:
+    counts = FileCounts(**{key: row.pop(key) for key in _COUNTS})
+    return VectorStore(**row, file_counts=counts)
 
 
 def insert_vector_store(
-    conn: psycopg.Connection, tenant_id: str, store_id: str, name: str, model: str, dim: int
+    conn: psycopg.Connection,
+    tenant_id: str,
+    store_id: str,
+    name: str,
+    model: str,
+    dim: int,
+    *,
+    description: str | None = None,
+    metadata: dict[str, str] | None = None,
+    expires_after: dict[str, Any] | None = None,
 ) -> VectorStore:
-    row = conn.execute(
-        QUERIES["insert_vector_store"],
+    conn.execute(
+        QUERIES["insert_vector_store_object"],
         {
             "tenant_id": tenant_id,
             "id": store_id,
             "name": name,
-            "description": None,
-            "metadata": None,
+            "description": description,
+            "metadata": _json(metadata),
             "embedding_model": model,
             "embedding_dim": dim,
+            "expires_after": _json(expires_after),
+            "expires_days": (expires_after or {}).get("days"),
         },
-    ).fetchone()
-    return VectorStore(**row)
+    )
+    store = get_vector_store(conn, tenant_id, store_id)
+    assert store is not None
+    return store
 
 
 def get_vector_store(conn: psycopg.Connection, tenant_id: str, store_id: str) -> VectorStore | None:
-    row = conn.execute(QUERIES["get_vector_store"], {"tenant_id": tenant_id, "id": store_id}).fetchone()
-    return VectorStore(**row) if row else None
+    query = sql.SQL(QUERIES["get_vector_store_object"]).format(columns=_COLUMNS)
+    row = conn.execute(query, {"tenant_id": tenant_id, "id": store_id}).fetchone()
+    return _store(row) if row else None
+
+
+def list_vector_stores(
+    conn: psycopg.Connection, tenant_id: str, page: PageRequest, cursor_at: datetime | None
+) -> tuple[list[VectorStore], bool]:
+    rows, has_more = fetch_page(
+        conn, "list_vector_store_objects", {"tenant_id": tenant_id}, page, cursor_at, columns=_COLUMNS
+    )
+    return [_store(row) for row in rows], has_more
 
 
 def vector_stores_by_name(conn: psycopg.Connection, tenant_id: str, name: str) -> list[VectorStore]:
@@ -39,86 +73,40 @@ def vector_stores_by_name(conn: psycopg.Connection, tenant_id: str, name: str) -
     return [VectorStore(**row) for row in rows]
 
 
+def update_vector_store(conn: psycopg.Connection, tenant_id: str, store_id: str, changes: dict[str, Any]) -> bool:
+    """Set the fields present in changes (an explicit None clears); False if there is no such store."""
+    expires_after = changes.get("expires_after")
+    row = conn.execute(
+        QUERIES["update_vector_store"],
+        {
+            "tenant_id": tenant_id,
+            "id": store_id,
+            "set_name": "name" in changes,
+            "name": changes.get("name"),
+            "set_metadata": "metadata" in changes,
+            "metadata": _json(changes.get("metadata")),
+            "set_expires_after": "expires_after" in changes,
+            "expires_after": _json(expires_after),
+            "expires_days": (expires_after or {}).get("days"),
+        },
+    ).fetchone()
+    return row is not None
+
+
+def delete_vector_store(conn: psycopg.Connection, tenant_id: str, store_id: str) -> bool:
+    return conn.execute(QUERIES["delete_vector_store"], {"tenant_id": tenant_id, "id": store_id}).fetchone() is not None
+
+
 def touch_vector_stores(conn: psycopg.Connection, tenant_id: str, store_ids: list[str]) -> None:
     conn.execute(QUERIES["touch_vector_stores"], {"tenant_id": tenant_id, "ids": store_ids})
 
 
-def insert_file_batch(conn: psycopg.Connection, tenant_id: str, batch_id: str, store_id: str) -> None:
-    conn.execute(QUERIES["insert_file_batch"], {"tenant_id": tenant_id, "id": batch_id, "vector_store_id": store_id})
+def usage_totals(conn: psycopg.Connection, tenant_id: str) -> dict[str, int]:
+    totals = dict(conn.execute(QUERIES["usage_totals"], {"tenant_id": tenant_id}).fetchone())
+    rows = conn.execute(QUERIES["vector_store_file_status_counts"], {"tenant_id": tenant_id}).fetchall()
+    totals["files_by_status"] = {row["status"]: row["n"] for row in rows}
+    return totals
 
 
-def batch_file_counts(conn: psycopg.Connection, tenant_id: str, batch_id: str) -> FileCounts:
-    row = conn.execute(QUERIES["batch_file_counts"], {"tenant_id": tenant_id, "batch_id": batch_id}).fetchone()
-    return FileCounts(**row)
-
-
-def batch_failures(conn: psycopg.Connection, tenant_id: str, batch_id: str) -> list[FileFailure]:
-    rows = conn.execute(QUERIES["batch_failures"], {"tenant_id": tenant_id, "batch_id": batch_id}).fetchall()
-    return [FileFailure(r["filename"], r["last_error_code"], r["last_error_message"]) for r in rows]
-
-
-def insert_vector_store_file(
-    conn: psycopg.Connection,
-    tenant_id: str,
-    store_id: str,
-    file_id: str,
-    batch_id: str | None,
-    chunk_size: int,
-    chunk_overlap: int,
-    attributes: dict[str, Any] | None,
-) -> None:
-    conn.execute(
-        QUERIES["insert_vector_store_file"],
-        {
-            "tenant_id": tenant_id,
-            "vector_store_id": store_id,
-            "file_id": file_id,
-            "batch_id": batch_id,
-            "chunk_size_tokens": chunk_size,
-            "chunk_overlap_tokens": chunk_overlap,
-            "attributes": Jsonb(attributes) if attributes is not None else None,
-        },
-    )
-
-
-def lock_vector_store_file(
-    conn: psycopg.Connection, tenant_id: str, store_id: str, file_id: str
-) -> dict[str, Any] | None:
-    """The file's row, locked until the transaction ends (None once the file was detached)."""
-    return conn.execute(
-        QUERIES["lock_vector_store_file"],
-        {"tenant_id": tenant_id, "vector_store_id": store_id, "file_id": file_id},
-    ).fetchone()
-
-
-def get_vector_store_file(
-    conn: psycopg.Connection, tenant_id: str, store_id: str, file_id: str
-) -> dict[str, Any] | None:
-    return conn.execute(
-        QUERIES["get_vector_store_file"],
-        {"tenant_id": tenant_id, "vector_store_id": store_id, "file_id": file_id},
-    ).fetchone()
-
-
-def complete_vector_store_file(
-    conn: psycopg.Connection, tenant_id: str, store_id: str, file_id: str, usage_bytes: int
-) -> None:
-    conn.execute(
-        QUERIES["complete_vector_store_file"],
-        {"tenant_id": tenant_id, "vector_store_id": store_id, "file_id": file_id, "usage_bytes": usage_bytes},
-    )
-
-
-def fail_vector_store_file(
-    conn: psycopg.Connection, tenant_id: str, store_id: str, file_id: str, code: str, message: str
-) -> None:
-    conn.execute(
-        QUERIES["fail_vector_store_file"],
-        {
-            "tenant_id": tenant_id,
-            "vector_store_id": store_id,
-            "file_id": file_id,
-            "code": code,
-            "message": message,
-        },
-    )
+def _json(value: Any) -> Jsonb | None:
+    return Jsonb(value) if value is not None else None

@@ -16,7 +16,7 @@ def test_health_and_in_process_workers(settings):
     with TestClient(create_app(settings)) as client:
         response = client.get("/healthz")
         runtime = client.app.state.runtime
-        store = stores.create(runtime.db, DEFAULT_TENANT, "h", runtime.embedder)
+        store = stores.create(runtime.db, DEFAULT_TENANT, runtime.embedder, "h")
         record = files.upload(runtime.db, DEFAULT_TENANT, "a.txt", io.BytesIO(b"Badges are collected at reception."))
         batch = ingestion.create_batch(runtime.db, DEFAULT_TENANT, store, [record.id], AUTO)
         deadline_counts = _wait_done(runtime.db, batch)

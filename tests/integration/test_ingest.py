@@ -84,7 +84,7 @@ def test_chunks_follow_the_strategy_and_cover_the_text(db, embedder, chunker):
 def test_search_stays_within_the_requested_stores(db, embedder, chunker):
     documents = corpus()
     first, _ = ingest(db, embedder, chunker, documents[:1])
-    second, _ = ingest(db, embedder, chunker, documents[1:2], store=stores.create(db, DEFAULT_TENANT, "b", embedder))
+    second, _ = ingest(db, embedder, chunker, documents[1:2], store=stores.create(db, DEFAULT_TENANT, embedder, "b"))
     hits = search.search(db, embedder, DEFAULT_TENANT, [second.id], documents[0].question, k=10)
     assert {hit.vector_store_id for hit in hits} == {second.id}
     both = search.search(db, embedder, DEFAULT_TENANT, [first.id, second.id], documents[0].question, k=10)
@@ -106,7 +106,7 @@ def test_scores_are_ordered_in_0_1_and_respect_the_threshold(db, embedder, chunk
 
 @pytest.mark.parametrize(("k", "threshold"), [(0, 0.0), (51, 0.0), (5, 1.5)])
 def test_search_rejects_bad_bounds(db, embedder, k, threshold):
-    store = stores.create(db, DEFAULT_TENANT, "s", embedder)
+    store = stores.create(db, DEFAULT_TENANT, embedder, "s")
     with pytest.raises(InvalidRequest):
         search.search(db, embedder, DEFAULT_TENANT, [store.id], "q", k=k, threshold=threshold)
 

@@ -34,7 +34,7 @@ def wait_for(condition, what: str, timeout: float = 180) -> None:
 
 def test_a_killed_worker_loses_nothing_and_duplicates_nothing(db, database_url, embedder, chunker, tmp_path):
     documents = {f"part{i}.txt": long_text(seed=i, words=1200) for i in range(FILES)}
-    store = stores.create(db, DEFAULT_TENANT, "crash", embedder)
+    store = stores.create(db, DEFAULT_TENANT, embedder, "crash")
     file_ids = [files.upload(db, DEFAULT_TENANT, name, io.BytesIO(data)).id for name, data in documents.items()]
     batch = ingestion.create_batch(db, DEFAULT_TENANT, store, file_ids, AUTO)
     env = ragstore_env(database_url=database_url, data_dir=tmp_path)

@@ -25,7 +25,7 @@ def ingest(
     attributes: dict | None = None,
 ) -> tuple[VectorStore, str]:
     """Upload documents into a store (a new one unless given) and run every job; return (store, batch id)."""
-    store = store or stores.create(db, DEFAULT_TENANT, "handbook", embedder)
+    store = store or stores.create(db, DEFAULT_TENANT, embedder, "handbook")
     file_ids = [files.upload(db, DEFAULT_TENANT, d.filename, io.BytesIO(d.data)).id for d in documents]
     batch = ingestion.create_batch(db, DEFAULT_TENANT, store, file_ids, strategy, attributes)
     Worker(db, ingestion_tasks(db, embedder, chunker)).drain()

@@ -20,8 +20,9 @@ SELECT current_setting('server_version_num')::int AS server_version_num,
        (SELECT extversion FROM pg_extension WHERE extname = 'vector') AS pgvector_installed
 
 -- insert_file --
-INSERT INTO files (tenant_id, id, filename, purpose, bytes, sha256)
-VALUES (%(tenant_id)s, %(id)s, %(filename)s, %(purpose)s, %(bytes)s, %(sha256)s)
+INSERT INTO files (tenant_id, id, filename, purpose, bytes, sha256, expires_at)
+VALUES (%(tenant_id)s, %(id)s, %(filename)s, %(purpose)s, %(bytes)s, %(sha256)s,
+        now() + make_interval(secs => %(expires_after_seconds)s))
 RETURNING id, filename, purpose, bytes, sha256, created_at, expires_at
 
 -- insert_file_part --
@@ -99,18 +100,18 @@ WHERE tenant_id = %(tenant_id)s AND vector_store_id = %(vector_store_id)s AND fi
 
 -- insert_chunk --
 INSERT INTO chunks (tenant_id, vector_store_id, file_id, chunk_index, page, text, token_count, attributes,
-                    content_hash, embedding)
+                    doc_metadata, content_hash, embedding)
 VALUES (%(tenant_id)s, %(vector_store_id)s, %(file_id)s, %(chunk_index)s, %(page)s, %(text)s, %(token_count)s,
-        %(attributes)s, %(content_hash)s, %(embedding)s)
+        %(attributes)s, %(doc_metadata)s, %(content_hash)s, %(embedding)s)
 
 -- search_chunks --
--- Nearest chunks by cosine distance within the given stores. The HNSW scan is iterative (set by the caller), so
--- its order is relaxed: the outer query restores the exact order.
+-- Nearest chunks by cosine distance within the given stores that pass the compiled attribute filter. The HNSW
+-- scan is iterative (set by the caller), so its order is relaxed: the outer query restores the exact order.
 WITH nearest AS MATERIALIZED (
     SELECT c.id, c.vector_store_id, c.file_id, c.chunk_index, c.page, c.text, c.attributes,
            c.embedding <=> %(embedding)s AS distance
     FROM chunks c
-    WHERE c.tenant_id = %(tenant_id)s AND c.vector_store_id = ANY (%(store_ids)s)
+    WHERE c.tenant_id = %(tenant_id)s AND c.vector_store_id = ANY (%(store_ids)s) AND {filter}
     ORDER BY c.embedding <=> %(embedding)s
     LIMIT %(limit)s
 )
@@ -171,3 +172,140 @@ SELECT status, count(*) AS n FROM jobs GROUP BY status
 -- set_file_digest --
 UPDATE files SET bytes = %(bytes)s, sha256 = %(sha256)s WHERE tenant_id = %(tenant_id)s AND id = %(id)s
 RETURNING id, filename, purpose, bytes, sha256, created_at, expires_at
+
+-- Objects of the API. Lists page by (created_at, id); the comparison and direction are set by store.pages.
+
+-- list_files --
+SELECT id, filename, purpose, bytes, sha256, created_at, expires_at
+FROM files
+WHERE tenant_id = %(tenant_id)s AND (%(purpose)s::text IS NULL OR purpose = %(purpose)s)
+  AND (%(cursor_at)s::timestamptz IS NULL OR (created_at, id) {cmp} (%(cursor_at)s, %(cursor_id)s))
+ORDER BY created_at {direction}, id {direction}
+LIMIT %(limit)s
+
+-- delete_file --
+DELETE FROM files WHERE tenant_id = %(tenant_id)s AND id = %(id)s RETURNING id
+
+-- vector_store_columns --
+vs.id, vs.name, vs.description, vs.metadata, vs.embedding_model, vs.embedding_dim, vs.expires_after, vs.expires_at,
+vs.last_active_at, vs.created_at, coalesce(n.usage_bytes, 0) AS usage_bytes,
+coalesce(n.in_progress, 0) AS in_progress, coalesce(n.completed, 0) AS completed, coalesce(n.failed, 0) AS failed,
+coalesce(n.cancelled, 0) AS cancelled, coalesce(n.total, 0) AS total
+
+-- get_vector_store_object --
+SELECT {columns}
+FROM vector_stores vs
+LEFT JOIN LATERAL (
+    SELECT sum(usage_bytes)::bigint AS usage_bytes,
+           count(*) FILTER (WHERE status = 'in_progress') AS in_progress,
+           count(*) FILTER (WHERE status = 'completed') AS completed,
+           count(*) FILTER (WHERE status = 'failed') AS failed,
+           count(*) FILTER (WHERE status = 'cancelled') AS cancelled, count(*) AS total
+    FROM vector_store_files WHERE tenant_id = vs.tenant_id AND vector_store_id = vs.id
+) n ON true
+WHERE vs.tenant_id = %(tenant_id)s AND vs.id = %(id)s
+
+-- list_vector_store_objects --
+SELECT {columns}
+FROM vector_stores vs
+LEFT JOIN LATERAL (
+    SELECT sum(usage_bytes)::bigint AS usage_bytes,
+           count(*) FILTER (WHERE status = 'in_progress') AS in_progress,
+           count(*) FILTER (WHERE status = 'completed') AS completed,
+           count(*) FILTER (WHERE status = 'failed') AS failed,
+           count(*) FILTER (WHERE status = 'cancelled') AS cancelled, count(*) AS total
+    FROM vector_store_files WHERE tenant_id = vs.tenant_id AND vector_store_id = vs.id
+) n ON true
+WHERE vs.tenant_id = %(tenant_id)s
+  AND (%(cursor_at)s::timestamptz IS NULL OR (vs.created_at, vs.id) {cmp} (%(cursor_at)s, %(cursor_id)s))
+ORDER BY vs.created_at {direction}, vs.id {direction}
+LIMIT %(limit)s
+
+-- insert_vector_store_object --
+INSERT INTO vector_stores (tenant_id, id, name, description, metadata, embedding_model, embedding_dim,
+                           expires_after, expires_at, last_active_at)
+VALUES (%(tenant_id)s, %(id)s, %(name)s, %(description)s, %(metadata)s, %(embedding_model)s, %(embedding_dim)s,
+        %(expires_after)s, now() + make_interval(days => %(expires_days)s), now())
+
+-- update_vector_store --
+UPDATE vector_stores
+SET name = CASE WHEN %(set_name)s THEN coalesce(%(name)s, '') ELSE name END,
+    metadata = CASE WHEN %(set_metadata)s THEN %(metadata)s ELSE metadata END,
+    expires_after = CASE WHEN %(set_expires_after)s THEN %(expires_after)s ELSE expires_after END,
+    expires_at = CASE WHEN %(set_expires_after)s THEN now() + make_interval(days => %(expires_days)s)
+                      ELSE expires_at END,
+    last_active_at = now()
+WHERE tenant_id = %(tenant_id)s AND id = %(id)s
+RETURNING id
+
+-- delete_vector_store --
+DELETE FROM vector_stores WHERE tenant_id = %(tenant_id)s AND id = %(id)s RETURNING id
+
+-- vector_store_file_columns --
+file_id, vector_store_id, batch_id, status, chunk_size_tokens, chunk_overlap_tokens, attributes, usage_bytes,
+last_error_code, last_error_message, created_at
+
+-- get_vector_store_file_object --
+SELECT {columns} FROM vector_store_files
+WHERE tenant_id = %(tenant_id)s AND vector_store_id = %(vector_store_id)s AND file_id = %(file_id)s
+
+-- list_vector_store_file_objects --
+SELECT {columns} FROM vector_store_files
+WHERE tenant_id = %(tenant_id)s AND vector_store_id = %(vector_store_id)s
+  AND (%(batch_id)s::text IS NULL OR batch_id = %(batch_id)s)
+  AND (%(status)s::text IS NULL OR status = %(status)s)
+  AND (%(cursor_at)s::timestamptz IS NULL OR (created_at, file_id) {cmp} (%(cursor_at)s, %(cursor_id)s))
+ORDER BY created_at {direction}, file_id {direction}
+LIMIT %(limit)s
+
+-- set_vector_store_file_attributes --
+WITH updated AS (
+    UPDATE vector_store_files SET attributes = %(attributes)s, updated_at = now()
+    WHERE tenant_id = %(tenant_id)s AND vector_store_id = %(vector_store_id)s AND file_id = %(file_id)s
+    RETURNING file_id
+)
+UPDATE chunks SET attributes = doc_metadata || coalesce(%(attributes)s, '{}'::jsonb)
+WHERE tenant_id = %(tenant_id)s AND vector_store_id = %(vector_store_id)s AND file_id IN (SELECT file_id FROM updated)
+
+-- delete_vector_store_file --
+DELETE FROM vector_store_files
+WHERE tenant_id = %(tenant_id)s AND vector_store_id = %(vector_store_id)s AND file_id = %(file_id)s
+RETURNING file_id
+
+-- file_chunk_texts --
+SELECT text FROM chunks
+WHERE tenant_id = %(tenant_id)s AND vector_store_id = %(vector_store_id)s AND file_id = %(file_id)s
+ORDER BY chunk_index
+
+-- get_file_batch --
+SELECT b.id, b.vector_store_id, b.cancelled AS cancel_requested, b.created_at,
+       count(v.file_id) FILTER (WHERE v.status = 'in_progress') AS in_progress,
+       count(v.file_id) FILTER (WHERE v.status = 'completed') AS completed,
+       count(v.file_id) FILTER (WHERE v.status = 'failed') AS failed,
+       count(v.file_id) FILTER (WHERE v.status = 'cancelled') AS cancelled,
+       count(v.file_id) AS total
+FROM file_batches b
+LEFT JOIN vector_store_files v ON v.tenant_id = b.tenant_id AND v.batch_id = b.id
+WHERE b.tenant_id = %(tenant_id)s AND b.vector_store_id = %(vector_store_id)s AND b.id = %(id)s
+GROUP BY b.id, b.vector_store_id, b.cancelled, b.created_at
+
+-- cancel_file_batch --
+WITH batch AS (
+    UPDATE file_batches SET cancelled = true
+    WHERE tenant_id = %(tenant_id)s AND vector_store_id = %(vector_store_id)s AND id = %(id)s
+    RETURNING id
+)
+UPDATE vector_store_files SET status = 'cancelled', updated_at = now()
+WHERE tenant_id = %(tenant_id)s AND batch_id IN (SELECT id FROM batch) AND status = 'in_progress'
+
+-- usage_totals --
+SELECT (SELECT count(*) FROM vector_stores WHERE tenant_id = %(tenant_id)s) AS vector_stores,
+       (SELECT count(*) FROM vector_stores WHERE tenant_id = %(tenant_id)s AND expires_at <= now()) AS expired_stores,
+       (SELECT count(*) FROM files WHERE tenant_id = %(tenant_id)s) AS files,
+       (SELECT coalesce(sum(bytes), 0)::bigint FROM files WHERE tenant_id = %(tenant_id)s) AS file_bytes,
+       (SELECT coalesce(sum(usage_bytes), 0)::bigint FROM vector_store_files WHERE tenant_id = %(tenant_id)s)
+           AS usage_bytes,
+       (SELECT count(*) FROM file_batches WHERE tenant_id = %(tenant_id)s) AS file_batches
+
+-- vector_store_file_status_counts --
+SELECT status, count(*) AS n FROM vector_store_files WHERE tenant_id = %(tenant_id)s GROUP BY status

@@ -1,0 +1,125 @@
+"""/v1/vector_stores: create, list, retrieve, modify, delete and search vector stores."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+
+from ragstore.api import objects, schemas
+from ragstore.api.deps import RuntimeDep, TenantDep
+from ragstore.ingest.chunk import AUTO, ChunkingStrategy
+from ragstore.service import search, stores
+from ragstore.store.pages import PageRequest
+
+router = APIRouter(prefix="/v1/vector_stores", tags=["Vector stores"])
+
+Order = Literal["asc", "desc"]
+
+
+def strategy(param: Any) -> ChunkingStrategy:
+    """The chunking strategy a request asks for (auto when none)."""
+    if param is None or param.type == "auto":
+        return AUTO
+    return ChunkingStrategy(param.static.max_chunk_size_tokens, param.static.chunk_overlap_tokens)
+
+
+def poll_header(response: Response, in_progress: bool) -> None:
+    """Tell the SDK's pollers how soon to ask again."""
+    if in_progress:
+        response.headers["openai-poll-after-ms"] = objects.POLL_AFTER_MS
+
+
+@router.post("", response_model=schemas.VectorStoreObject)
+def create_vector_store(
+    body: schemas.CreateVectorStoreRequest, runtime: RuntimeDep, tenant: TenantDep
+) -> schemas.VectorStoreObject:
+    """Create a vector store; files given by id are added and processed in the background."""
+    store = stores.create(
+        runtime.db,
+        tenant,
+        runtime.embedder,
+        body.name or "",
+        description=body.description,
+        metadata=body.metadata,
+        expires_after=body.expires_after.model_dump() if body.expires_after else None,
+        file_ids=body.file_ids or [],
+        strategy=strategy(body.chunking_strategy),
+    )
+    return objects.store_object(store)
+
+
+@router.get("", response_model=schemas.ListVectorStoresResponse)
+def list_vector_stores(
+    runtime: RuntimeDep,
+    tenant: TenantDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    order: Order = "desc",
+    after: str | None = None,
+    before: str | None = None,
+) -> schemas.ListVectorStoresResponse:
+    """Vector stores, newest first by default, with cursor pagination."""
+    page = stores.list_stores(runtime.db, tenant, PageRequest(limit, order, after, before))
+    return schemas.ListVectorStoresResponse.page([objects.store_object(s) for s in page.items], has_more=page.has_more)
+
+
+@router.get("/stats")
+def vector_store_stats(runtime: RuntimeDep, tenant: TenantDep) -> dict[str, Any]:
+    """ragstore's own: totals of stores, files and batches, files by status, and bytes used."""
+    return {"object": "vector_store.stats", **stores.usage(runtime.db, tenant)}
+
+
+@router.get("/{vector_store_id}", response_model=schemas.VectorStoreObject)
+def retrieve_vector_store(
+    vector_store_id: str, response: Response, runtime: RuntimeDep, tenant: TenantDep
+) -> schemas.VectorStoreObject:
+    """One vector store, with its file counts."""
+    store = stores.get(runtime.db, tenant, vector_store_id)
+    poll_header(response, store.status == "in_progress")
+    return objects.store_object(store)
+
+
+@router.post("/{vector_store_id}", response_model=schemas.VectorStoreObject)
+def modify_vector_store(
+    vector_store_id: str, body: schemas.UpdateVectorStoreRequest, runtime: RuntimeDep, tenant: TenantDep
+) -> schemas.VectorStoreObject:
+    """Change name, expires_after or metadata; a field sent as null is cleared, one left out is kept."""
+    changes = {name: getattr(body, name) for name in body.model_fields_set}
+    if changes.get("expires_after") is not None:
+        changes["expires_after"] = body.expires_after.model_dump()
+    return objects.store_object(stores.update(runtime.db, tenant, vector_store_id, changes))
+
+
+@router.delete("/{vector_store_id}", response_model=schemas.DeleteVectorStoreResponse)
+def delete_vector_store(
+    vector_store_id: str, runtime: RuntimeDep, tenant: TenantDep
+) -> schemas.DeleteVectorStoreResponse:
+    """Delete a vector store and its chunks; the files themselves stay."""
+    stores.delete(runtime.db, tenant, vector_store_id)
+    return schemas.DeleteVectorStoreResponse(id=vector_store_id, object="vector_store.deleted", deleted=True)
+
+
+@router.post("/{vector_store_id}/search", response_model=schemas.VectorStoreSearchResultsPage)
+def search_vector_store(
+    vector_store_id: str, body: schemas.VectorStoreSearchRequest, runtime: RuntimeDep, tenant: TenantDep
+) -> schemas.VectorStoreSearchResultsPage:
+    """The passages nearest to the query, with scores in 0..1, optionally filtered by file attributes."""
+    queries = [body.query] if isinstance(body.query, str) else list(body.query)
+    options = body.ranking_options
+    hits = search.search(
+        runtime.db,
+        runtime.embedder,
+        tenant,
+        [vector_store_id],
+        queries,
+        body.max_num_results,
+        options.score_threshold if options and options.score_threshold is not None else 0.0,
+        body.filters.model_dump() if body.filters else None,
+    )
+    return schemas.VectorStoreSearchResultsPage(
+        object="vector_store.search_results.page",
+        search_query=queries,
+        data=[objects.search_item(hit) for hit in hits],
+        has_more=False,
+        next_page=None,
+    )

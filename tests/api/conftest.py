@@ -1,0 +1,137 @@
+"""A real ragstore server on a free port, its own database, and the official `openai` SDK as the client.
+
+Every JSON response the server sends during a module's tests is recorded and, when the module ends, checked against
+the schema the OpenAI spec gives for that route and status (tests/api/reference/openai_vector_stores_openapi.yaml).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import uvicorn
+import yaml
+from openai import OpenAI
+
+from ragstore.api.app import create_app
+from ragstore.config import Settings
+from tests.support.openapi import validate
+
+API_KEY = "sk-ragstore-test"
+SPEC = Path(__file__).parent / "reference" / "openai_vector_stores_openapi.yaml"
+OWN_ROUTES = {"/v1/vector_stores/stats", "/healthz"}  # ragstore's own, not in OpenAI's spec
+
+
+@dataclass
+class Recorder:
+    """Raw ASGI middleware: keeps (method, path, status, body) of every JSON response."""
+
+    app: object
+    seen: list[tuple[str, str, int, bytes]] = field(default_factory=list)
+
+    async def __call__(self, scope, receive, send):  # noqa: ANN001
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        status, chunks, is_json = 0, [], False
+
+        async def capture(message):  # noqa: ANN001
+            nonlocal status, is_json
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                is_json = any(k == b"content-type" and v.startswith(b"application/json") for k, v in message["headers"])
+            elif message["type"] == "http.response.body" and is_json:
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        await self.app(scope, receive, capture)
+        if is_json:
+            self.seen.append((scope["method"], scope["path"], status, b"".join(chunks)))
+
+
+@dataclass
+class Server:
+    url: str
+    settings: Settings
+    recorder: Recorder
+    app: object
+
+    def client(self, **options) -> OpenAI:
+        return OpenAI(base_url=f"{self.url}/v1", api_key=API_KEY, max_retries=0, **options)
+
+
+@pytest.fixture
+def start_server(database_url: str, embedder, tmp_path: Path) -> Iterator:
+    """Start servers of their own on the test's fresh database, sharing the session's loaded model."""
+    running: list[tuple[uvicorn.Server, threading.Thread, Recorder]] = []
+
+    def start(**overrides) -> Server:
+        options = {"api_key": API_KEY, "workers": 1, "max_upload_bytes": 4 * 1024 * 1024, **overrides}
+        settings = Settings(database_url=database_url, data_dir=tmp_path / "data", **options)
+        app = create_app(settings, embedder)
+        recorder = Recorder(app)
+        server = uvicorn.Server(uvicorn.Config(recorder, host="127.0.0.1", port=0, log_level="warning"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        while not server.started:
+            assert thread.is_alive(), "the server did not start"
+            thread.join(0.05)
+        running.append((server, thread, recorder))
+        port = server.servers[0].sockets[0].getsockname()[1]
+        return Server(f"http://127.0.0.1:{port}", settings, recorder, app)
+
+    yield start
+    for server, thread, recorder in running:
+        server.should_exit = True
+        thread.join(60)
+        check_responses(recorder.seen)
+
+
+@pytest.fixture
+def api(start_server) -> Server:
+    return start_server()
+
+
+@pytest.fixture
+def client(api: Server) -> OpenAI:
+    return api.client()
+
+
+def check_responses(seen: list[tuple[str, str, int, bytes]]) -> None:
+    """Every recorded JSON response matches the spec's schema for its route and status."""
+    routes = _routes()
+    checked = 0
+    for method, path, status, body in seen:
+        component = _component(routes, method, path, status)
+        if component is None:
+            continue
+        validate(component, json.loads(body))
+        checked += 1
+    assert checked or not seen
+
+
+def _routes() -> list[tuple[re.Pattern[str], str, dict]]:
+    spec = yaml.safe_load(SPEC.read_text())
+    routes = []
+    for template, operations in spec["paths"].items():
+        pattern = re.compile("^/v1" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$")
+        for method, operation in operations.items():
+            routes.append((pattern, method.upper(), operation))
+    return routes
+
+
+def _component(routes, method: str, path: str, status: int) -> str | None:  # noqa: ANN001
+    if status >= 400:
+        return "ErrorResponse"
+    if path in OWN_ROUTES:
+        return None
+    for pattern, route_method, operation in routes:
+        if route_method == method and pattern.match(path):
+            content = operation["responses"].get(str(status), {}).get("content", {})
+            ref = content.get("application/json", {}).get("schema", {}).get("$ref")
+            return ref.rsplit("/", 1)[-1] if ref else None
+    return None

@@ -1,0 +1,77 @@
+"""Validate JSON bodies against the component schemas of OpenAI's spec (tests/api/reference/*.yaml).
+
+The YAML is OpenAPI 3.1, validated here as JSON Schema draft 2020-12. OpenAPI-only keywords (`x-*`, `discriminator`,
+`example`, `format: unixtime`) are annotations there and need nothing. Two leftovers of older drafts do, and are
+rewritten once at load time to what the spec means:
+
+- `nullable: true` (OpenAPI 3.0), including its `allOf: [{$ref}, {nullable: true}]` form, becomes `anyOf [..., null]`;
+- `$recursiveRef: '#'` (draft 2019-09, in `CompoundFilter.filters`) becomes a `$ref` to the enclosing component;
+  left alone it would match anything, and every comparison filter inside a compound filter would fail its `oneOf`.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+SPEC_PATH = Path(__file__).parents[1] / "api/reference/openai_vector_stores_openapi.yaml"
+SPEC_URI = "urn:openai:vector-stores-openapi"
+
+
+def validate(component: str, body: Any) -> None:
+    """Raise AssertionError, readably, if body does not match components/schemas/<component> of the YAML."""
+    errors = sorted(_validator(component).iter_errors(body), key=lambda error: list(error.absolute_path))
+    if errors:
+        lines = [f"  at {error.json_path}: {_shorten(error.message)}" for error in errors]
+        raise AssertionError(f"body does not match {component}:\n" + "\n".join(lines))
+
+
+def component_names() -> list[str]:
+    """The names under components/schemas, sorted."""
+    return sorted(_spec()["components"]["schemas"])
+
+
+@functools.cache
+def _validator(component: str) -> Draft202012Validator:
+    if component not in _spec()["components"]["schemas"]:
+        raise AssertionError(f"no component named {component!r} in {SPEC_PATH.name}")
+    registry = Registry().with_resource(SPEC_URI, Resource(contents=_spec(), specification=DRAFT202012))
+    return Draft202012Validator({"$ref": f"{SPEC_URI}#/components/schemas/{component}"}, registry=registry)
+
+
+@functools.cache
+def _spec() -> dict[str, Any]:
+    spec = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+    schemas = spec["components"]["schemas"]
+    for name, schema in schemas.items():
+        schemas[name] = _rewrite(schema, f"#/components/schemas/{name}")
+    # The spec contradicts itself: CreateFileRequest accepts purpose `evals`, OpenAIFile cannot report it.
+    schemas["OpenAIFile"]["properties"]["purpose"]["enum"].append("evals")
+    return spec
+
+
+def _rewrite(node: Any, component_ref: str) -> Any:
+    if isinstance(node, list):
+        return [_rewrite(item, component_ref) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: value for key, value in node.items() if key != "$recursiveAnchor"}
+    nullable = node.pop("nullable", False)
+    if {"nullable": True} in node.get("allOf", []):
+        node["allOf"] = [part for part in node["allOf"] if part != {"nullable": True}]
+        nullable = True
+    if node.get("$recursiveRef") == "#":
+        del node["$recursiveRef"]
+        node["$ref"] = component_ref
+    node = {key: _rewrite(value, component_ref) for key, value in node.items()}
+    return {"anyOf": [node, {"type": "null"}]} if nullable else node
+
+
+def _shorten(message: str, limit: int = 300) -> str:
+    return message if len(message) <= limit else message[: limit - 3] + "..."
