@@ -8,7 +8,7 @@ from ragstore.config import Settings
 from ragstore.ingest.chunk import Chunker
 from ragstore.ingest.embed import Embedder, create_embedder, default_chunker
 from ragstore.store.db import Database, open_database
-from ragstore.worker import Worker, WorkerThreads, ingestion_tasks
+from ragstore.worker import Worker, WorkerThreads, housekeeping, ingestion_tasks
 
 
 @dataclass
@@ -19,7 +19,8 @@ class Runtime:
     chunker: Chunker
 
     def worker(self, **options: float) -> Worker:
-        return Worker(self.db, ingestion_tasks(self.db, self.embedder, self.chunker), **options)
+        tasks = ingestion_tasks(self.db, self.embedder, self.chunker)
+        return Worker(self.db, tasks, housekeeping=housekeeping(self.db), **options)
 
     def start_workers(self, count: int) -> WorkerThreads:
         return WorkerThreads([self.worker() for _ in range(count)]).start()

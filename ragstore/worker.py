@@ -11,6 +11,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from ragstore.errors import DatabaseUnavailable, RagstoreError
 from ragstore.ingest.chunk import Chunker
 from ragstore.ingest.embed import Embedder
 from ragstore.models import Job
-from ragstore.service import ingestion
+from ragstore.service import files, ingestion
 from ragstore.store import jobs
 from ragstore.store.db import Database
 
@@ -32,6 +33,11 @@ class Task:
 
     run: Callable[[Job], None]
     give_up: Callable[[Job, str], None]
+
+
+def housekeeping(db: Database) -> Callable[[], object]:
+    """What workers do now and then when idle: delete the files whose expires_after has run out."""
+    return lambda: files.delete_expired(db)
 
 
 def ingestion_tasks(db: Database, embedder: Embedder, chunker: Chunker) -> dict[str, Task]:
@@ -54,12 +60,17 @@ class Worker:
         name: str | None = None,
         poll_seconds: float = 1.0,
         backoff_seconds: float = 2.0,
+        housekeeping: Callable[[], object] | None = None,
+        housekeeping_seconds: float = 60.0,
     ) -> None:
         self.db = db
         self.tasks = tasks
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
         self.poll_seconds = poll_seconds
         self.backoff_seconds = backoff_seconds
+        self.housekeeping = housekeeping
+        self.housekeeping_seconds = housekeeping_seconds
+        self._last_housekeeping = float("-inf")
         self.stop_event = threading.Event()
 
     def run(self) -> None:
@@ -90,8 +101,19 @@ class Worker:
             while not self.stop_event.is_set():
                 if not self._run_next(conn):
                     self._recover(conn)
+                    self._housekeep()
                     for _ in conn.notifies(timeout=self.poll_seconds, stop_after=1):
                         pass
+
+    def _housekeep(self) -> None:
+        """Periodic chores (expired files), when idle and at most every housekeeping_seconds."""
+        if self.housekeeping is None or time.monotonic() - self._last_housekeeping < self.housekeeping_seconds:
+            return
+        self._last_housekeeping = time.monotonic()
+        try:
+            self.housekeeping()
+        except RagstoreError as exc:
+            log.warning("housekeeping failed: %s", exc.message)
 
     def _run_next(self, conn) -> bool:
         job = jobs.claim_job(conn, self.name)

@@ -76,3 +76,9 @@ def delete(db: Database, tenant_id: str, file_id: str) -> None:
     with db.connection() as conn:
         if not files.delete_file(conn, tenant_id, file_id):
             raise FileNotFound(f"No file found with id '{file_id}'.", param="file_id")
+
+
+def delete_expired(db: Database) -> int:
+    """Delete the files whose expires_after has run out (with their chunks); return how many."""
+    with db.connection() as conn:
+        return files.delete_expired_files(conn)

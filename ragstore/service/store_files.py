@@ -19,6 +19,7 @@ MAX_BATCH = 2000
 def attach(db: Database, tenant_id: str, store_id: str, spec: FileSpec) -> VectorStoreFile:
     store = stores.get(db, tenant_id, store_id)
     ingestion.attach(db, tenant_id, store, [spec], batch=False)
+    stores.touch(db, tenant_id, store_id)
     return get(db, tenant_id, store_id, spec.file_id)
 
 
@@ -79,6 +80,7 @@ def create_batch(db: Database, tenant_id: str, store_id: str, specs: Sequence[Fi
         raise InvalidRequest(f"A batch holds 1 to {MAX_BATCH} files, got {len(specs)}.", param="file_ids")
     store = stores.get(db, tenant_id, store_id)
     batch_id = ingestion.attach(db, tenant_id, store, specs, batch=True)
+    stores.touch(db, tenant_id, store_id)
     assert batch_id is not None
     return get_batch(db, tenant_id, store_id, batch_id)
 

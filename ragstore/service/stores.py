@@ -79,6 +79,12 @@ def delete(db: Database, tenant_id: str, store_id: str) -> None:
             raise VectorStoreNotFound(f"No vector store found with id '{store_id}'.", param="vector_store_id")
 
 
+def touch(db: Database, tenant_id: str, store_id: str) -> None:
+    """The store was used: its last_active_at, and so its expiry, move on."""
+    with db.connection() as conn:
+        vector_stores.touch_vector_stores(conn, tenant_id, [store_id])
+
+
 def usage(db: Database, tenant_id: str) -> dict[str, Any]:
     """Totals of stores, files and batches, files by status, and bytes used."""
     with db.connection() as conn:

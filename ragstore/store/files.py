@@ -63,3 +63,8 @@ def list_files(
 def delete_file(conn: psycopg.Connection, tenant_id: str, file_id: str) -> bool:
     """Delete a file, its bytes, and its chunks in every store; False if there was no such file."""
     return conn.execute(QUERIES["delete_file"], {"tenant_id": tenant_id, "id": file_id}).fetchone() is not None
+
+
+def delete_expired_files(conn: psycopg.Connection) -> int:
+    """Delete every file past its expires_at, in all tenants; return how many."""
+    return len(conn.execute(QUERIES["delete_expired_files"]).fetchall())

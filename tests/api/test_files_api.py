@@ -74,3 +74,18 @@ def test_without_a_valid_key_nothing_is_served(api):
     with pytest.raises(openai.AuthenticationError) as caught:
         anonymous.files.list()
     assert caught.value.body["code"] == "invalid_api_key"
+
+
+def test_expired_files_are_deleted_by_housekeeping(client, api):
+    from ragstore.worker import housekeeping
+
+    keep = upload(client, "keep.txt", b"stays")
+    gone = client.files.create(
+        file=("gone.txt", io.BytesIO(b"goes")),
+        purpose="assistants",
+        expires_after={"anchor": "created_at", "seconds": 3600},
+    )
+    with api.app.state.runtime.db.connection() as conn:
+        conn.execute("UPDATE files SET expires_at = now() - interval '1 second' WHERE id = %s", (gone.id,))
+    housekeeping(api.app.state.runtime.db)()
+    assert {f.id for f in client.files.list()} == {keep.id}

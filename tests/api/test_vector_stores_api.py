@@ -204,3 +204,18 @@ def test_stats_and_health(client, api):
     assert (stats["vector_stores"], stats["files"], stats["files_by_status"]) == (1, 1, {"completed": 1})
     assert stats["usage_bytes"] == client.vector_stores.retrieve(store.id).usage_bytes > 0
     assert httpx.get(f"{api.url}/healthz").json()["status"] == "ok"
+
+
+def test_use_pushes_expiry_along_with_last_active_at(client, api):
+    store = client.vector_stores.create(name="ttl", expires_after={"anchor": "last_active_at", "days": 2})
+    with api.app.state.runtime.db.connection() as conn:
+        conn.execute(
+            "UPDATE vector_stores SET last_active_at = now() - interval '1 day', "
+            "expires_at = now() + interval '1 day' WHERE id = %s",
+            (store.id,),
+        )
+    before = client.vector_stores.retrieve(store.id)
+    client.vector_stores.search(store.id, query="anything")
+    after = client.vector_stores.retrieve(store.id)
+    assert after.last_active_at > before.last_active_at
+    assert after.expires_at == pytest.approx(after.last_active_at + 2 * 86400, abs=2)

@@ -49,7 +49,12 @@ SELECT id, name, embedding_model, embedding_dim, created_at
 FROM vector_stores WHERE tenant_id = %(tenant_id)s AND name = %(name)s ORDER BY created_at, id
 
 -- touch_vector_stores --
-UPDATE vector_stores SET last_active_at = now() WHERE tenant_id = %(tenant_id)s AND id = ANY (%(ids)s)
+-- Use keeps a store alive: expires_after is anchored at last_active_at. An expired store stays expired.
+UPDATE vector_stores
+SET last_active_at = now(),
+    expires_at = CASE WHEN expires_after IS NULL OR expires_at <= now() THEN expires_at
+                      ELSE now() + make_interval(days => (expires_after ->> 'days')::int) END
+WHERE tenant_id = %(tenant_id)s AND id = ANY (%(ids)s)
 
 -- insert_file_batch --
 INSERT INTO file_batches (tenant_id, id, vector_store_id) VALUES (%(tenant_id)s, %(id)s, %(vector_store_id)s)
@@ -309,3 +314,6 @@ SELECT (SELECT count(*) FROM vector_stores WHERE tenant_id = %(tenant_id)s) AS v
 
 -- vector_store_file_status_counts --
 SELECT status, count(*) AS n FROM vector_store_files WHERE tenant_id = %(tenant_id)s GROUP BY status
+
+-- delete_expired_files --
+DELETE FROM files WHERE expires_at <= now() RETURNING tenant_id, id
