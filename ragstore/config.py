@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=0, le=64, description="in-process ingestion workers of `serve`")
     job_max_attempts: int = Field(default=3, ge=1, le=100)
     pool_size: int = Field(default=8, ge=2, le=200)
+    chunk_partitions: int = Field(
+        default=16, ge=1, le=1024, description="hash partitions of the chunks table, fixed when first migrated"
+    )
 
     @field_validator("data_dir")
     @classmethod

@@ -32,7 +32,7 @@ def upload(
     digest = hashlib.sha256()
     size = 0
     placeholder = FileRecord(ids.new(ids.FILE), filename, purpose, 0, "", datetime.now(UTC))
-    with db.transaction() as conn:
+    with db.tenant(tenant_id) as conn:
         record = files.insert_file(conn, tenant_id, placeholder, expires_after_seconds)
         seq = 0
         while part := stream.read(PART_SIZE):
@@ -46,7 +46,7 @@ def upload(
 
 
 def get(db: Database, tenant_id: str, file_id: str) -> FileRecord:
-    with db.connection() as conn:
+    with db.tenant(tenant_id) as conn:
         record = files.get_file(conn, tenant_id, file_id)
     if record is None:
         raise FileNotFound(f"No file found with id '{file_id}'.", param="file_id")
@@ -60,12 +60,12 @@ def read_bytes(db: Database, tenant_id: str, file_id: str) -> bytes:
 
 def stream_bytes(db: Database, tenant_id: str, file_id: str) -> Iterator[bytes]:
     """The content of a file, part by part."""
-    with db.connection() as conn:
+    with db.tenant(tenant_id) as conn:
         yield from files.file_parts(conn, tenant_id, file_id)
 
 
 def list_files(db: Database, tenant_id: str, purpose: str | None, page: PageRequest) -> Page[FileRecord]:
-    with db.connection() as conn:
+    with db.tenant(tenant_id) as conn:
         cursor_at = paging.cursor_time(page, lambda id_: files.get_file(conn, tenant_id, id_))
         items, has_more = files.list_files(conn, tenant_id, purpose, page, cursor_at)
     return Page(items, has_more)
@@ -73,7 +73,7 @@ def list_files(db: Database, tenant_id: str, purpose: str | None, page: PageRequ
 
 def delete(db: Database, tenant_id: str, file_id: str) -> None:
     """Delete a file, and its chunks from every vector store."""
-    with db.connection() as conn:
+    with db.tenant(tenant_id) as conn:
         if not files.delete_file(conn, tenant_id, file_id):
             raise FileNotFound(f"No file found with id '{file_id}'.", param="file_id")
 

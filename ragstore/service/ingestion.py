@@ -44,7 +44,7 @@ def attach(
     A file already in the store is replaced: its old chunks go, and it is ingested again.
     """
     batch_id = ids.new(ids.FILE_BATCH) if batch else None
-    with db.transaction() as conn:
+    with db.tenant(tenant_id) as conn:
         if batch_id:
             vector_store_files.insert_file_batch(conn, tenant_id, batch_id, store.id)
         for spec in specs:
@@ -83,19 +83,19 @@ def create_batch(
 
 
 def batch_counts(db: Database, tenant_id: str, batch_id: str) -> FileCounts:
-    with db.connection() as conn:
+    with db.tenant(tenant_id) as conn:
         return vector_store_files.batch_file_counts(conn, tenant_id, batch_id)
 
 
 def batch_failures(db: Database, tenant_id: str, batch_id: str) -> list[FileFailure]:
-    with db.connection() as conn:
+    with db.tenant(tenant_id) as conn:
         return vector_store_files.batch_failures(conn, tenant_id, batch_id)
 
 
 def run_ingest_job(db: Database, embedder: Embedder, chunker: Chunker, job: Job) -> None:
     """Parse, chunk, embed and store one file of one store. Bad files fail alone, with last_error."""
     store_id, file_id = job.args["vector_store_id"], job.args["file_id"]
-    with db.connection() as conn:
+    with db.tenant(job.tenant_id) as conn:
         attached = vector_store_files.get_vector_store_file(conn, job.tenant_id, store_id, file_id)
         record = files.get_file(conn, job.tenant_id, file_id)
     if attached is None or record is None or attached.status != "in_progress":
@@ -110,7 +110,7 @@ def run_ingest_job(db: Database, embedder: Embedder, chunker: Chunker, job: Job)
         return
     embeddings = embed_chunks(embedder, chunker, [piece.text for piece in pieces])
     usage = sum(len(piece.text.encode("utf-8")) for piece in pieces) + embeddings.shape[0] * embedder.dimension * 2
-    with db.transaction() as conn:
+    with db.tenant(job.tenant_id) as conn:
         current = vector_store_files.lock_vector_store_file(conn, job.tenant_id, store_id, file_id)
         if current is None or current["status"] != "in_progress":
             return
@@ -123,7 +123,7 @@ def run_ingest_job(db: Database, embedder: Embedder, chunker: Chunker, job: Job)
 
 def fail_file(db: Database, tenant_id: str, store_id: str, file_id: str, code: str, message: str) -> None:
     """Mark an in-progress file failed with its last_error."""
-    with db.connection() as conn:
+    with db.tenant(tenant_id) as conn:
         vector_store_files.fail_vector_store_file(conn, tenant_id, store_id, file_id, code, message)
 
 

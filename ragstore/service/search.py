@@ -43,7 +43,7 @@ def search(
     vectors = embedder.embed(queries)
     embedding = vectors.mean(axis=0)
     embedding = embedding / (np.linalg.norm(embedding) or 1.0)
-    with db.transaction() as conn:
+    with db.tenant(tenant_id) as conn:
         hits = chunks.search_chunks(conn, tenant_id, list(store_ids), embedding, k, threshold, filters)
         vector_stores.touch_vector_stores(conn, tenant_id, list(store_ids))
     return hits

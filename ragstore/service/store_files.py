@@ -24,7 +24,7 @@ def attach(db: Database, tenant_id: str, store_id: str, spec: FileSpec) -> Vecto
 
 
 def get(db: Database, tenant_id: str, store_id: str, file_id: str) -> VectorStoreFile:
-    with db.connection() as conn:
+    with db.tenant(tenant_id) as conn:
         found = vector_store_files.get_vector_store_file(conn, tenant_id, store_id, file_id)
     if found is None:
         stores.get(db, tenant_id, store_id)  # a missing store is named as such
@@ -42,7 +42,7 @@ def list_files(
     batch_id: str | None = None,
 ) -> Page[VectorStoreFile]:
     stores.get(db, tenant_id, store_id)
-    with db.connection() as conn:
+    with db.tenant(tenant_id) as conn:
         cursor_at = paging.cursor_time(
             page, lambda id_: vector_store_files.get_vector_store_file(conn, tenant_id, store_id, id_)
         )
@@ -56,7 +56,7 @@ def update_attributes(
     db: Database, tenant_id: str, store_id: str, file_id: str, attributes: dict[str, Any] | None
 ) -> VectorStoreFile:
     get(db, tenant_id, store_id, file_id)
-    with db.transaction() as conn:
+    with db.tenant(tenant_id) as conn:
         vector_store_files.set_vector_store_file_attributes(conn, tenant_id, store_id, file_id, attributes)
     return get(db, tenant_id, store_id, file_id)
 
@@ -64,14 +64,14 @@ def update_attributes(
 def detach(db: Database, tenant_id: str, store_id: str, file_id: str) -> None:
     """Remove a file (and its chunks) from one store; the file itself stays."""
     get(db, tenant_id, store_id, file_id)
-    with db.connection() as conn:
+    with db.tenant(tenant_id) as conn:
         vector_store_files.delete_vector_store_file(conn, tenant_id, store_id, file_id)
 
 
 def content(db: Database, tenant_id: str, store_id: str, file_id: str) -> list[str]:
     """The file's chunks' texts, in order."""
     get(db, tenant_id, store_id, file_id)
-    with db.connection() as conn:
+    with db.tenant(tenant_id) as conn:
         return list(vector_store_files.file_chunk_texts(conn, tenant_id, store_id, file_id))
 
 
@@ -86,7 +86,7 @@ def create_batch(db: Database, tenant_id: str, store_id: str, specs: Sequence[Fi
 
 
 def get_batch(db: Database, tenant_id: str, store_id: str, batch_id: str) -> FileBatch:
-    with db.connection() as conn:
+    with db.tenant(tenant_id) as conn:
         batch = vector_store_files.get_file_batch(conn, tenant_id, store_id, batch_id)
     if batch is None:
         stores.get(db, tenant_id, store_id)
@@ -97,6 +97,6 @@ def get_batch(db: Database, tenant_id: str, store_id: str, batch_id: str) -> Fil
 def cancel_batch(db: Database, tenant_id: str, store_id: str, batch_id: str) -> FileBatch:
     """Cancel the batch's files still in progress; completed ones stay searchable."""
     get_batch(db, tenant_id, store_id, batch_id)
-    with db.connection() as conn:
+    with db.tenant(tenant_id) as conn:
         vector_store_files.cancel_file_batch(conn, tenant_id, store_id, batch_id)
     return get_batch(db, tenant_id, store_id, batch_id)

@@ -29,7 +29,7 @@ def create(
     strategy: ChunkingStrategy = AUTO,
 ) -> VectorStore:
     """A new store for this server's model; file_ids are attached (and ingested) at once."""
-    with db.connection() as conn:
+    with db.tenant(tenant_id) as conn:
         store = vector_stores.insert_vector_store(
             conn,
             tenant_id,
@@ -49,7 +49,7 @@ def create(
 
 
 def get(db: Database, tenant_id: str, store_id: str) -> VectorStore:
-    with db.connection() as conn:
+    with db.tenant(tenant_id) as conn:
         store = vector_stores.get_vector_store(conn, tenant_id, store_id)
     if store is None:
         raise VectorStoreNotFound(f"No vector store found with id '{store_id}'.", param="vector_store_id")
@@ -57,7 +57,7 @@ def get(db: Database, tenant_id: str, store_id: str) -> VectorStore:
 
 
 def list_stores(db: Database, tenant_id: str, page: PageRequest) -> Page[VectorStore]:
-    with db.connection() as conn:
+    with db.tenant(tenant_id) as conn:
         cursor_at = paging.cursor_time(page, lambda id_: vector_stores.get_vector_store(conn, tenant_id, id_))
         items, has_more = vector_stores.list_vector_stores(conn, tenant_id, page, cursor_at)
     return Page(items, has_more)
@@ -65,7 +65,7 @@ def list_stores(db: Database, tenant_id: str, page: PageRequest) -> Page[VectorS
 
 def update(db: Database, tenant_id: str, store_id: str, changes: dict[str, Any]) -> VectorStore:
     """Change the fields given (name, metadata, expires_after); an explicit None clears one."""
-    with db.connection() as conn:
+    with db.tenant(tenant_id) as conn:
         found = vector_stores.update_vector_store(conn, tenant_id, store_id, changes)
     if not found:
         raise VectorStoreNotFound(f"No vector store found with id '{store_id}'.", param="vector_store_id")
@@ -74,26 +74,26 @@ def update(db: Database, tenant_id: str, store_id: str, changes: dict[str, Any])
 
 def delete(db: Database, tenant_id: str, store_id: str) -> None:
     """Delete a store with its chunks; its files stay."""
-    with db.connection() as conn:
+    with db.tenant(tenant_id) as conn:
         if not vector_stores.delete_vector_store(conn, tenant_id, store_id):
             raise VectorStoreNotFound(f"No vector store found with id '{store_id}'.", param="vector_store_id")
 
 
 def touch(db: Database, tenant_id: str, store_id: str) -> None:
     """The store was used: its last_active_at, and so its expiry, move on."""
-    with db.connection() as conn:
+    with db.tenant(tenant_id) as conn:
         vector_stores.touch_vector_stores(conn, tenant_id, [store_id])
 
 
 def usage(db: Database, tenant_id: str) -> dict[str, Any]:
     """Totals of stores, files and batches, files by status, and bytes used."""
-    with db.connection() as conn:
+    with db.tenant(tenant_id) as conn:
         return vector_stores.usage_totals(conn, tenant_id)
 
 
 def find(db: Database, tenant_id: str, name_or_id: str) -> VectorStore | None:
     """The store with this id, else the one store with this name; None if there is none."""
-    with db.connection() as conn:
+    with db.tenant(tenant_id) as conn:
         if name_or_id.startswith(ids.VECTOR_STORE):
             store = vector_stores.get_vector_store(conn, tenant_id, name_or_id)
             if store is not None:

@@ -50,14 +50,21 @@ class Database:
 
     @contextlib.contextmanager
     def connection(self) -> Iterator[psycopg.Connection]:
-        """A pooled autocommit connection; driver errors come out as ragstore errors."""
+        """A pooled autocommit connection as the tables' owner (system work); driver errors become ragstore errors."""
         with translate_errors(), self.pool.connection() as conn:
             yield conn
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[psycopg.Connection]:
-        """A pooled connection inside one transaction."""
+        """A pooled connection inside one transaction, as the tables' owner (system work only)."""
         with self.connection() as conn, conn.transaction():
+            yield conn
+
+    @contextlib.contextmanager
+    def tenant(self, tenant_id: str) -> Iterator[psycopg.Connection]:
+        """One transaction as the application role, which row-level security restricts to this tenant's rows."""
+        with self.connection() as conn, conn.transaction():
+            conn.execute(QUERIES["enter_tenant"], {"tenant_id": tenant_id})
             yield conn
 
     @contextlib.contextmanager
@@ -96,7 +103,7 @@ def open_database(settings: Settings, *, apply_migrations: bool = True) -> Datab
     with translate_errors(), psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
         check_pgvector(conn, url)
         if apply_migrations:
-            migrate.apply(conn)
+            migrate.apply(conn, settings.chunk_partitions)
     db = Database(url, settings.pool_size)
     with translate_errors():
         db.pool.open(wait=True, timeout=30)

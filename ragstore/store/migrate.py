@@ -43,8 +43,12 @@ def applied_versions(conn: psycopg.Connection) -> set[int]:
     return {row["version"] for row in conn.execute(QUERIES["applied_migrations"]).fetchall()}
 
 
-def apply(conn: psycopg.Connection) -> list[Migration]:
-    """Apply the pending migrations on an autocommit connection; return those applied."""
+def apply(conn: psycopg.Connection, chunk_partitions: int = 16) -> list[Migration]:
+    """Apply the pending migrations on an autocommit connection; return those applied.
+
+    chunk_partitions: how many hash partitions the chunks table gets when it is first partitioned.
+    """
+    conn.execute("SELECT set_config('ragstore.chunk_partitions', %s, false)", (str(chunk_partitions),))
     conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
     try:
         done = applied_versions(conn)

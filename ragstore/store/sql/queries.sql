@@ -317,3 +317,7 @@ SELECT status, count(*) AS n FROM vector_store_files WHERE tenant_id = %(tenant_
 
 -- delete_expired_files --
 DELETE FROM files WHERE expires_at <= now() RETURNING tenant_id, id
+
+-- enter_tenant --
+-- The start of every tenant transaction: the application role, which row-level security holds to this tenant.
+SELECT set_config('role', 'ragstore_app', true), set_config('ragstore.tenant_id', %(tenant_id)s, true)
