@@ -13,6 +13,14 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from ragstore.cli_admin import (
+    cmd_keys_create,
+    cmd_keys_list,
+    cmd_keys_revoke,
+    cmd_stats,
+    cmd_tenants_create,
+    cmd_tenants_list,
+)
 from ragstore.config import Settings
 from ragstore.errors import RagstoreError
 from ragstore.ingest.chunk import AUTO, ChunkingStrategy
@@ -71,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     ingest = commands.add_parser("ingest", parents=[common], help="ingest files and folders into a vector store")
     ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     ingest.add_argument("--store", required=True, help="vector store name or id (created if missing)")
+    ingest.add_argument("--tenant", help="tenant name or id (default: the default tenant)")
     ingest.add_argument("--chunk-size", type=int, help=f"tokens per chunk (default {AUTO.max_tokens})")
     ingest.add_argument(
         "--chunk-overlap", type=int, help=f"tokens shared by neighbours (default {AUTO.overlap_tokens})"
@@ -80,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     search = commands.add_parser("search", parents=[common], help="search a vector store")
     search.add_argument("query")
     search.add_argument("--store", required=True, action="append", help="vector store name or id (repeatable)")
+    search.add_argument("--tenant", help="tenant name or id (default: the default tenant)")
     search.add_argument("-k", type=int, default=5, help="number of results, 1..50 (default 5)")
     search.add_argument("--threshold", type=float, default=0.0, help="minimum score, 0..1")
     search.add_argument("--json", action="store_true", help="print JSON")
@@ -90,6 +100,28 @@ def _parser() -> argparse.ArgumentParser:
 
     doctor = commands.add_parser("doctor", parents=[common], help="show what ragstore runs on")
     doctor.set_defaults(command=cmd_doctor)
+
+    tenants = commands.add_parser("tenants", help="companies sharing this ragstore").add_subparsers(required=True)
+    create_tenant = tenants.add_parser("create", parents=[common], help="add a tenant")
+    create_tenant.add_argument("name")
+    create_tenant.set_defaults(command=cmd_tenants_create)
+    tenants.add_parser("list", parents=[common], help="list tenants").set_defaults(command=cmd_tenants_list)
+
+    keys = commands.add_parser("keys", help="API keys of tenants").add_subparsers(required=True)
+    create_key = keys.add_parser("create", parents=[common], help="make a key (printed once, on the last line)")
+    create_key.add_argument("--tenant", required=True, help="tenant name or id")
+    create_key.add_argument("--name", default="", help="what the key is for")
+    create_key.set_defaults(command=cmd_keys_create)
+    list_keys = keys.add_parser("list", parents=[common], help="list keys (never the keys themselves)")
+    list_keys.add_argument("--tenant", help="only this tenant's")
+    list_keys.set_defaults(command=cmd_keys_list)
+    revoke = keys.add_parser("revoke", parents=[common], help="revoke a key by its id")
+    revoke.add_argument("key_id")
+    revoke.set_defaults(command=cmd_keys_revoke)
+
+    stats = commands.add_parser("stats", parents=[common], help="usage per tenant and per chunk partition")
+    stats.add_argument("--json", action="store_true", help="print JSON")
+    stats.set_defaults(command=cmd_stats)
     return parser
 
 
@@ -139,16 +171,17 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     runtime = open_runtime(settings)
     try:
-        store = stores.get_or_create(runtime.db, DEFAULT_TENANT, args.store, runtime.embedder)
+        tenant = _tenant_id(runtime.db, args.tenant)
+        store = stores.get_or_create(runtime.db, tenant, args.store, runtime.embedder)
         file_ids = []
         for path in tqdm(paths, desc="upload", unit="file", disable=None):
             with path.open("rb") as stream:
-                file_ids.append(files.upload(runtime.db, DEFAULT_TENANT, path.name, stream).id)
+                file_ids.append(files.upload(runtime.db, tenant, path.name, stream).id)
         batch = ingestion.create_batch(
-            runtime.db, DEFAULT_TENANT, store, file_ids, strategy, max_attempts=settings.job_max_attempts
+            runtime.db, tenant, store, file_ids, strategy, max_attempts=settings.job_max_attempts
         )
-        counts = _work_until_done(runtime, batch, len(file_ids))
-        failures = ingestion.batch_failures(runtime.db, DEFAULT_TENANT, batch)
+        counts = _work_until_done(runtime, tenant, batch, len(file_ids))
+        failures = ingestion.batch_failures(runtime.db, tenant, batch)
     finally:
         runtime.close()
     print(
@@ -160,7 +193,7 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     return 2 if failures else 0
 
 
-def _work_until_done(runtime, batch: str, total: int):  # noqa: ANN001, ANN202
+def _work_until_done(runtime, tenant: str, batch: str, total: int):  # noqa: ANN001, ANN202
     """Run a worker in this process while showing the batch's progress; other workers may help."""
     from tqdm import tqdm
 
@@ -171,7 +204,7 @@ def _work_until_done(runtime, batch: str, total: int):  # noqa: ANN001, ANN202
     thread.start()
     with tqdm(total=total, desc="ingest", unit="file", disable=None) as bar:
         while True:
-            counts = ingestion.batch_counts(runtime.db, DEFAULT_TENANT, batch)
+            counts = ingestion.batch_counts(runtime.db, tenant, batch)
             bar.update(counts.total - counts.in_progress - bar.n)
             if counts.in_progress == 0:
                 break
@@ -179,6 +212,12 @@ def _work_until_done(runtime, batch: str, total: int):  # noqa: ANN001, ANN202
     worker.stop()
     thread.join()
     return counts
+
+
+def _tenant_id(db, tenant: str | None) -> str:  # noqa: ANN001
+    from ragstore.service import tenants
+
+    return tenants.get_tenant(db, tenant).id if tenant else DEFAULT_TENANT
 
 
 def _collect(paths: Sequence[Path]) -> tuple[list[Path], int]:
@@ -211,10 +250,9 @@ def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
 
     runtime = open_runtime(settings)
     try:
-        store_ids = [stores.resolve(runtime.db, DEFAULT_TENANT, name).id for name in args.store]
-        hits = search.search(
-            runtime.db, runtime.embedder, DEFAULT_TENANT, store_ids, args.query, args.k, args.threshold
-        )
+        tenant = _tenant_id(runtime.db, args.tenant)
+        store_ids = [stores.resolve(runtime.db, tenant, name).id for name in args.store]
+        hits = search.search(runtime.db, runtime.embedder, tenant, store_ids, args.query, args.k, args.threshold)
     finally:
         runtime.close()
     if args.json:

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
         default=None, description="the Bearer key every API request must carry; unset: no key is asked for"
     )
     max_upload_bytes: int = Field(default=512 * 1024 * 1024, ge=1, description="largest file accepted")
+    admin_key: str | None = Field(default=None, description="the Bearer key of /v1/admin; unset: no admin API")
+    rate_limit_per_minute: int = Field(default=0, ge=0, description="requests per minute per API key; 0: no limit")
 
     workers: int = Field(default=1, ge=0, le=64, description="in-process ingestion workers of `serve`")
     job_max_attempts: int = Field(default=3, ge=1, le=100)

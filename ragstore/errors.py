@@ -20,6 +20,11 @@ class RagstoreError(Exception):
         self.param = param
         super().__init__(self.message)
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the error's response carries."""
+        return {}
+
 
 class ConfigurationError(RagstoreError):
     """The server is misconfigured."""
@@ -75,6 +80,30 @@ class Unauthorized(RagstoreError):
     status = 401
     type = "invalid_request_error"
     code = "invalid_api_key"
+
+
+class PermissionDenied(RagstoreError):
+    """You are not allowed to do this."""
+
+    status = 403
+    type = "invalid_request_error"
+    code = "permission_denied"
+
+
+class RateLimited(RagstoreError):
+    """Too many requests for this API key; retry later."""
+
+    status = 429
+    type = "requests"
+    code = "rate_limit_exceeded"
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"Rate limit reached for this API key: retry in {retry_after:.1f} s.")
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(max(1, round(self.retry_after + 0.5)))}
 
 
 class AmbiguousName(InvalidRequest):

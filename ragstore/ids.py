@@ -8,6 +8,7 @@ FILE = "file-"
 VECTOR_STORE = "vs_"
 FILE_BATCH = "vsfb_"
 TENANT = "ten_"
+API_KEY = "key_"
 
 
 def new(prefix: str) -> str:

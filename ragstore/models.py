@@ -12,6 +12,26 @@ DEFAULT_TENANT = "ten_default"
 
 
 @dataclass(frozen=True)
+class Tenant:
+    id: str
+    name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """An API key as listed: never the key itself, which is shown once, when it is made."""
+
+    id: str
+    tenant_id: str
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
 class FileRecord:
     id: str
     filename: str

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -30,11 +32,15 @@ def with_database(url: str, name: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def pgdata(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("pg") / "pgdata"
+def pgdata() -> Iterator[Path]:
+    # Not under pytest's basetemp: pytest deletes old basetemps, which would pull the data from under a
+    # concurrent session's server.
+    folder = Path(tempfile.mkdtemp(prefix="ragstore-test-pg-"))
+    path = folder / "pgdata"
     embedded.start(path)
     yield path
     embedded.stop(path)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

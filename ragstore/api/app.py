@@ -8,8 +8,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 
-from ragstore.api import errors, files, vector_store_files, vector_stores
+from ragstore.api import admin, errors, files, vector_store_files, vector_stores
 from ragstore.api.deps import RuntimeDep
+from ragstore.api.ratelimit import RateLimiter
 from ragstore.config import Settings
 from ragstore.ingest.embed import Embedder
 from ragstore.runtime import open_runtime
@@ -40,7 +41,8 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in (files, vector_stores, vector_store_files):
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
+    for module in (files, vector_stores, vector_store_files, admin):
         app.include_router(module.router)
 
     @app.middleware("http")

@@ -7,28 +7,57 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from ragstore.errors import Unauthorized
+from ragstore.errors import PermissionDenied, Unauthorized
 from ragstore.models import DEFAULT_TENANT
 from ragstore.runtime import Runtime
+from ragstore.service import tenants
+
+ANONYMOUS = "anonymous"
 
 
 def get_runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
+def bearer(authorization: str | None) -> str | None:
+    scheme, _, secret = (authorization or "").partition(" ")
+    return secret.strip() or None if scheme.lower() == "bearer" else None
+
+
+def same(secret: str | None, expected: str | None) -> bool:
+    return secret is not None and expected is not None and hmac.compare_digest(secret.encode(), expected.encode())
+
+
 def get_tenant(request: Request, authorization: Annotated[str | None, Header()] = None) -> str:
-    """The tenant the request runs as; with RAGSTORE_API_KEY set, only a request bearing that key gets one."""
-    expected = get_runtime(request).settings.api_key
+    """The tenant of the request's API key; then the key's rate limit is spent.
+
+    Keys are required once the deployment has any (RAGSTORE_API_KEY or RAGSTORE_ADMIN_KEY set); until then a
+    request without a known key runs as the default tenant.
+    """
+    runtime = get_runtime(request)
+    settings = runtime.settings
+    secret = bearer(authorization)
+    if same(secret, settings.api_key):
+        key_id, tenant_id = "settings", DEFAULT_TENANT
+    else:
+        owner = tenants.authenticate(runtime.db, secret) if secret else None
+        if owner is None and (settings.api_key or settings.admin_key):
+            raise Unauthorized(
+                "Incorrect API key provided."
+                if secret
+                else "You didn't provide an API key: send it as 'Authorization: Bearer <key>'."
+            )
+        key_id, tenant_id = owner or (ANONYMOUS, DEFAULT_TENANT)
+    request.app.state.rate_limiter.check(key_id)
+    return tenant_id
+
+
+def require_admin(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
+    expected = get_runtime(request).settings.admin_key
     if expected is None:
-        return DEFAULT_TENANT
-    scheme, _, key = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(key.strip().encode(), expected.encode()):
-        raise Unauthorized(
-            "You didn't provide a valid API key: send it as 'Authorization: Bearer <key>'."
-            if not authorization
-            else "Incorrect API key provided."
-        )
-    return DEFAULT_TENANT
+        raise PermissionDenied("The admin API is off: set RAGSTORE_ADMIN_KEY to use it.")
+    if not same(bearer(authorization), expected):
+        raise Unauthorized("Incorrect admin key provided.")
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

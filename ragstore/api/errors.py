@@ -26,7 +26,9 @@ def install(app: FastAPI) -> None:
     async def ragstore_error(request: Request, exc: RagstoreError) -> JSONResponse:
         if exc.status >= 500:
             log.error("%s %s failed: %s", request.method, request.url.path, exc.message)
-        return envelope(exc.status, exc.message, exc.type, exc.param, exc.code)
+        response = envelope(exc.status, exc.message, exc.type, exc.param, exc.code)
+        response.headers.update(exc.headers)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,0 +1,94 @@
+"""/v1/admin: tenants, their API keys and usage statistics, guarded by RAGSTORE_ADMIN_KEY."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+
+from ragstore.api.deps import RuntimeDep, require_admin
+from ragstore.api.objects import unix
+from ragstore.models import ApiKey, Tenant
+from ragstore.service import tenants
+
+router = APIRouter(prefix="/v1/admin", tags=["Administration"], dependencies=[Depends(require_admin)])
+
+
+class CreateTenantRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=64)
+
+
+class CreateApiKeyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field("", max_length=64)
+
+
+def tenant_object(tenant: Tenant) -> dict[str, Any]:
+    return {"object": "tenant", "id": tenant.id, "name": tenant.name, "created_at": unix(tenant.created_at)}
+
+
+def key_object(key: ApiKey) -> dict[str, Any]:
+    return {
+        "object": "api_key",
+        "id": key.id,
+        "tenant_id": key.tenant_id,
+        "name": key.name,
+        "prefix": key.prefix,
+        "created_at": unix(key.created_at),
+        "last_used_at": unix(key.last_used_at),
+        "revoked_at": unix(key.revoked_at),
+    }
+
+
+def listing(data: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "object": "list",
+        "data": data,
+        "first_id": data[0]["id"] if data else "",
+        "last_id": data[-1]["id"] if data else "",
+        "has_more": False,
+    }
+
+
+@router.post("/tenants")
+def create_tenant(body: CreateTenantRequest, runtime: RuntimeDep) -> dict[str, Any]:
+    """A new tenant (company)."""
+    return tenant_object(tenants.create_tenant(runtime.db, body.name))
+
+
+@router.get("/tenants")
+def list_tenants(runtime: RuntimeDep) -> dict[str, Any]:
+    """Every tenant, with its counts of stores, files and live keys."""
+    rows = tenants.list_tenants(runtime.db)
+    return listing([{"object": "tenant", **row, "created_at": unix(row["created_at"])} for row in rows])
+
+
+@router.post("/tenants/{tenant}/api_keys")
+def create_api_key(tenant: str, body: CreateApiKeyRequest, runtime: RuntimeDep) -> dict[str, Any]:
+    """A new API key for the tenant; `key` is in this response only and cannot be shown again."""
+    record, secret = tenants.create_key(runtime.db, tenant, body.name)
+    return {**key_object(record), "key": secret}
+
+
+@router.get("/api_keys")
+def list_api_keys(runtime: RuntimeDep, tenant: str | None = None) -> dict[str, Any]:
+    """API keys (never the keys themselves), optionally of one tenant."""
+    return listing([key_object(key) for key in tenants.list_keys(runtime.db, tenant)])
+
+
+@router.delete("/api_keys/{key_id}")
+def revoke_api_key(key_id: str, runtime: RuntimeDep) -> dict[str, Any]:
+    """Revoke a key: requests bearing it get 401 from now on."""
+    return key_object(tenants.revoke_key(runtime.db, key_id))
+
+
+@router.get("/stats")
+def stats(runtime: RuntimeDep) -> dict[str, Any]:
+    """Per tenant: chunks, files, bytes, stores and partition; per partition: rows, dead rows, sizes, upkeep."""
+    found = tenants.stats(runtime.db)
+    for partition in found["partitions"]:
+        for moment in ("last_vacuum", "last_analyze"):
+            partition[moment] = unix(partition[moment])
+    return {"object": "admin.stats", **found}

@@ -1,0 +1,81 @@
+"""Tenants (companies) and their API keys: random keys shown once, stored as hashes, revocable."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+from ragstore import ids
+from ragstore.errors import InvalidRequest, NotFound
+from ragstore.models import ApiKey, Tenant
+from ragstore.store import tenants
+from ragstore.store.db import Database
+
+KEY_PREFIX = "rs_"
+
+
+def hash_key(secret: str) -> str:
+    """Keys are 256 random bits, so one round of sha256 is as safe as a slow hash and lets lookups be indexed."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_tenant(db: Database, name: str) -> Tenant:
+    name = name.strip()
+    if not name or len(name) > 64:
+        raise InvalidRequest("A tenant name is 1 to 64 characters.", param="name")
+    with db.connection() as conn:
+        tenant = tenants.insert_tenant(conn, ids.new(ids.TENANT), name)
+    if tenant is None:
+        raise InvalidRequest(f"A tenant named '{name}' exists already.", param="name")
+    return tenant
+
+
+def get_tenant(db: Database, id_or_name: str) -> Tenant:
+    with db.connection() as conn:
+        tenant = tenants.find_tenant(conn, id_or_name)
+    if tenant is None:
+        raise NotFound(f"No tenant named or with id '{id_or_name}'.", param="tenant")
+    return tenant
+
+
+def list_tenants(db: Database) -> list[dict[str, Any]]:
+    with db.connection() as conn:
+        return tenants.list_tenants(conn)
+
+
+def create_key(db: Database, tenant: str, name: str = "") -> tuple[ApiKey, str]:
+    """A new key for the tenant: (its record, the key itself, which is not kept and cannot be shown again)."""
+    owner = get_tenant(db, tenant)
+    secret = KEY_PREFIX + secrets.token_urlsafe(32)
+    with db.connection() as conn:
+        record = tenants.insert_api_key(
+            conn, ids.new(ids.API_KEY), owner.id, name or "key", secret[: len(KEY_PREFIX) + 6], hash_key(secret)
+        )
+    return record, secret
+
+
+def list_keys(db: Database, tenant: str | None = None) -> list[ApiKey]:
+    tenant_id = get_tenant(db, tenant).id if tenant else None
+    with db.connection() as conn:
+        return tenants.list_api_keys(conn, tenant_id)
+
+
+def revoke_key(db: Database, key_id: str) -> ApiKey:
+    with db.connection() as conn:
+        record = tenants.revoke_api_key(conn, key_id)
+    if record is None:
+        raise NotFound(f"No API key with id '{key_id}'.", param="key_id")
+    return record
+
+
+def authenticate(db: Database, secret: str) -> tuple[str, str] | None:
+    """(key id, tenant id) for a live key; None for an unknown or revoked one."""
+    with db.connection() as conn:
+        return tenants.key_owner(conn, hash_key(secret))
+
+
+def stats(db: Database) -> dict[str, list[dict[str, Any]]]:
+    """Per tenant (chunks, files, bytes, stores, partition) and per partition (rows, dead rows, sizes, upkeep)."""
+    with db.connection() as conn:
+        return {"tenants": tenants.tenant_stats(conn), "partitions": tenants.partition_stats(conn)}
