@@ -67,6 +67,14 @@ class FileNotFound(NotFound):
     """No such file."""
 
 
+class Conflict(RagstoreError):
+    """The request conflicts with the current state; retry it."""
+
+    status = 409
+    type = "invalid_request_error"
+    code = "conflict"
+
+
 class FileTooLarge(InvalidRequest):
     """The file is too large."""
 

@@ -90,6 +90,7 @@ class VectorStoreFile:
     last_error_code: str | None
     last_error_message: str | None
     created_at: datetime
+    attach_id: str = ""
 
 
 @dataclass(frozen=True)

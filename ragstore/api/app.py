@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -15,6 +16,8 @@ from ragstore.config import Settings
 from ragstore.ingest.embed import Embedder
 from ragstore.runtime import open_runtime
 from ragstore.service import status
+
+log = logging.getLogger(__name__)
 
 # Multipart framing around an upload's bytes.
 _ENVELOPE_BYTES = 1 << 20
@@ -58,7 +61,17 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
                 "request_too_large",
             )
         else:
-            response = await call_next(request)
+            try:
+                response = await call_next(request)
+            except Exception:  # rendered here so that even a 500 carries its request id
+                log.exception("%s %s failed", request.method, request.url.path)
+                response = errors.envelope(
+                    500,
+                    "The server had an error while processing your request.",
+                    "server_error",
+                    None,
+                    "server_error",
+                )
         response.headers["x-request-id"] = request_id
         return response
 

@@ -25,7 +25,6 @@ from pydantic import (
     Field,
     SerializerFunctionWrapHandler,
     StrictBool,
-    StrictFloat,
     StrictInt,
     StrictStr,
     model_serializer,
@@ -87,7 +86,8 @@ class RequestModel(WireModel):
 # ---------------------------------------------------------------------------------------------------------------------
 # Maps: metadata and attributes
 
-Scalar = StrictBool | StrictInt | StrictFloat | StrictStr
+FiniteFloat = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+Scalar = StrictBool | StrictInt | FiniteFloat | StrictStr
 """A JSON string, number or boolean; strict so that `true` stays a bool and `1` stays an int."""
 
 
@@ -346,7 +346,7 @@ class VectorStoreFileContentResponse(WireModel):
 class ComparisonFilter(RequestModel):
     type: Literal["eq", "ne", "gt", "gte", "lt", "lte", "in", "nin"]
     key: str
-    value: Scalar | list[StrictInt | StrictFloat | StrictStr]
+    value: Scalar | list[StrictInt | FiniteFloat | StrictStr]
 
 
 class CompoundFilter(RequestModel):

@@ -60,7 +60,7 @@ def parse(filename: str, data: bytes) -> list[Section]:
         raise UnsupportedFile(
             f"Files of type {ext or 'without an extension'} are not supported; supported: {supported}."
         )
-    sections = [replace(s, text=normalize(s.text)) for s in parser(data)]
+    sections = [replace(s, text=normalize(s.text), metadata=_clean_metadata(s.metadata)) for s in parser(data)]
     sections = [s for s in sections if s.text]
     if not sections:
         raise InvalidFile(f"This {ext} file contains no text.")
@@ -68,9 +68,21 @@ def parse(filename: str, data: bytes) -> list[Section]:
 
 
 def normalize(text: str) -> str:
-    """Drop NUL bytes, use \\n line ends, cut runs of 3+ blank lines to one, and trim the ends."""
-    text = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
+    """Drop NUL bytes and lone surrogates, use \\n line ends, cut runs of 3+ blank lines to one, trim the ends."""
+    text = _storable(text).replace("\r\n", "\n").replace("\r", "\n")
     return _BLANK_RUN.sub("\n\n", text).strip()
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _storable(text: str) -> str:
+    """Text PostgreSQL can hold: no NUL, and lone surrogates (from JSON escapes) as U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text.replace("\x00", ""))
+
+
+def _clean_metadata(metadata: Mapping[str, Scalar]) -> dict[str, Scalar]:
+    return {_storable(k): _storable(v) if isinstance(v, str) else v for k, v in metadata.items()}
 
 
 def decode(data: bytes, kind: str, declared: str | None = None) -> str:

@@ -66,8 +66,8 @@ def stream_bytes(db: Database, tenant_id: str, file_id: str) -> Iterator[bytes]:
 
 def list_files(db: Database, tenant_id: str, purpose: str | None, page: PageRequest) -> Page[FileRecord]:
     with db.tenant(tenant_id) as conn:
-        cursor_at = paging.cursor_time(page, lambda id_: files.get_file(conn, tenant_id, id_))
-        items, has_more = files.list_files(conn, tenant_id, purpose, page, cursor_at)
+        paging.check(page)
+        items, has_more = files.list_files(conn, tenant_id, purpose, page, None)
     return Page(items, has_more)
 
 

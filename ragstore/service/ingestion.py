@@ -50,8 +50,8 @@ def attach(
         for spec in specs:
             if files.get_file(conn, tenant_id, spec.file_id) is None:
                 raise FileNotFound(f"No file found with id '{spec.file_id}'.", param="file_id")
-            vector_store_files.delete_vector_store_file(conn, tenant_id, store.id, spec.file_id)
-            vector_store_files.insert_vector_store_file(
+            attach_id = ids.new(ids.ATTACH)
+            vector_store_files.attach_vector_store_file(
                 conn,
                 tenant_id,
                 store.id,
@@ -60,8 +60,9 @@ def attach(
                 spec.strategy.max_tokens,
                 spec.strategy.overlap_tokens,
                 spec.attributes,
+                attach_id,
             )
-            args = {"vector_store_id": store.id, "file_id": spec.file_id}
+            args = {"vector_store_id": store.id, "file_id": spec.file_id, "attach_id": attach_id}
             jobs.enqueue_job(conn, tenant_id, INGEST_FILE, args, max_attempts)
     return batch_id
 
@@ -98,7 +99,7 @@ def run_ingest_job(db: Database, embedder: Embedder, chunker: Chunker, job: Job)
     with db.tenant(job.tenant_id) as conn:
         attached = vector_store_files.get_vector_store_file(conn, job.tenant_id, store_id, file_id)
         record = files.get_file(conn, job.tenant_id, file_id)
-    if attached is None or record is None or attached.status != "in_progress":
+    if attached is None or record is None or not _still_ours(attached.status, attached.attach_id, job):
         return
     strategy = ChunkingStrategy(attached.chunk_size_tokens, attached.chunk_overlap_tokens)
     try:
@@ -106,13 +107,13 @@ def run_ingest_job(db: Database, embedder: Embedder, chunker: Chunker, job: Job)
         pieces = chunker.chunk(sections, strategy)
     except FileError as exc:
         log.info("file %s (%s) failed: %s", file_id, record.filename, exc.message)
-        fail_file(db, job.tenant_id, store_id, file_id, exc.code or "invalid_file", exc.message)
+        fail_file(db, job.tenant_id, store_id, file_id, exc.code or "invalid_file", exc.message, attached.attach_id)
         return
     embeddings = embed_chunks(embedder, chunker, [piece.text for piece in pieces])
     usage = sum(len(piece.text.encode("utf-8")) for piece in pieces) + embeddings.shape[0] * embedder.dimension * 2
     with db.tenant(job.tenant_id) as conn:
         current = vector_store_files.lock_vector_store_file(conn, job.tenant_id, store_id, file_id)
-        if current is None or current["status"] != "in_progress":
+        if current is None or not _still_ours(current["status"], current["attach_id"], job):
             return
         if current["embedding_model"] != embedder.model:
             raise FileError(f"Vector store {store_id} uses {current['embedding_model']}, not {embedder.model}.")
@@ -121,19 +122,23 @@ def run_ingest_job(db: Database, embedder: Embedder, chunker: Chunker, job: Job)
         vector_store_files.complete_vector_store_file(conn, job.tenant_id, store_id, file_id, usage)
 
 
-def fail_file(db: Database, tenant_id: str, store_id: str, file_id: str, code: str, message: str) -> None:
+def _still_ours(status: str, attach_id: str, job: Job) -> bool:
+    """The file is in progress under this job's attach (not cancelled, detached or attached again since)."""
+    return status == "in_progress" and attach_id == job.args.get("attach_id", attach_id)
+
+
+def fail_file(
+    db: Database, tenant_id: str, store_id: str, file_id: str, code: str, message: str, attach_id: str | None = None
+) -> None:
     """Mark an in-progress file failed with its last_error."""
     with db.tenant(tenant_id) as conn:
-        vector_store_files.fail_vector_store_file(conn, tenant_id, store_id, file_id, code, message)
+        vector_store_files.fail_vector_store_file(conn, tenant_id, store_id, file_id, code, message, attach_id)
 
 
 def give_up_ingest_job(db: Database, job: Job, error: str) -> None:
-    """A job out of attempts: its file fails with a server_error."""
+    """A job out of attempts: its file fails with a server_error (the details are in the server's log)."""
+    message = f"Ingestion failed after {job.attempts} attempts; the server's log has the details."
+    args = job.args
     fail_file(
-        db,
-        job.tenant_id,
-        job.args["vector_store_id"],
-        job.args["file_id"],
-        "server_error",
-        f"Ingestion failed after {job.attempts} attempts: {error}",
+        db, job.tenant_id, args["vector_store_id"], args["file_id"], "server_error", message, args.get("attach_id")
     )

@@ -10,8 +10,14 @@ from ragstore.errors import InvalidRequest
 from ragstore.store.pages import PageRequest
 
 
+def check(page: PageRequest) -> None:
+    if page.after and page.before:
+        raise InvalidRequest("Give 'after' or 'before', not both.", param="before")
+
+
 def cursor_time(page: PageRequest, lookup: Callable[[str], Any]) -> datetime | None:
     """The created_at of the page's cursor object; a cursor naming nothing is a bad request."""
+    check(page)
     if page.cursor is None:
         return None
     found = lookup(page.cursor)

@@ -10,6 +10,7 @@ from ragstore.errors import AmbiguousName, InvalidRequest, VectorStoreNotFound
 from ragstore.ingest.chunk import AUTO, ChunkingStrategy
 from ragstore.ingest.embed import Embedder
 from ragstore.models import Page, VectorStore
+from ragstore.service import files as file_service
 from ragstore.service import ingestion, paging
 from ragstore.store import vector_stores
 from ragstore.store.db import Database
@@ -29,6 +30,8 @@ def create(
     strategy: ChunkingStrategy = AUTO,
 ) -> VectorStore:
     """A new store for this server's model; file_ids are attached (and ingested) at once."""
+    for file_id in file_ids:  # checked first: a bad id must not leave an empty store behind
+        file_service.get(db, tenant_id, file_id)
     with db.tenant(tenant_id) as conn:
         store = vector_stores.insert_vector_store(
             conn,
@@ -58,8 +61,8 @@ def get(db: Database, tenant_id: str, store_id: str) -> VectorStore:
 
 def list_stores(db: Database, tenant_id: str, page: PageRequest) -> Page[VectorStore]:
     with db.tenant(tenant_id) as conn:
-        cursor_at = paging.cursor_time(page, lambda id_: vector_stores.get_vector_store(conn, tenant_id, id_))
-        items, has_more = vector_stores.list_vector_stores(conn, tenant_id, page, cursor_at)
+        paging.check(page)
+        items, has_more = vector_stores.list_vector_stores(conn, tenant_id, page, None)
     return Page(items, has_more)
 
 

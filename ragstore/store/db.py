@@ -15,7 +15,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from ragstore.config import Settings, redact_url
-from ragstore.errors import DatabaseUnavailable, PgvectorMissing
+from ragstore.errors import Conflict, DatabaseUnavailable, InvalidRequest, PgvectorMissing
 from ragstore.store import embedded, migrate
 from ragstore.store.queries import QUERIES
 
@@ -167,6 +167,12 @@ def translate_errors() -> Iterator[None]:
     """Turn connection-level driver errors into DatabaseUnavailable; other errors pass through."""
     try:
         yield
+    except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure) as exc:
+        raise Conflict("The request collided with another one; retry it.") from exc
+    except psycopg.errors.IntegrityError as exc:
+        raise Conflict(f"The request conflicts with the current state: {_first_line(exc)}") from exc
+    except psycopg.DataError as exc:  # e.g. NUL characters, which PostgreSQL text cannot hold
+        raise InvalidRequest(f"The request holds a value the database cannot store: {_first_line(exc)}") from exc
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable(f"The database is unavailable: {_first_line(exc)}") from exc
     except TimeoutError as exc:  # psycopg_pool.PoolTimeout

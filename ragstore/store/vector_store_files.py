@@ -21,7 +21,7 @@ def _key(tenant_id: str, store_id: str, file_id: str) -> dict[str, str]:
     return {"tenant_id": tenant_id, "vector_store_id": store_id, "file_id": file_id}
 
 
-def insert_vector_store_file(
+def attach_vector_store_file(
     conn: psycopg.Connection,
     tenant_id: str,
     store_id: str,
@@ -30,17 +30,21 @@ def insert_vector_store_file(
     chunk_size: int,
     chunk_overlap: int,
     attributes: dict[str, Any] | None,
+    attach_id: str,
 ) -> None:
+    """Attach a file to a store, or start it over if it is there already (without its old chunks)."""
     conn.execute(
-        QUERIES["insert_vector_store_file"],
+        QUERIES["attach_vector_store_file"],
         {
             **_key(tenant_id, store_id, file_id),
             "batch_id": batch_id,
             "chunk_size_tokens": chunk_size,
             "chunk_overlap_tokens": chunk_overlap,
             "attributes": Jsonb(attributes) if attributes is not None else None,
+            "attach_id": attach_id,
         },
     )
+    conn.execute(QUERIES["delete_file_chunks"], _key(tenant_id, store_id, file_id))
 
 
 def get_vector_store_file(
@@ -82,10 +86,18 @@ def complete_vector_store_file(
 
 
 def fail_vector_store_file(
-    conn: psycopg.Connection, tenant_id: str, store_id: str, file_id: str, code: str, message: str
+    conn: psycopg.Connection,
+    tenant_id: str,
+    store_id: str,
+    file_id: str,
+    code: str,
+    message: str,
+    attach_id: str | None = None,
 ) -> None:
+    """Fail the file if it is in progress (and still under attach_id, when given)."""
     conn.execute(
-        QUERIES["fail_vector_store_file"], {**_key(tenant_id, store_id, file_id), "code": code, "message": message}
+        QUERIES["fail_vector_store_file"],
+        {**_key(tenant_id, store_id, file_id), "code": code, "message": message, "attach_id": attach_id},
     )
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import io
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import openai
 import pytest
 
+from ragstore.ingest import parse
+from ragstore.ingest.chunk import ChunkingStrategy
 from ragstore.worker import Worker, ingestion_tasks
-from tests.support.documents import corpus
+from tests.support.documents import corpus, long_text
 
 
 def as_upload(document):
@@ -43,7 +46,17 @@ def test_list_pages_both_ways(client):
     back = client.vector_stores.list(limit=2, order="asc", before=ids[4])
     assert [s.id for s in back.data] == ids[2:4] and back.has_more
     with pytest.raises(openai.BadRequestError):
-        client.vector_stores.list(after="vs_nothing")
+        client.vector_stores.list(after=ids[0], before=ids[4])
+
+
+def test_listing_while_deleting_visits_everything(client):
+    """The SDK's clean-up idiom: each page starts after a store deleted since."""
+    made = {client.vector_stores.create(name=f"d{i}").id for i in range(5)}
+    deleted = set()
+    for store in client.vector_stores.list(limit=2):
+        client.vector_stores.delete(store.id)
+        deleted.add(store.id)
+    assert deleted == made and client.vector_stores.list().data == []
 
 
 def test_upload_and_poll_then_file_operations(client):
@@ -219,3 +232,55 @@ def test_use_pushes_expiry_along_with_last_active_at(client, api):
     after = client.vector_stores.retrieve(store.id)
     assert after.last_active_at > before.last_active_at
     assert after.expires_at == pytest.approx(after.last_active_at + 2 * 86400, abs=2)
+
+
+def test_reattaching_while_queued_uses_only_the_latest_strategy(start_server):
+    api = start_server(workers=0)
+    client = api.client()
+    runtime = api.app.state.runtime
+    drain = Worker(runtime.db, ingestion_tasks(runtime.db, runtime.embedder, runtime.chunker)).drain
+    store = client.vector_stores.create(name="again")
+    file = client.files.create(file=("long.txt", io.BytesIO(long_text(seed=5, words=900))), purpose="assistants")
+    client.vector_stores.files.create(vector_store_id=store.id, file_id=file.id)
+    static = {"type": "static", "static": {"max_chunk_size_tokens": 100, "chunk_overlap_tokens": 0}}
+    client.vector_stores.files.create(vector_store_id=store.id, file_id=file.id, chunking_strategy=static)
+    assert drain() == 2  # the first attach's job finds the file attached again, and writes nothing
+    attached = client.vector_stores.files.retrieve(file.id, vector_store_id=store.id)
+    chunks = client.vector_stores.files.content(file_id=file.id, vector_store_id=store.id)
+    expected = runtime.chunker.chunk(parse.parse("long.txt", long_text(seed=5, words=900)), ChunkingStrategy(100, 0))
+    assert attached.status == "completed" and len(list(chunks)) == len(expected)
+
+
+def test_concurrent_attaches_of_one_file_never_fail(client):
+    store = client.vector_stores.create(name="race")
+    file = client.files.create(file=as_upload(corpus()[0]), purpose="assistants")
+    with ThreadPoolExecutor(8) as pool:
+        results = list(
+            pool.map(
+                lambda _: client.vector_stores.files.create(vector_store_id=store.id, file_id=file.id).status, range(8)
+            )
+        )
+    assert set(results) <= {"in_progress", "completed"}
+    done = client.vector_stores.files.poll(file.id, vector_store_id=store.id)
+    assert done.status == "completed" and client.vector_stores.retrieve(store.id).file_counts.total == 1
+
+
+def test_a_bad_file_id_leaves_no_store_behind(client):
+    good = client.files.create(file=as_upload(corpus()[0]), purpose="assistants")
+    with pytest.raises(openai.NotFoundError):
+        client.vector_stores.create(name="partial", file_ids=[good.id, "file-nope"])
+    assert client.vector_stores.list().data == []
+
+
+@pytest.mark.parametrize("body", [{"name": "nul\u0000name"}, {"metadata": {"k": "v\u0000"}}])
+def test_unstorable_text_is_a_bad_request_not_a_crash(client, body):
+    with pytest.raises(openai.BadRequestError):
+        client.vector_stores.create(**body)
+
+
+def test_cancelling_a_finished_batch_changes_nothing(client):
+    store = client.vector_stores.create(name="done")
+    file = client.files.create(file=as_upload(corpus()[0]), purpose="assistants")
+    batch = client.vector_stores.file_batches.create_and_poll(vector_store_id=store.id, file_ids=[file.id])
+    after = client.vector_stores.file_batches.cancel(batch_id=batch.id, vector_store_id=store.id)
+    assert (after.status, after.file_counts.completed) == ("completed", 1)

@@ -73,15 +73,26 @@ FROM vector_store_files vsf JOIN files f ON f.tenant_id = vsf.tenant_id AND f.id
 WHERE vsf.tenant_id = %(tenant_id)s AND vsf.batch_id = %(batch_id)s AND vsf.status = 'failed'
 ORDER BY f.filename
 
--- insert_vector_store_file --
+-- attach_vector_store_file --
+-- A file attached again starts over, under a new attach_id (its old chunks are deleted by the caller).
 INSERT INTO vector_store_files
-    (tenant_id, vector_store_id, file_id, batch_id, chunk_size_tokens, chunk_overlap_tokens, attributes)
+    (tenant_id, vector_store_id, file_id, batch_id, chunk_size_tokens, chunk_overlap_tokens, attributes, attach_id)
 VALUES (%(tenant_id)s, %(vector_store_id)s, %(file_id)s, %(batch_id)s, %(chunk_size_tokens)s,
-        %(chunk_overlap_tokens)s, %(attributes)s)
+        %(chunk_overlap_tokens)s, %(attributes)s, %(attach_id)s)
+ON CONFLICT (tenant_id, vector_store_id, file_id) DO UPDATE
+SET batch_id = EXCLUDED.batch_id, status = 'in_progress', chunk_size_tokens = EXCLUDED.chunk_size_tokens,
+    chunk_overlap_tokens = EXCLUDED.chunk_overlap_tokens, attributes = EXCLUDED.attributes, usage_bytes = 0,
+    last_error_code = NULL, last_error_message = NULL, attach_id = EXCLUDED.attach_id, created_at = now(),
+    updated_at = now()
+
+-- delete_file_chunks --
+DELETE FROM chunks
+WHERE tenant_id = %(tenant_id)s AND vector_store_id = %(vector_store_id)s AND file_id = %(file_id)s
 
 -- lock_vector_store_file --
 -- Taken by the transaction that writes a file's chunks: only an in-progress file gets them, exactly once.
-SELECT vsf.status, vsf.chunk_size_tokens, vsf.chunk_overlap_tokens, vsf.attributes, vs.embedding_model
+SELECT vsf.status, vsf.attach_id, vsf.chunk_size_tokens, vsf.chunk_overlap_tokens, vsf.attributes,
+       vs.embedding_model
 FROM vector_store_files vsf
 JOIN vector_stores vs ON vs.tenant_id = vsf.tenant_id AND vs.id = vsf.vector_store_id
 WHERE vsf.tenant_id = %(tenant_id)s AND vsf.vector_store_id = %(vector_store_id)s AND vsf.file_id = %(file_id)s
@@ -102,6 +113,7 @@ UPDATE vector_store_files
 SET status = 'failed', last_error_code = %(code)s, last_error_message = %(message)s
 WHERE tenant_id = %(tenant_id)s AND vector_store_id = %(vector_store_id)s AND file_id = %(file_id)s
   AND status = 'in_progress'
+  AND (%(attach_id)s::text IS NULL OR attach_id = %(attach_id)s)
 
 -- insert_chunk --
 INSERT INTO chunks (tenant_id, vector_store_id, file_id, chunk_index, page, text, token_count, attributes,
@@ -178,14 +190,15 @@ SELECT status, count(*) AS n FROM jobs GROUP BY status
 UPDATE files SET bytes = %(bytes)s, sha256 = %(sha256)s WHERE tenant_id = %(tenant_id)s AND id = %(id)s
 RETURNING id, filename, purpose, bytes, sha256, created_at, expires_at
 
--- Objects of the API. Lists page by (created_at, id); the comparison and direction are set by store.pages.
+-- Objects of the API. Files and stores page by id (ids sort by creation time), a store's files by
+-- (created_at, file_id); the comparison and direction are set by store.pages.
 
 -- list_files --
 SELECT id, filename, purpose, bytes, sha256, created_at, expires_at
 FROM files
 WHERE tenant_id = %(tenant_id)s AND (%(purpose)s::text IS NULL OR purpose = %(purpose)s)
-  AND (%(cursor_at)s::timestamptz IS NULL OR (created_at, id) {cmp} (%(cursor_at)s, %(cursor_id)s))
-ORDER BY created_at {direction}, id {direction}
+  AND (%(cursor_id)s::text IS NULL OR id {cmp} %(cursor_id)s)
+ORDER BY id {direction}
 LIMIT %(limit)s
 
 -- delete_file --
@@ -222,8 +235,8 @@ LEFT JOIN LATERAL (
     FROM vector_store_files WHERE tenant_id = vs.tenant_id AND vector_store_id = vs.id
 ) n ON true
 WHERE vs.tenant_id = %(tenant_id)s
-  AND (%(cursor_at)s::timestamptz IS NULL OR (vs.created_at, vs.id) {cmp} (%(cursor_at)s, %(cursor_id)s))
-ORDER BY vs.created_at {direction}, vs.id {direction}
+  AND (%(cursor_id)s::text IS NULL OR vs.id {cmp} %(cursor_id)s)
+ORDER BY vs.id {direction}
 LIMIT %(limit)s
 
 -- insert_vector_store_object --
@@ -238,7 +251,8 @@ SET name = CASE WHEN %(set_name)s THEN coalesce(%(name)s, '') ELSE name END,
     metadata = CASE WHEN %(set_metadata)s THEN %(metadata)s ELSE metadata END,
     expires_after = CASE WHEN %(set_expires_after)s THEN %(expires_after)s ELSE expires_after END,
     expires_at = CASE WHEN %(set_expires_after)s THEN now() + make_interval(days => %(expires_days)s)
-                      ELSE expires_at END,
+                      WHEN expires_after IS NULL OR expires_at <= now() THEN expires_at
+                      ELSE now() + make_interval(days => (expires_after ->> 'days')::int) END,
     last_active_at = now()
 WHERE tenant_id = %(tenant_id)s AND id = %(id)s
 RETURNING id
@@ -248,7 +262,7 @@ DELETE FROM vector_stores WHERE tenant_id = %(tenant_id)s AND id = %(id)s RETURN
 
 -- vector_store_file_columns --
 file_id, vector_store_id, batch_id, status, chunk_size_tokens, chunk_overlap_tokens, attributes, usage_bytes,
-last_error_code, last_error_message, created_at
+last_error_code, last_error_message, created_at, attach_id
 
 -- get_vector_store_file_object --
 SELECT {columns} FROM vector_store_files
@@ -295,9 +309,12 @@ WHERE b.tenant_id = %(tenant_id)s AND b.vector_store_id = %(vector_store_id)s AN
 GROUP BY b.id, b.vector_store_id, b.cancelled, b.created_at
 
 -- cancel_file_batch --
+-- A batch whose files are all done stays as it is.
 WITH batch AS (
-    UPDATE file_batches SET cancelled = true
-    WHERE tenant_id = %(tenant_id)s AND vector_store_id = %(vector_store_id)s AND id = %(id)s
+    UPDATE file_batches b SET cancelled = true
+    WHERE b.tenant_id = %(tenant_id)s AND b.vector_store_id = %(vector_store_id)s AND b.id = %(id)s
+      AND EXISTS (SELECT FROM vector_store_files v
+                  WHERE v.tenant_id = b.tenant_id AND v.batch_id = b.id AND v.status = 'in_progress')
     RETURNING id
 )
 UPDATE vector_store_files SET status = 'cancelled', updated_at = now()
