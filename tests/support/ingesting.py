@@ -23,10 +23,11 @@ def ingest(
     store: VectorStore | None = None,
     strategy: ChunkingStrategy = AUTO,
     attributes: dict | None = None,
+    tenant_id: str = DEFAULT_TENANT,
 ) -> tuple[VectorStore, str]:
     """Upload documents into a store (a new one unless given) and run every job; return (store, batch id)."""
-    store = store or stores.create(db, DEFAULT_TENANT, embedder, "handbook")
-    file_ids = [files.upload(db, DEFAULT_TENANT, d.filename, io.BytesIO(d.data)).id for d in documents]
-    batch = ingestion.create_batch(db, DEFAULT_TENANT, store, file_ids, strategy, attributes)
+    store = store or stores.create(db, tenant_id, embedder, "handbook")
+    file_ids = [files.upload(db, tenant_id, d.filename, io.BytesIO(d.data)).id for d in documents]
+    batch = ingestion.create_batch(db, tenant_id, store, file_ids, strategy, attributes)
     Worker(db, ingestion_tasks(db, embedder, chunker)).drain()
     return store, batch

@@ -1,0 +1,97 @@
+"""Isolation in the database itself: row-level security as the application role, one partition per query."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import psycopg
+import pytest
+from pgvector import HalfVector
+from psycopg.rows import dict_row
+
+from ragstore.service import tenants
+from ragstore.store import migrate
+from ragstore.store.queries import QUERIES
+from tests.support.documents import corpus
+from tests.support.ingesting import ingest
+
+TENANT_TABLES = ["files", "file_parts", "vector_stores", "file_batches", "vector_store_files", "chunks", "jobs"]
+
+
+@pytest.fixture
+def two_tenants(db, embedder, chunker):
+    a, b = tenants.create_tenant(db, "acme"), tenants.create_tenant(db, "globex")
+    documents = corpus()
+    for tenant, docs in ((a, documents[:3]), (b, documents[3:5])):
+        ingest(db, embedder, chunker, docs, tenant_id=tenant.id)
+    return a, b
+
+
+def as_app(url: str) -> psycopg.Connection:
+    conn = psycopg.connect(url, row_factory=dict_row, autocommit=True)  # the role holds for the session
+    conn.execute("SET ROLE ragstore_app")
+    return conn
+
+
+def test_rls_shows_no_foreign_rows_even_without_a_where_clause(database_url, two_tenants):
+    a, b = two_tenants
+    with as_app(database_url) as conn:
+        conn.execute("SELECT set_config('ragstore.tenant_id', %s, false)", (b.id,))
+        for table in TENANT_TABLES:
+            owners = {r["tenant_id"] for r in conn.execute(f"SELECT tenant_id FROM {table}")}  # no WHERE
+            assert owners <= {b.id}, table
+        assert conn.execute("SELECT count(*) AS n FROM chunks").fetchone()["n"] > 0
+        conn.execute("SELECT set_config('ragstore.tenant_id', '', false)")
+        assert all(conn.execute(f"SELECT count(*) AS n FROM {t}").fetchone()["n"] == 0 for t in TENANT_TABLES)
+
+
+def test_rls_refuses_writes_into_another_tenant(database_url, two_tenants):
+    a, b = two_tenants
+    with as_app(database_url) as conn:
+        conn.execute("SELECT set_config('ragstore.tenant_id', %s, false)", (b.id,))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(
+                "INSERT INTO vector_stores (tenant_id, id, embedding_model, embedding_dim) "
+                "VALUES (%s, 'vs_intruder', 'm', 384)",
+                (a.id,),
+            )
+        assert conn.execute("SELECT current_user AS u").fetchone()["u"] == "ragstore_app"
+        assert conn.execute("UPDATE chunks SET text = 'x' WHERE tenant_id = %s", (a.id,)).rowcount == 0
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("SELECT * FROM api_keys")
+
+
+def test_the_application_role_cannot_bypass_rls(database_url):
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = 'ragstore_app'").fetchone()
+    assert row == (False, False)
+
+
+def test_a_tenant_search_touches_one_partition(database_url, two_tenants):
+    a, _ = two_tenants
+    query = psycopg.sql.SQL(QUERIES["search_chunks"]).format(filter=psycopg.sql.SQL("TRUE"))
+    with as_app(database_url) as conn:
+        from pgvector.psycopg import register_vector
+
+        register_vector(conn)
+        conn.execute("SELECT set_config('ragstore.tenant_id', %s, false)", (a.id,))
+        stores = [r["id"] for r in conn.execute("SELECT id FROM vector_stores")]
+        params = {
+            "tenant_id": a.id,
+            "store_ids": stores,
+            "embedding": HalfVector(np.ones(384, dtype=np.float32)),
+            "limit": 10,
+            "threshold": 0.0,
+        }
+        plan = "\n".join(r["QUERY PLAN"] for r in conn.execute(psycopg.sql.SQL("EXPLAIN ") + query, params))
+    partitions = set(re.findall(r"\bchunks_p\d+(?!\w)", plan))
+    assert len(partitions) == 1, plan
+
+
+def test_the_partition_count_is_configurable(empty_database_url):
+    with psycopg.connect(empty_database_url, autocommit=True, row_factory=dict_row) as conn:
+        migrate.apply(conn, chunk_partitions=4)
+        n = conn.execute("SELECT count(*) AS n FROM pg_inherits WHERE inhparent = 'chunks'::regclass").fetchone()["n"]
+        indexes = conn.execute("SELECT count(*) AS n FROM pg_indexes WHERE tablename = 'chunks_p03'").fetchone()["n"]
+    assert n == 4 and indexes >= 5  # primary key, position, HNSW, two GIN
