@@ -119,7 +119,7 @@ def run_ingest_job(db: Database, embedder: Embedder, chunker: Chunker, job: Job)
             raise FileError(f"Vector store {store_id} uses {current['embedding_model']}, not {embedder.model}.")
         attributes = dict(current["attributes"] or {})
         chunks.insert_chunks(conn, job.tenant_id, store_id, file_id, pieces, embeddings, attributes)
-        vector_store_files.complete_vector_store_file(conn, job.tenant_id, store_id, file_id, usage)
+        vector_store_files.complete_vector_store_file(conn, job.tenant_id, store_id, file_id, usage, len(pieces))
 
 
 def _still_ours(status: str, attach_id: str, job: Job) -> bool:

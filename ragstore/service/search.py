@@ -15,6 +15,9 @@ from ragstore.store import chunks, vector_stores
 from ragstore.store.db import Database
 
 MAX_RESULTS = 50
+# Stores up to this many chunks are searched exactly: scoring them all costs about as much as an HNSW walk
+# (bench/tenants.py measures both), and an exact scan never misses.
+EXACT_MAX_CHUNKS = 20_000
 
 
 def search(
@@ -44,6 +47,12 @@ def search(
     embedding = vectors.mean(axis=0)
     embedding = embedding / (np.linalg.norm(embedding) or 1.0)
     with db.tenant(tenant_id) as conn:
-        hits = chunks.search_chunks(conn, tenant_id, list(store_ids), embedding, k, threshold, filters)
+        size = chunks.store_chunk_count(conn, tenant_id, list(store_ids))
+        exact = size <= EXACT_MAX_CHUNKS
+        hits = chunks.search_chunks(conn, tenant_id, list(store_ids), embedding, k, threshold, filters, exact=exact)
+        if not exact and len(hits) < min(k, size):
+            # The index walk came back short (a selective filter, a store that is a sliver of its partition, or
+            # the threshold): an exact scan says for sure.
+            hits = chunks.search_chunks(conn, tenant_id, list(store_ids), embedding, k, threshold, filters, exact=True)
         vector_stores.touch_vector_stores(conn, tenant_id, list(store_ids))
     return hits

@@ -60,23 +60,25 @@ def search_chunks(
     limit: int,
     threshold: float,
     filters: Mapping[str, Any] | None = None,
+    *,
+    exact: bool = False,
 ) -> list[SearchHit]:
-    """The chunks nearest to embedding within the stores, best first (inside the caller's transaction)."""
+    """The chunks nearest to embedding within the stores, best first (inside the caller's transaction).
+
+    exact: score every chunk of the stores instead of walking the HNSW index.
+    """
     condition, filter_params = compile_filter_named(filters) if filters else (sql.SQL("TRUE"), {})
-    conn.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(max(EF_SEARCH, limit)),))
-    conn.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
-    conn.execute("SELECT set_config('hnsw.max_scan_tuples', %s, true)", (str(MAX_SCAN_TUPLES),))
-    rows = conn.execute(
-        sql.SQL(QUERIES["search_chunks"]).format(filter=condition),
-        {
-            "tenant_id": tenant_id,
-            "store_ids": store_ids,
-            "embedding": HalfVector(embedding),
-            "limit": limit,
-            "threshold": threshold,
-            **filter_params,
-        },
-    ).fetchall()
+    if not exact:
+        conn.execute(QUERIES["tune_hnsw"], {"ef_search": str(max(EF_SEARCH, limit)), "max_scan": str(MAX_SCAN_TUPLES)})
+    query = sql.SQL(QUERIES["search_chunks_exact" if exact else "search_chunks"]).format(filter=condition)
+    params = {
+        "tenant_id": tenant_id,
+        "store_ids": store_ids,
+        "embedding": HalfVector(embedding),
+        "limit": limit,
+        "threshold": threshold,
+        **filter_params,
+    }
     return [
         SearchHit(
             r["id"],
@@ -89,5 +91,10 @@ def search_chunks(
             float(r["score"]),
             r["attributes"],
         )
-        for r in rows
+        for r in conn.execute(query, params).fetchall()
     ]
+
+
+def store_chunk_count(conn: psycopg.Connection, tenant_id: str, store_ids: list[str]) -> int:
+    """Chunks of the stores' completed files."""
+    return conn.execute(QUERIES["store_chunk_count"], {"tenant_id": tenant_id, "store_ids": store_ids}).fetchone()["n"]

@@ -78,10 +78,11 @@ def lock_vector_store_file(
 
 
 def complete_vector_store_file(
-    conn: psycopg.Connection, tenant_id: str, store_id: str, file_id: str, usage_bytes: int
+    conn: psycopg.Connection, tenant_id: str, store_id: str, file_id: str, usage_bytes: int, chunk_count: int
 ) -> None:
     conn.execute(
-        QUERIES["complete_vector_store_file"], {**_key(tenant_id, store_id, file_id), "usage_bytes": usage_bytes}
+        QUERIES["complete_vector_store_file"],
+        {**_key(tenant_id, store_id, file_id), "usage_bytes": usage_bytes, "chunk_count": chunk_count},
     )
 
 

@@ -105,7 +105,8 @@ WHERE tenant_id = %(tenant_id)s AND vector_store_id = %(vector_store_id)s AND fi
 
 -- complete_vector_store_file --
 UPDATE vector_store_files
-SET status = 'completed', usage_bytes = %(usage_bytes)s, last_error_code = NULL, last_error_message = NULL
+SET status = 'completed', usage_bytes = %(usage_bytes)s, chunk_count = %(chunk_count)s, last_error_code = NULL,
+    last_error_message = NULL
 WHERE tenant_id = %(tenant_id)s AND vector_store_id = %(vector_store_id)s AND file_id = %(file_id)s
 
 -- fail_vector_store_file --
@@ -394,3 +395,29 @@ ORDER BY t.name
 -- partition_stats --
 SELECT partition, live_rows, dead_rows, table_bytes, index_bytes, last_vacuum, last_analyze
 FROM partition_stats ORDER BY partition
+
+-- store_chunk_count --
+SELECT coalesce(sum(chunk_count), 0)::bigint AS n FROM vector_store_files
+WHERE tenant_id = %(tenant_id)s AND vector_store_id = ANY (%(store_ids)s) AND status = 'completed'
+
+-- search_chunks_exact --
+-- Every chunk of the stores that passes the filter, scored: exact, for small stores and as the fallback when the
+-- approximate scan comes back short. MATERIALIZED keeps the planner from ordering through the HNSW index.
+WITH scored AS MATERIALIZED (
+    SELECT c.id, c.vector_store_id, c.file_id, c.chunk_index, c.page, c.text, c.attributes,
+           c.embedding <=> %(embedding)s AS distance
+    FROM chunks c
+    WHERE c.tenant_id = %(tenant_id)s AND c.vector_store_id = ANY (%(store_ids)s) AND {filter}
+)
+SELECT n.id, n.vector_store_id, n.file_id, f.filename, n.chunk_index, n.page, n.text, n.attributes,
+       greatest(0, 1 - n.distance) AS score
+FROM (SELECT * FROM scored ORDER BY distance, id LIMIT %(limit)s) n
+JOIN files f ON f.tenant_id = %(tenant_id)s AND f.id = n.file_id
+WHERE greatest(0, 1 - n.distance) >= %(threshold)s
+ORDER BY n.distance, n.id
+
+-- tune_hnsw --
+-- For this transaction: how wide the HNSW search is, and how far its iterative scan may go to fill k results
+-- inside the requested stores (pgvector 0.8).
+SELECT set_config('hnsw.ef_search', %(ef_search)s, true), set_config('hnsw.iterative_scan', 'relaxed_order', true),
+       set_config('hnsw.max_scan_tuples', %(max_scan)s, true)

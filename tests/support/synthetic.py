@@ -1,0 +1,49 @@
+"""Synthetic stores of clustered unit vectors, loaded straight into the tables with COPY (tests and bench)."""
+
+from __future__ import annotations
+
+import numpy as np
+import psycopg
+from pgvector import HalfVector
+
+DIM = 384
+
+
+def clustered(rng: np.random.Generator, n: int, clusters: int = 50, spread: float = 0.35) -> np.ndarray:
+    """n unit vectors around `clusters` random centres: closer to real embeddings than uniform noise."""
+    centres = rng.standard_normal((clusters, DIM)).astype(np.float32)
+    points = centres[rng.integers(0, clusters, n)] + spread * rng.standard_normal((n, DIM)).astype(np.float32)
+    return points / np.linalg.norm(points, axis=1, keepdims=True)
+
+
+def load_store(conn: psycopg.Connection, tenant_id: str, store_id: str, vectors: np.ndarray) -> None:
+    """A tenant (if new), a store with one file, and one chunk per vector, as the owner (bypassing the API)."""
+    file_id = f"file-{store_id}"
+    conn.execute("INSERT INTO tenants (id, name) VALUES (%s, %s) ON CONFLICT DO NOTHING", (tenant_id, tenant_id))
+    conn.execute(
+        "INSERT INTO files (tenant_id, id, filename, purpose, bytes, sha256) "
+        "VALUES (%s, %s, 'synthetic.txt', 'assistants', 0, '')",
+        (tenant_id, file_id),
+    )
+    conn.execute(
+        "INSERT INTO vector_stores (tenant_id, id, embedding_model, embedding_dim) "
+        "VALUES (%s, %s, 'all-MiniLM-L6-v2', 384)",
+        (tenant_id, store_id),
+    )
+    conn.execute(
+        "INSERT INTO vector_store_files (tenant_id, vector_store_id, file_id, status, chunk_size_tokens, "
+        "chunk_overlap_tokens, chunk_count) VALUES (%s, %s, %s, 'completed', 250, 50, %s)",
+        (tenant_id, store_id, file_id, len(vectors)),
+    )
+    with conn.cursor().copy(
+        "COPY chunks (tenant_id, vector_store_id, file_id, chunk_index, text, token_count, content_hash, embedding) "
+        "FROM STDIN WITH (FORMAT BINARY)"
+    ) as copy:
+        copy.set_types(["text", "text", "text", "int4", "text", "int4", "text", "halfvec"])
+        for i, vector in enumerate(vectors):
+            copy.write_row((tenant_id, store_id, file_id, i, f"chunk {i}", 1, "", HalfVector(vector)))
+
+
+def exact_top(vectors: np.ndarray, query: np.ndarray, k: int) -> list[int]:
+    """Indexes of the k vectors nearest to query by cosine."""
+    return list(np.argsort(-(vectors @ query), kind="stable")[:k])
