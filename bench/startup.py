@@ -28,7 +28,9 @@ def start_once(data_dir: Path) -> float:
     began = time.perf_counter()
     server = subprocess.Popen(
         [sys.executable, "-m", "ragstore", "serve", "--port", str(PORT), "--data-dir", str(data_dir)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         while True:
@@ -57,8 +59,13 @@ def main() -> None:
             later.append(start_once(data_dir))
         finally:
             shutil.rmtree(data_dir, ignore_errors=True)
-    results = {"runs": args.runs, "first_start_s": statistics.median(first), "second_start_s": statistics.median(later),
-               "first_all": first, "second_all": later}
+    results = {
+        "runs": args.runs,
+        "first_start_s": statistics.median(first),
+        "second_start_s": statistics.median(later),
+        "first_all": first,
+        "second_all": later,
+    }
     print(f"{'start':<8} {'median s':>9}  runs")
     print(f"{'first':<8} {results['first_start_s']:>9.2f}  " + " ".join(f"{x:.2f}" for x in first))
     print(f"{'second':<8} {results['second_start_s']:>9.2f}  " + " ".join(f"{x:.2f}" for x in later))
