@@ -111,6 +111,7 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=5000, help="chunks of each large tenant before growth")
     parser.add_argument("--growth", type=int, default=10)
     parser.add_argument("--queries", type=int, default=20, help="queries per sampled tenant")
+    parser.add_argument("--ef-search", default="40,100,200,400", help="HNSW widths to compare on the large stores")
     args = parser.parse_args()
     rng = np.random.default_rng(2026)
     folder = Path(tempfile.mkdtemp(prefix="ragstore-bench-"))
@@ -134,6 +135,11 @@ def main() -> None:
         grow_s = time.perf_counter() - began
         after = measure(db, stores, sampled, args.queries, np.random.default_rng(1))
         costs_after = path_costs(db, stores, "ten_large_00", np.random.default_rng(3))
+        large = [t for t in stores if "large" in t]
+        widths = {}
+        for width in (int(w) for w in args.ef_search.split(",")):
+            chunks.EF_SEARCH = width
+            widths[width] = summary(measure(db, stores, large, args.queries, np.random.default_rng(5)), "large")
         with db.connection() as conn:
             total = conn.execute("SELECT count(*) AS n FROM chunks").fetchone()["n"]
     finally:
@@ -169,6 +175,10 @@ def main() -> None:
         n = args.large * (args.growth if phase == "after" else 1)
         print(f"one large store ({n} chunks), median ms: exact {costs['exact']:.2f}, hnsw {costs['hnsw']:.2f}")
     report["small_p50_ratio"] = ratio
+    report["large_by_ef_search"] = widths
+    print(f"large stores after growth, by hnsw.ef_search: {'ef':>5} {'p50 ms':>8} {'p99 ms':>8} {'recall@10':>10}")
+    for width, row in widths.items():
+        print(f"{'':<47} {width:>5} {row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} {row['recall_at_10']:>10.3f}")
     out = Path(__file__).parent / "results" / "tenants.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
