@@ -112,6 +112,20 @@ class FileBatch:
 
 
 @dataclass(frozen=True)
+class PageRequest:
+    """Which page of a list: OpenAI's limit, order, after and before."""
+
+    limit: int = 20
+    order: str = "desc"
+    after: str | None = None
+    before: str | None = None
+
+    @property
+    def cursor(self) -> str | None:
+        return self.after or self.before
+
+
+@dataclass(frozen=True)
 class Page(Generic[T]):
     """One page of a list, and whether more lie beyond it."""
 

@@ -6,6 +6,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request, Response
 
@@ -13,9 +14,11 @@ from ragstore.api import admin, errors, files, vector_store_files, vector_stores
 from ragstore.api.deps import RuntimeDep
 from ragstore.api.ratelimit import RateLimiter
 from ragstore.config import Settings
-from ragstore.ingest.embed import Embedder
 from ragstore.runtime import open_runtime
 from ragstore.service import status
+
+if TYPE_CHECKING:
+    from ragstore.ingest.embed import Embedder
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from fastapi.responses import StreamingResponse
 from ragstore.api import objects, schemas
 from ragstore.api.deps import RuntimeDep, TenantDep
 from ragstore.errors import FileTooLarge, InvalidRequest
+from ragstore.models import PageRequest
 from ragstore.service import files
-from ragstore.store.pages import PageRequest
 
 router = APIRouter(prefix="/v1/files", tags=["Files"])
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from ragstore.api import objects, schemas
 from ragstore.api.deps import RuntimeDep, TenantDep
 from ragstore.api.vector_stores import Order, poll_header, strategy
+from ragstore.models import PageRequest
+from ragstore.runtime import Runtime
 from ragstore.service import store_files
 from ragstore.service.ingestion import FileSpec
-from ragstore.store.pages import PageRequest
 
 router = APIRouter(prefix="/v1/vector_stores/{vector_store_id}", tags=["Vector store files"])
 
@@ -34,23 +36,41 @@ def create_vector_store_file(
     return objects.store_file_object(attached)
 
 
-@router.get("/files", response_model=schemas.ListVectorStoreFilesResponse)
-def list_vector_store_files(
-    vector_store_id: str,
-    runtime: RuntimeDep,
-    tenant: TenantDep,
-    limit: Limit = 20,
-    order: Order = "desc",
-    after: str | None = None,
-    before: str | None = None,
-    filter: Status | None = None,  # noqa: A002 - OpenAI's name
+@dataclass
+class FileListQuery:
+    """The query of OpenAI's vector store file lists."""
+
+    limit: Limit = 20
+    order: Order = "desc"
+    after: str | None = None
+    before: str | None = None
+    filter: Status | None = None  # noqa: A003 - OpenAI's name
+
+
+FileList = Annotated[FileListQuery, Depends()]
+
+
+def file_page(
+    runtime: Runtime, tenant: str, store_id: str, query: FileListQuery, batch_id: str | None = None
 ) -> schemas.ListVectorStoreFilesResponse:
-    """The store's files, optionally only those with one status."""
     page = store_files.list_files(
-        runtime.db, tenant, vector_store_id, PageRequest(limit, order, after, before), status=filter
+        runtime.db,
+        tenant,
+        store_id,
+        PageRequest(query.limit, query.order, query.after, query.before),
+        status=query.filter,
+        batch_id=batch_id,
     )
     data = [objects.store_file_object(f) for f in page.items]
     return schemas.ListVectorStoreFilesResponse.page(data, has_more=page.has_more)
+
+
+@router.get("/files", response_model=schemas.ListVectorStoreFilesResponse)
+def list_vector_store_files(
+    vector_store_id: str, query: FileList, runtime: RuntimeDep, tenant: TenantDep
+) -> schemas.ListVectorStoreFilesResponse:
+    """The store's files, optionally only those with one status."""
+    return file_page(runtime, tenant, vector_store_id, query)
 
 
 @router.get("/files/{file_id}", response_model=schemas.VectorStoreFileObject)
@@ -136,25 +156,8 @@ def cancel_vector_store_file_batch(
 
 @router.get("/file_batches/{batch_id}/files", response_model=schemas.ListVectorStoreFilesResponse)
 def list_files_in_vector_store_batch(
-    vector_store_id: str,
-    batch_id: str,
-    runtime: RuntimeDep,
-    tenant: TenantDep,
-    limit: Limit = 20,
-    order: Order = "desc",
-    after: str | None = None,
-    before: str | None = None,
-    filter: Status | None = None,  # noqa: A002 - OpenAI's name
+    vector_store_id: str, batch_id: str, query: FileList, runtime: RuntimeDep, tenant: TenantDep
 ) -> schemas.ListVectorStoreFilesResponse:
     """The batch's files, optionally only those with one status."""
     store_files.get_batch(runtime.db, tenant, vector_store_id, batch_id)
-    page = store_files.list_files(
-        runtime.db,
-        tenant,
-        vector_store_id,
-        PageRequest(limit, order, after, before),
-        status=filter,
-        batch_id=batch_id,
-    )
-    data = [objects.store_file_object(f) for f in page.items]
-    return schemas.ListVectorStoreFilesResponse.page(data, has_more=page.has_more)
+    return file_page(runtime, tenant, vector_store_id, query, batch_id)

@@ -8,20 +8,19 @@ from fastapi import APIRouter, Query, Response
 
 from ragstore.api import objects, schemas
 from ragstore.api.deps import RuntimeDep, TenantDep
-from ragstore.ingest.chunk import AUTO, ChunkingStrategy
-from ragstore.service import search, stores
-from ragstore.store.pages import PageRequest
+from ragstore.models import PageRequest
+from ragstore.service import ingestion, search, stores
 
 router = APIRouter(prefix="/v1/vector_stores", tags=["Vector stores"])
 
 Order = Literal["asc", "desc"]
 
 
-def strategy(param: Any) -> ChunkingStrategy:
+def strategy(param: Any) -> ingestion.ChunkingStrategy:
     """The chunking strategy a request asks for (auto when none)."""
     if param is None or param.type == "auto":
-        return AUTO
-    return ChunkingStrategy(param.static.max_chunk_size_tokens, param.static.chunk_overlap_tokens)
+        return ingestion.chunking()
+    return ingestion.chunking(param.static.max_chunk_size_tokens, param.static.chunk_overlap_tokens)
 
 
 def poll_header(response: Response, in_progress: bool) -> None:

@@ -9,11 +9,10 @@ from typing import BinaryIO
 
 from ragstore import ids
 from ragstore.errors import FileNotFound, FileTooLarge
-from ragstore.models import FileRecord, Page
+from ragstore.models import FileRecord, Page, PageRequest
 from ragstore.service import paging
 from ragstore.store import files
 from ragstore.store.db import Database
-from ragstore.store.pages import PageRequest
 
 PART_SIZE = 1 << 20
 

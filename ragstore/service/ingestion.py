@@ -36,6 +36,13 @@ class FileSpec:
     attributes: dict[str, Any] | None = None
 
 
+def chunking(max_tokens: int | None = None, overlap_tokens: int | None = None) -> ChunkingStrategy:
+    """The strategy a request asks for: `auto` without numbers, else static (its bounds checked)."""
+    if max_tokens is None:
+        return AUTO
+    return ChunkingStrategy(max_tokens, overlap_tokens or 0)
+
+
 def attach(
     db: Database, tenant_id: str, store: VectorStore, specs: Sequence[FileSpec], *, batch: bool, max_attempts: int = 3
 ) -> str | None:

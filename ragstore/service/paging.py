@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from ragstore.errors import InvalidRequest
-from ragstore.store.pages import PageRequest
+from ragstore.models import PageRequest
 
 
 def check(page: PageRequest) -> None:

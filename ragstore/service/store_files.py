@@ -6,12 +6,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from ragstore.errors import InvalidRequest, NotFound
-from ragstore.models import FileBatch, Page, VectorStoreFile
+from ragstore.models import FileBatch, Page, PageRequest, VectorStoreFile
 from ragstore.service import ingestion, paging, stores
 from ragstore.service.ingestion import FileSpec
 from ragstore.store import vector_store_files
 from ragstore.store.db import Database
-from ragstore.store.pages import PageRequest
 
 MAX_BATCH = 2000
 

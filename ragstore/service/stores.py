@@ -9,12 +9,11 @@ from ragstore import ids
 from ragstore.errors import AmbiguousName, InvalidRequest, VectorStoreNotFound
 from ragstore.ingest.chunk import AUTO, ChunkingStrategy
 from ragstore.ingest.embed import Embedder
-from ragstore.models import Page, VectorStore
+from ragstore.models import Page, PageRequest, VectorStore
 from ragstore.service import files as file_service
 from ragstore.service import ingestion, paging
 from ragstore.store import vector_stores
 from ragstore.store.db import Database
-from ragstore.store.pages import PageRequest
 
 
 def create(

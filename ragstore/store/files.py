@@ -7,8 +7,8 @@ from datetime import datetime
 
 import psycopg
 
-from ragstore.models import FileRecord
-from ragstore.store.pages import PageRequest, fetch_page
+from ragstore.models import FileRecord, PageRequest
+from ragstore.store.pages import fetch_page
 from ragstore.store.queries import QUERIES
 
 

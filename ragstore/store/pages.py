@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
+from ragstore.models import PageRequest
 from ragstore.store.queries import QUERIES
-
-
-@dataclass(frozen=True)
-class PageRequest:
-    limit: int = 20
-    order: str = "desc"
-    after: str | None = None
-    before: str | None = None
-
-    @property
-    def cursor(self) -> str | None:
-        return self.after or self.before
 
 
 def fetch_page(

@@ -10,8 +10,8 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from ragstore.models import FileBatch, FileCounts, FileFailure, VectorStoreFile
-from ragstore.store.pages import PageRequest, fetch_page
+from ragstore.models import FileBatch, FileCounts, FileFailure, PageRequest, VectorStoreFile
+from ragstore.store.pages import fetch_page
 from ragstore.store.queries import QUERIES
 
 _COLUMNS = sql.SQL(QUERIES["vector_store_file_columns"])

@@ -9,11 +9,12 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from ragstore.models import FileCounts, VectorStore
-from ragstore.store.pages import PageRequest, fetch_page
+from ragstore.models import FileCounts, PageRequest, VectorStore
+from ragstore.store.pages import fetch_page
 from ragstore.store.queries import QUERIES
 
 _COLUMNS = sql.SQL(QUERIES["vector_store_columns"])
+_SOURCE = sql.SQL(QUERIES["vector_store_source"])
 _COUNTS = ("in_progress", "completed", "failed", "cancelled", "total")
 
 
@@ -54,7 +55,7 @@ def insert_vector_store(
 
 
 def get_vector_store(conn: psycopg.Connection, tenant_id: str, store_id: str) -> VectorStore | None:
-    query = sql.SQL(QUERIES["get_vector_store_object"]).format(columns=_COLUMNS)
+    query = sql.SQL(QUERIES["get_vector_store_object"]).format(columns=_COLUMNS, source=_SOURCE)
     row = conn.execute(query, {"tenant_id": tenant_id, "id": store_id}).fetchone()
     return _store(row) if row else None
 
@@ -63,7 +64,7 @@ def list_vector_stores(
     conn: psycopg.Connection, tenant_id: str, page: PageRequest, cursor_at: datetime | None
 ) -> tuple[list[VectorStore], bool]:
     rows, has_more = fetch_page(
-        conn, "list_vector_store_objects", {"tenant_id": tenant_id}, page, cursor_at, columns=_COLUMNS
+        conn, "list_vector_store_objects", {"tenant_id": tenant_id}, page, cursor_at, columns=_COLUMNS, source=_SOURCE
     )
     return [_store(row) for row in rows], has_more
 

@@ -211,8 +211,7 @@ vs.last_active_at, vs.created_at, coalesce(n.usage_bytes, 0) AS usage_bytes,
 coalesce(n.in_progress, 0) AS in_progress, coalesce(n.completed, 0) AS completed, coalesce(n.failed, 0) AS failed,
 coalesce(n.cancelled, 0) AS cancelled, coalesce(n.total, 0) AS total
 
--- get_vector_store_object --
-SELECT {columns}
+-- vector_store_source --
 FROM vector_stores vs
 LEFT JOIN LATERAL (
     SELECT sum(usage_bytes)::bigint AS usage_bytes,
@@ -222,19 +221,15 @@ LEFT JOIN LATERAL (
            count(*) FILTER (WHERE status = 'cancelled') AS cancelled, count(*) AS total
     FROM vector_store_files WHERE tenant_id = vs.tenant_id AND vector_store_id = vs.id
 ) n ON true
+
+-- get_vector_store_object --
+SELECT {columns}
+{source}
 WHERE vs.tenant_id = %(tenant_id)s AND vs.id = %(id)s
 
 -- list_vector_store_objects --
 SELECT {columns}
-FROM vector_stores vs
-LEFT JOIN LATERAL (
-    SELECT sum(usage_bytes)::bigint AS usage_bytes,
-           count(*) FILTER (WHERE status = 'in_progress') AS in_progress,
-           count(*) FILTER (WHERE status = 'completed') AS completed,
-           count(*) FILTER (WHERE status = 'failed') AS failed,
-           count(*) FILTER (WHERE status = 'cancelled') AS cancelled, count(*) AS total
-    FROM vector_store_files WHERE tenant_id = vs.tenant_id AND vector_store_id = vs.id
-) n ON true
+{source}
 WHERE vs.tenant_id = %(tenant_id)s
   AND (%(cursor_id)s::text IS NULL OR vs.id {cmp} %(cursor_id)s)
 ORDER BY vs.id {direction}
