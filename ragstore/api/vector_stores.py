@@ -14,6 +14,8 @@ from ragstore.service import ingestion, search, stores
 router = APIRouter(prefix="/v1/vector_stores", tags=["Vector stores"])
 
 Order = Literal["asc", "desc"]
+# OpenAI's rankers: `none` is dense search alone; `auto` (the default) is the best measured, hybrid.
+RANKERS = {"none": "dense", "auto": "hybrid", "default-2024-11-15": "hybrid"}
 
 
 def strategy(param: Any) -> ingestion.ChunkingStrategy:
@@ -114,6 +116,7 @@ def search_vector_store(
         body.max_num_results,
         options.score_threshold if options and options.score_threshold is not None else 0.0,
         body.filters.model_dump() if body.filters else None,
+        ranker=RANKERS[options.ranker if options else "auto"],
     )
     return schemas.VectorStoreSearchResultsPage(
         object="vector_store.search_results.page",

@@ -98,3 +98,53 @@ def search_chunks(
 def store_chunk_count(conn: psycopg.Connection, tenant_id: str, store_ids: list[str]) -> int:
     """Chunks of the stores' completed files."""
     return conn.execute(QUERIES["store_chunk_count"], {"tenant_id": tenant_id, "store_ids": store_ids}).fetchone()["n"]
+
+
+# BM25's parameters, as Lucene's defaults.
+BM25_K1, BM25_B = 1.2, 0.75
+
+
+def search_chunks_lexical(
+    conn: psycopg.Connection,
+    tenant_id: str,
+    store_ids: list[str],
+    query: str,
+    limit: int,
+    filters: Mapping[str, Any] | None = None,
+) -> list[SearchHit]:
+    """The chunks best matching query's words by BM25, best first; score is the raw BM25 (unbounded)."""
+    condition, filter_params = compile_filter_named(filters) if filters else (sql.SQL("TRUE"), {})
+    params = {
+        "tenant_id": tenant_id,
+        "store_ids": store_ids,
+        "query": query,
+        "limit": limit,
+        "k1": BM25_K1,
+        "b": BM25_B,
+        **filter_params,
+    }
+    rows = conn.execute(sql.SQL(QUERIES["search_chunks_lexical"]).format(filter=condition), params).fetchall()
+    return [
+        SearchHit(
+            r["id"],
+            r["vector_store_id"],
+            r["file_id"],
+            r["filename"],
+            r["chunk_index"],
+            r["page"],
+            r["text"],
+            float(r["score"]),
+            r["attributes"],
+        )
+        for r in rows
+    ]
+
+
+def similarities(conn: psycopg.Connection, tenant_id: str, ids: list[int], embedding: np.ndarray) -> dict[int, float]:
+    """Cosine similarity of the given chunks to embedding."""
+    if not ids:
+        return {}
+    rows = conn.execute(
+        QUERIES["chunk_similarities"], {"tenant_id": tenant_id, "ids": ids, "embedding": HalfVector(embedding)}
+    ).fetchall()
+    return {row["id"]: float(row["similarity"]) for row in rows}

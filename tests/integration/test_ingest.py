@@ -104,7 +104,7 @@ def test_scores_are_ordered_in_0_1_and_respect_the_threshold(db, embedder, chunk
     assert [hit.score for hit in kept] == [s for s in scores if s >= threshold] and len(kept) >= 1
 
 
-@pytest.mark.parametrize(("k", "threshold"), [(0, 0.0), (51, 0.0), (5, 1.5)])
+@pytest.mark.parametrize(("k", "threshold"), [(0, 0.0), (101, 0.0), (5, 1.5)])
 def test_search_rejects_bad_bounds(db, embedder, k, threshold):
     store = stores.create(db, DEFAULT_TENANT, embedder, "s")
     with pytest.raises(InvalidRequest):

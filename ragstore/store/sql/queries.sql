@@ -106,7 +106,10 @@ WHERE tenant_id = %(tenant_id)s AND vector_store_id = %(vector_store_id)s AND fi
 -- complete_vector_store_file --
 UPDATE vector_store_files
 SET status = 'completed', usage_bytes = %(usage_bytes)s, chunk_count = %(chunk_count)s, last_error_code = NULL,
-    last_error_message = NULL
+    last_error_message = NULL,
+    lexical_tokens = (SELECT coalesce(sum(c.lexical_length), 0) FROM chunks c
+                      WHERE c.tenant_id = %(tenant_id)s AND c.vector_store_id = %(vector_store_id)s
+                        AND c.file_id = %(file_id)s)
 WHERE tenant_id = %(tenant_id)s AND vector_store_id = %(vector_store_id)s AND file_id = %(file_id)s
 
 -- fail_vector_store_file --
@@ -118,9 +121,11 @@ WHERE tenant_id = %(tenant_id)s AND vector_store_id = %(vector_store_id)s AND fi
 
 -- insert_chunk --
 INSERT INTO chunks (tenant_id, vector_store_id, file_id, chunk_index, page, text, token_count, attributes,
-                    doc_metadata, content_hash, embedding)
+                    doc_metadata, content_hash, embedding, lexical_length)
 VALUES (%(tenant_id)s, %(vector_store_id)s, %(file_id)s, %(chunk_index)s, %(page)s, %(text)s, %(token_count)s,
-        %(attributes)s, %(doc_metadata)s, %(content_hash)s, %(embedding)s)
+        %(attributes)s, %(doc_metadata)s, %(content_hash)s, %(embedding)s,
+        (SELECT coalesce(sum(coalesce(array_length(positions, 1), 1)), 0)::int
+         FROM unnest(to_tsvector('english', %(text)s))))
 
 -- search_chunks --
 -- Nearest chunks by cosine distance within the given stores that pass the compiled attribute filter. The HNSW
@@ -416,3 +421,46 @@ ORDER BY n.distance, n.id
 -- inside the requested stores (pgvector 0.8).
 SELECT set_config('hnsw.ef_search', %(ef_search)s, true), set_config('hnsw.iterative_scan', 'relaxed_order', true),
        set_config('hnsw.max_scan_tuples', %(max_scan)s, true)
+
+-- search_chunks_lexical --
+-- BM25 (Lucene's idf; k1, b as given) over the stores' chunks, with English stemming and stop words. The
+-- candidates are the chunks holding any query term (found through the GIN index); a term's document frequency is
+-- counted among them, which is exact, since every chunk holding the term is a candidate.
+WITH terms AS (
+    SELECT DISTINCT lexeme FROM unnest(tsvector_to_array(to_tsvector('english', %(query)s))) AS lexeme
+),
+question AS (
+    SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS tsq FROM terms
+),
+corpus AS (
+    SELECT sum(chunk_count)::float8 AS n, greatest(sum(lexical_tokens)::float8 / nullif(sum(chunk_count), 0), 1) AS avgdl
+    FROM vector_store_files
+    WHERE tenant_id = %(tenant_id)s AND vector_store_id = ANY (%(store_ids)s) AND status = 'completed'
+),
+matched AS (
+    SELECT c.id, c.lexical_length AS dl, u.lexeme, coalesce(array_length(u.positions, 1), 1) AS tf
+    FROM chunks c, question q, unnest(c.fts) u
+    WHERE c.tenant_id = %(tenant_id)s AND c.vector_store_id = ANY (%(store_ids)s) AND {filter}
+      AND c.fts @@ q.tsq AND u.lexeme IN (SELECT lexeme FROM terms)
+),
+frequency AS (
+    SELECT lexeme, count(*) AS df FROM matched GROUP BY lexeme
+),
+scored AS (
+    SELECT m.id,
+           sum(ln(1 + (k.n - f.df + 0.5) / (f.df + 0.5))
+               * m.tf * (%(k1)s + 1) / (m.tf + %(k1)s * (1 - %(b)s + %(b)s * m.dl / k.avgdl))) AS bm25
+    FROM matched m JOIN frequency f USING (lexeme) CROSS JOIN corpus k
+    GROUP BY m.id
+    ORDER BY bm25 DESC, m.id
+    LIMIT %(limit)s
+)
+SELECT c.id, c.vector_store_id, c.file_id, f.filename, c.chunk_index, c.page, c.text, c.attributes, s.bm25 AS score
+FROM scored s
+JOIN chunks c ON c.tenant_id = %(tenant_id)s AND c.id = s.id
+JOIN files f ON f.tenant_id = %(tenant_id)s AND f.id = c.file_id
+ORDER BY s.bm25 DESC, c.id
+
+-- chunk_similarities --
+SELECT id, 1 - (embedding <=> %(embedding)s) AS similarity
+FROM chunks WHERE tenant_id = %(tenant_id)s AND id = ANY (%(ids)s)
