@@ -187,7 +187,7 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     runtime = open_runtime(settings)
     try:
         tenant = _tenant_id(runtime.db, args.tenant)
-        store = stores.get_or_create(runtime.db, tenant, args.store, runtime.embedder)
+        store = stores.get_or_create(runtime.db, tenant, args.store, runtime.embedder, settings.text_search_language)
         file_ids = []
         for path in tqdm(paths, desc="upload", unit="file", disable=None):
             with path.open("rb") as stream:
@@ -353,7 +353,8 @@ def _ingest_corpus(runtime, dataset, name: str):  # noqa: ANN001, ANN202
     """The corpus through the normal pipeline into a new store; (store, file, seconds)."""
     from ragstore.service import files, ingestion, stores
 
-    store = stores.create(runtime.db, DEFAULT_TENANT, runtime.embedder, f"eval {name}")
+    language = runtime.settings.text_search_language
+    store = stores.create(runtime.db, DEFAULT_TENANT, runtime.embedder, f"eval {name}", language=language)
     with dataset.corpus.open("rb") as stream:
         corpus = files.upload(runtime.db, DEFAULT_TENANT, "corpus.jsonl", stream)
     began = time.perf_counter()

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     admin_key: str | None = Field(default=None, description="the Bearer key of /v1/admin; unset: no admin API")
     rate_limit_per_minute: int = Field(default=0, ge=0, description="requests per minute per API key; 0: no limit")
 
+    text_search_language: str = Field(
+        default="english", description="PostgreSQL text-search configuration (stemming, stop words) of new stores"
+    )
     workers: int = Field(default=1, ge=0, le=64, description="in-process ingestion workers of `serve`")
     job_max_attempts: int = Field(default=3, ge=1, le=100)
     pool_size: int = Field(default=8, ge=2, le=200)

@@ -58,6 +58,7 @@ class VectorStore:
     embedding_model: str
     embedding_dim: int
     created_at: datetime
+    text_search_language: str = "english"
     description: str | None = None
     metadata: dict[str, str] | None = None
     expires_after: dict[str, Any] | None = None

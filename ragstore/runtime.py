@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from ragstore.config import Settings
 from ragstore.ingest.chunk import Chunker
 from ragstore.ingest.embed import Embedder, create_embedder, default_chunker
+from ragstore.service import stores
 from ragstore.store.db import Database, open_database
 from ragstore.worker import Worker, WorkerThreads, housekeeping, ingestion_tasks
 
@@ -33,4 +34,9 @@ def open_runtime(settings: Settings, embedder: Embedder | None = None) -> Runtim
     """Open the database (migrated) and load the embedding model (unless one is given, already loaded)."""
     embedder = embedder or create_embedder(settings)
     db = open_database(settings)
+    try:
+        stores.check_language(db, settings.text_search_language)
+    except Exception:
+        db.close()
+        raise
     return Runtime(settings, db, embedder, default_chunker())

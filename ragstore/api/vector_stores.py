@@ -46,6 +46,7 @@ def create_vector_store(
         expires_after=body.expires_after.model_dump() if body.expires_after else None,
         file_ids=body.file_ids or [],
         strategy=strategy(body.chunking_strategy),
+        language=runtime.settings.text_search_language,
     )
     return objects.store_object(store)
 

@@ -6,7 +6,6 @@ embedded in consecutive windows whose vectors are averaged (weighted by their le
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -49,7 +48,6 @@ class LocalEmbedder:
     """all-MiniLM-L6-v2 through sentence-transformers on the CPU, loaded from the installed package."""
 
     def __init__(self, model: str, batch_size: int) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for the hub: the weights are on disk
         from sentence_transformers import SentenceTransformer  # slow import; only when a model is needed
         from transformers.utils import logging as transformers_logging
 
@@ -57,7 +55,8 @@ class LocalEmbedder:
 
         self.model = model
         self.batch_size = batch_size
-        self._model = SentenceTransformer(str(local_model_path()), device="cpu")
+        # local_files_only: never reach for the hub; the weights are in the installed package.
+        self._model = SentenceTransformer(str(local_model_path()), device="cpu", local_files_only=True)
         self.dimension = self._model.get_embedding_dimension()
         self.max_tokens = self._model.max_seq_length - 2  # [CLS] and [SEP]
 

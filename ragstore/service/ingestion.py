@@ -125,7 +125,9 @@ def run_ingest_job(db: Database, embedder: Embedder, chunker: Chunker, job: Job)
         if current["embedding_model"] != embedder.model:
             raise FileError(f"Vector store {store_id} uses {current['embedding_model']}, not {embedder.model}.")
         attributes = dict(current["attributes"] or {})
-        chunks.insert_chunks(conn, job.tenant_id, store_id, file_id, pieces, embeddings, attributes)
+        chunks.insert_chunks(
+            conn, job.tenant_id, store_id, file_id, pieces, embeddings, attributes, current["text_search_language"]
+        )
         vector_store_files.complete_vector_store_file(conn, job.tenant_id, store_id, file_id, usage, len(pieces))
 
 

@@ -48,8 +48,11 @@ def search(
     """
     queries = [query] if isinstance(query, str) else list(query)
     _check(queries, k, threshold, ranker)
-    for store_id in store_ids:
-        stores.check_searchable(stores.get(db, tenant_id, store_id), embedder)
+    found = [stores.get(db, tenant_id, store_id) for store_id in store_ids]
+    for store in found:
+        stores.check_searchable(store, embedder)
+    # Query words are analysed in the first store's language (stores searched together normally share one).
+    language = found[0].text_search_language if found else "english"
     ids = list(store_ids)
     embedding = None if ranker == "lexical" else _embedding(embedder, queries)
     with db.tenant(tenant_id) as conn:
@@ -57,7 +60,7 @@ def search(
             hits = _dense(conn, tenant_id, ids, embedding, k, threshold, filters)
         else:
             lexical = chunks.search_chunks_lexical(
-                conn, tenant_id, ids, " ".join(queries), max(k, FUSION_DEPTH), filters
+                conn, tenant_id, ids, " ".join(queries), max(k, FUSION_DEPTH), filters, language
             )
             if ranker == "lexical":
                 hits = _relative(lexical)

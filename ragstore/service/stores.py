@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ragstore import ids
-from ragstore.errors import AmbiguousName, InvalidRequest, VectorStoreNotFound
+from ragstore.errors import AmbiguousName, ConfigurationError, InvalidRequest, VectorStoreNotFound
 from ragstore.ingest.chunk import AUTO, ChunkingStrategy
 from ragstore.ingest.embed import Embedder
 from ragstore.models import Page, PageRequest, VectorStore
@@ -27,6 +27,7 @@ def create(
     expires_after: dict[str, Any] | None = None,
     file_ids: Sequence[str] = (),
     strategy: ChunkingStrategy = AUTO,
+    language: str = "english",
 ) -> VectorStore:
     """A new store for this server's model; file_ids are attached (and ingested) at once."""
     for file_id in file_ids:  # checked first: a bad id must not leave an empty store behind
@@ -42,6 +43,7 @@ def create(
             description=description,
             metadata=metadata,
             expires_after=expires_after,
+            language=language,
         )
     if file_ids:
         specs = [ingestion.FileSpec(file_id, strategy) for file_id in file_ids]
@@ -116,8 +118,21 @@ def resolve(db: Database, tenant_id: str, name_or_id: str) -> VectorStore:
     return store
 
 
-def get_or_create(db: Database, tenant_id: str, name: str, embedder: Embedder) -> VectorStore:
-    return find(db, tenant_id, name) or create(db, tenant_id, embedder, name)
+def get_or_create(
+    db: Database, tenant_id: str, name: str, embedder: Embedder, language: str = "english"
+) -> VectorStore:
+    return find(db, tenant_id, name) or create(db, tenant_id, embedder, name, language=language)
+
+
+def check_language(db: Database, language: str) -> None:
+    """Refuse a text-search language this PostgreSQL does not have."""
+    with db.connection() as conn:
+        found = vector_stores.text_search_language_exists(conn, language)
+    if not found:
+        raise ConfigurationError(
+            f"RAGSTORE_TEXT_SEARCH_LANGUAGE={language!r} is not a text-search configuration of this PostgreSQL "
+            "(SELECT cfgname FROM pg_ts_config lists them: english, french, german, simple, ...)."
+        )
 
 
 def check_searchable(store: VectorStore, embedder: Embedder) -> None:

@@ -30,8 +30,9 @@ def insert_chunks(
     chunks: Sequence[Chunk],
     embeddings: np.ndarray,
     attributes: dict[str, Any],
+    language: str = "english",
 ) -> None:
-    """Insert a file's chunks (inside the caller's transaction)."""
+    """Insert a file's chunks (inside the caller's transaction), analysed for search in the given language."""
     rows = [
         {
             "tenant_id": tenant_id,
@@ -45,6 +46,7 @@ def insert_chunks(
             "doc_metadata": Jsonb(dict(chunk.metadata)),
             "content_hash": chunk.content_hash,
             "embedding": HalfVector(vector),
+            "language": language,
         }
         for chunk, vector in zip(chunks, embeddings, strict=True)
     ]
@@ -79,6 +81,10 @@ def search_chunks(
         "threshold": threshold,
         **filter_params,
     }
+    return _hits(conn.execute(query, params).fetchall())
+
+
+def _hits(rows: list[dict[str, Any]]) -> list[SearchHit]:
     return [
         SearchHit(
             r["id"],
@@ -91,7 +97,7 @@ def search_chunks(
             float(r["score"]),
             r["attributes"],
         )
-        for r in conn.execute(query, params).fetchall()
+        for r in rows
     ]
 
 
@@ -111,6 +117,7 @@ def search_chunks_lexical(
     query: str,
     limit: int,
     filters: Mapping[str, Any] | None = None,
+    language: str = "english",
 ) -> list[SearchHit]:
     """The chunks best matching query's words by BM25, best first; score is the raw BM25 (unbounded)."""
     condition, filter_params = compile_filter_named(filters) if filters else (sql.SQL("TRUE"), {})
@@ -118,26 +125,14 @@ def search_chunks_lexical(
         "tenant_id": tenant_id,
         "store_ids": store_ids,
         "query": query,
+        "language": language,
         "limit": limit,
         "k1": BM25_K1,
         "b": BM25_B,
         **filter_params,
     }
     rows = conn.execute(sql.SQL(QUERIES["search_chunks_lexical"]).format(filter=condition), params).fetchall()
-    return [
-        SearchHit(
-            r["id"],
-            r["vector_store_id"],
-            r["file_id"],
-            r["filename"],
-            r["chunk_index"],
-            r["page"],
-            r["text"],
-            float(r["score"]),
-            r["attributes"],
-        )
-        for r in rows
-    ]
+    return _hits(rows)
 
 
 def similarities(conn: psycopg.Connection, tenant_id: str, ids: list[int], embedding: np.ndarray) -> dict[int, float]:

@@ -34,6 +34,7 @@ def insert_vector_store(
     description: str | None = None,
     metadata: dict[str, str] | None = None,
     expires_after: dict[str, Any] | None = None,
+    language: str = "english",
 ) -> VectorStore:
     conn.execute(
         QUERIES["insert_vector_store_object"],
@@ -47,6 +48,7 @@ def insert_vector_store(
             "embedding_dim": dim,
             "expires_after": _json(expires_after),
             "expires_days": (expires_after or {}).get("days"),
+            "language": language,
         },
     )
     store = get_vector_store(conn, tenant_id, store_id)
@@ -111,3 +113,7 @@ def usage_totals(conn: psycopg.Connection, tenant_id: str) -> dict[str, int]:
 
 def _json(value: Any) -> Jsonb | None:
     return Jsonb(value) if value is not None else None
+
+
+def text_search_language_exists(conn: psycopg.Connection, language: str) -> bool:
+    return conn.execute(QUERIES["text_search_language_exists"], {"language": language}).fetchone()["found"]

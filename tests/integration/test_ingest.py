@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from ragstore.errors import InvalidRequest
+from ragstore.errors import ConfigurationError, InvalidRequest
 from ragstore.ingest.chunk import ChunkingStrategy
 from ragstore.models import DEFAULT_TENANT
 from ragstore.service import files, search, stores
@@ -140,3 +140,19 @@ def test_upload_keeps_the_bytes_exactly(db):
     data = bytes(range(256)) * 9000  # several parts
     record = files.upload(db, DEFAULT_TENANT, "blob.bin", io.BytesIO(data))
     assert (record.bytes, files.read_bytes(db, DEFAULT_TENANT, record.id)) == (len(data), data)
+
+
+def test_the_text_search_language_is_the_store_s(db, embedder, chunker):
+    french = Document("ecurie.txt", b"Les chevaux mangent des pommes chaque jeudi.", "", "")
+    in_french = stores.create(db, DEFAULT_TENANT, embedder, "fr", language="french")
+    in_english = stores.create(db, DEFAULT_TENANT, embedder, "en", language="english")
+    for store in (in_french, in_english):
+        ingest(db, embedder, chunker, [french], store=store)
+    # French stemming makes "chevaux" and "cheval" one word; English stemming does not.
+    assert len(search.search(db, embedder, DEFAULT_TENANT, [in_french.id], "cheval", ranker="lexical")) == 1
+    assert search.search(db, embedder, DEFAULT_TENANT, [in_english.id], "cheval", ranker="lexical") == []
+
+
+def test_an_unknown_text_search_language_is_a_clear_error(db):
+    with pytest.raises(ConfigurationError, match="klingon"):
+        stores.check_language(db, "klingon")

@@ -35,17 +35,8 @@ FROM files WHERE tenant_id = %(tenant_id)s AND id = %(id)s
 -- file_parts --
 SELECT data FROM file_parts WHERE tenant_id = %(tenant_id)s AND file_id = %(file_id)s ORDER BY seq
 
--- insert_vector_store --
-INSERT INTO vector_stores (tenant_id, id, name, description, metadata, embedding_model, embedding_dim, last_active_at)
-VALUES (%(tenant_id)s, %(id)s, %(name)s, %(description)s, %(metadata)s, %(embedding_model)s, %(embedding_dim)s, now())
-RETURNING id, name, embedding_model, embedding_dim, created_at
-
--- get_vector_store --
-SELECT id, name, embedding_model, embedding_dim, created_at
-FROM vector_stores WHERE tenant_id = %(tenant_id)s AND id = %(id)s
-
 -- vector_stores_by_name --
-SELECT id, name, embedding_model, embedding_dim, created_at
+SELECT id, name, embedding_model, embedding_dim, created_at, text_search_language
 FROM vector_stores WHERE tenant_id = %(tenant_id)s AND name = %(name)s ORDER BY created_at, id
 
 -- touch_vector_stores --
@@ -92,16 +83,11 @@ WHERE tenant_id = %(tenant_id)s AND vector_store_id = %(vector_store_id)s AND fi
 -- lock_vector_store_file --
 -- Taken by the transaction that writes a file's chunks: only an in-progress file gets them, exactly once.
 SELECT vsf.status, vsf.attach_id, vsf.chunk_size_tokens, vsf.chunk_overlap_tokens, vsf.attributes,
-       vs.embedding_model
+       vs.embedding_model, vs.text_search_language
 FROM vector_store_files vsf
 JOIN vector_stores vs ON vs.tenant_id = vsf.tenant_id AND vs.id = vsf.vector_store_id
 WHERE vsf.tenant_id = %(tenant_id)s AND vsf.vector_store_id = %(vector_store_id)s AND vsf.file_id = %(file_id)s
 FOR UPDATE OF vsf
-
--- get_vector_store_file --
-SELECT status, chunk_size_tokens, chunk_overlap_tokens, attributes
-FROM vector_store_files
-WHERE tenant_id = %(tenant_id)s AND vector_store_id = %(vector_store_id)s AND file_id = %(file_id)s
 
 -- complete_vector_store_file --
 UPDATE vector_store_files
@@ -121,11 +107,12 @@ WHERE tenant_id = %(tenant_id)s AND vector_store_id = %(vector_store_id)s AND fi
 
 -- insert_chunk --
 INSERT INTO chunks (tenant_id, vector_store_id, file_id, chunk_index, page, text, token_count, attributes,
-                    doc_metadata, content_hash, embedding, lexical_length)
+                    doc_metadata, content_hash, embedding, fts, lexical_length)
 VALUES (%(tenant_id)s, %(vector_store_id)s, %(file_id)s, %(chunk_index)s, %(page)s, %(text)s, %(token_count)s,
         %(attributes)s, %(doc_metadata)s, %(content_hash)s, %(embedding)s,
+        to_tsvector(%(language)s::regconfig, %(text)s),
         (SELECT coalesce(sum(coalesce(array_length(positions, 1), 1)), 0)::int
-         FROM unnest(to_tsvector('english', %(text)s))))
+         FROM unnest(to_tsvector(%(language)s::regconfig, %(text)s))))
 
 -- search_chunks --
 -- Nearest chunks by cosine distance within the given stores that pass the compiled attribute filter. The HNSW
@@ -211,7 +198,8 @@ LIMIT %(limit)s
 DELETE FROM files WHERE tenant_id = %(tenant_id)s AND id = %(id)s RETURNING id
 
 -- vector_store_columns --
-vs.id, vs.name, vs.description, vs.metadata, vs.embedding_model, vs.embedding_dim, vs.expires_after, vs.expires_at,
+vs.id, vs.name, vs.description, vs.metadata, vs.embedding_model, vs.embedding_dim, vs.text_search_language,
+vs.expires_after, vs.expires_at,
 vs.last_active_at, vs.created_at, coalesce(n.usage_bytes, 0) AS usage_bytes,
 coalesce(n.in_progress, 0) AS in_progress, coalesce(n.completed, 0) AS completed, coalesce(n.failed, 0) AS failed,
 coalesce(n.cancelled, 0) AS cancelled, coalesce(n.total, 0) AS total
@@ -242,9 +230,9 @@ LIMIT %(limit)s
 
 -- insert_vector_store_object --
 INSERT INTO vector_stores (tenant_id, id, name, description, metadata, embedding_model, embedding_dim,
-                           expires_after, expires_at, last_active_at)
+                           expires_after, expires_at, last_active_at, text_search_language)
 VALUES (%(tenant_id)s, %(id)s, %(name)s, %(description)s, %(metadata)s, %(embedding_model)s, %(embedding_dim)s,
-        %(expires_after)s, now() + make_interval(days => %(expires_days)s), now())
+        %(expires_after)s, now() + make_interval(days => %(expires_days)s), now(), %(language)s)
 
 -- update_vector_store --
 UPDATE vector_stores
@@ -423,11 +411,12 @@ SELECT set_config('hnsw.ef_search', %(ef_search)s, true), set_config('hnsw.itera
        set_config('hnsw.max_scan_tuples', %(max_scan)s, true)
 
 -- search_chunks_lexical --
--- BM25 (Lucene's idf; k1, b as given) over the stores' chunks, with English stemming and stop words. The
+-- BM25 (Lucene's idf; k1, b as given) over the stores' chunks, the query analysed in the stores' language. The
 -- candidates are the chunks holding any query term (found through the GIN index); a term's document frequency is
 -- counted among them, which is exact, since every chunk holding the term is a candidate.
 WITH terms AS (
-    SELECT DISTINCT lexeme FROM unnest(tsvector_to_array(to_tsvector('english', %(query)s))) AS lexeme
+    SELECT DISTINCT lexeme
+    FROM unnest(tsvector_to_array(to_tsvector(%(language)s::regconfig, %(query)s))) AS lexeme
 ),
 question AS (
     SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS tsq FROM terms
@@ -464,3 +453,6 @@ ORDER BY s.bm25 DESC, c.id
 -- chunk_similarities --
 SELECT id, 1 - (embedding <=> %(embedding)s) AS similarity
 FROM chunks WHERE tenant_id = %(tenant_id)s AND id = ANY (%(ids)s)
+
+-- text_search_language_exists --
+SELECT EXISTS (SELECT FROM pg_ts_config WHERE cfgname = %(language)s) AS found
