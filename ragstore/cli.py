@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -26,7 +27,12 @@ from ragstore.config import Settings
 from ragstore.errors import RagstoreError
 from ragstore.ingest.chunk import AUTO, ChunkingStrategy
 from ragstore.ingest.parse import SUPPORTED_EXTENSIONS
-from ragstore.models import DEFAULT_TENANT, SearchHit
+from ragstore.models import DEFAULT_TENANT, FileCounts, FileRecord, SearchHit, VectorStore
+
+if TYPE_CHECKING:  # these modules load the model and the database: imported when a command needs them
+    from ragstore.runtime import Runtime
+    from ragstore.service.evaluation import Dataset
+    from ragstore.store.db import Database
 
 log = logging.getLogger("ragstore")
 
@@ -208,7 +214,7 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     return 2 if failures else 0
 
 
-def _work_until_done(runtime, tenant: str, batch: str, total: int):  # noqa: ANN001, ANN202
+def _work_until_done(runtime: Runtime, tenant: str, batch: str, total: int) -> FileCounts:
     """Run a worker in this process while showing the batch's progress; other workers may help."""
     from tqdm import tqdm
 
@@ -229,7 +235,7 @@ def _work_until_done(runtime, tenant: str, batch: str, total: int):  # noqa: ANN
     return counts
 
 
-def _tenant_id(db, tenant: str | None) -> str:  # noqa: ANN001
+def _tenant_id(db: Database, tenant: str | None) -> str:
     from ragstore.service import tenants
 
     return tenants.get_tenant(db, tenant).id if tenant else DEFAULT_TENANT
@@ -349,7 +355,7 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _ingest_corpus(runtime, dataset, name: str):  # noqa: ANN001, ANN202
+def _ingest_corpus(runtime: Runtime, dataset: Dataset, name: str) -> tuple[VectorStore, FileRecord, float]:
     """The corpus through the normal pipeline into a new store; (store, file, seconds)."""
     from ragstore.service import files, ingestion, stores
 

@@ -6,6 +6,7 @@ import argparse
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 from ragstore.config import Settings
 from ragstore.service import tenants
@@ -21,7 +22,7 @@ def _database(settings: Settings) -> Iterator[Database]:
         db.close()
 
 
-def _when(moment) -> str:  # noqa: ANN001
+def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
 
 

@@ -14,6 +14,7 @@ from ragstore import metrics
 from ragstore.errors import InvalidRequest
 from ragstore.ingest.embed import Embedder
 from ragstore.service import search
+from ragstore.store.db import Database
 
 DEPTH = 100
 
@@ -45,7 +46,9 @@ def load(folder: Path) -> Dataset:
     return Dataset(corpus, {qid: text for qid, text in texts.items() if qid in judgments}, judgments)
 
 
-def sweep(db, embedder: Embedder, tenant_id: str, store_id: str, dataset: Dataset, alphas: Sequence[float]):  # noqa: ANN001, ANN201
+def sweep(
+    db: Database, embedder: Embedder, tenant_id: str, store_id: str, dataset: Dataset, alphas: Sequence[float]
+) -> dict[float, dict[str, float]]:
     """Hybrid nDCG@10 for each alpha on each half of the queries: choose on one half, check on the other."""
     ids = sorted(dataset.queries)
     halves = {"first": set(ids[: len(ids) // 2]), "second": set(ids[len(ids) // 2 :])}
@@ -60,7 +63,9 @@ def sweep(db, embedder: Embedder, tenant_id: str, store_id: str, dataset: Datase
     return found
 
 
-def evaluate(db, embedder: Embedder, tenant_id: str, store_id: str, dataset: Dataset, rankers: Sequence[str]):  # noqa: ANN001, ANN201
+def evaluate(
+    db: Database, embedder: Embedder, tenant_id: str, store_id: str, dataset: Dataset, rankers: Sequence[str]
+) -> dict[str, dict[str, float]]:
     """Per ranker: nDCG@10, recall@10, recall@100, MRR@10 and query latency, over the judged queries."""
     results = {}
     for ranker in rankers:

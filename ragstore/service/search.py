@@ -13,7 +13,7 @@ from ragstore.ingest.embed import Embedder
 from ragstore.models import SearchHit
 from ragstore.service import stores
 from ragstore.store import chunks, vector_stores
-from ragstore.store.db import Database
+from ragstore.store.db import Connection, Database
 
 MAX_RESULTS = 50
 DEPTH_MAX = 100  # what `ragstore eval` asks for; the API allows 50
@@ -90,7 +90,15 @@ def _embedding(embedder: Embedder, queries: list[str]) -> np.ndarray:
     return mean / (np.linalg.norm(mean) or 1.0)
 
 
-def _dense(conn, tenant_id, store_ids, embedding, k, threshold, filters) -> list[SearchHit]:  # noqa: ANN001
+def _dense(
+    conn: Connection,
+    tenant_id: str,
+    store_ids: list[str],
+    embedding: np.ndarray,
+    k: int,
+    threshold: float,
+    filters: Mapping[str, Any] | None,
+) -> list[SearchHit]:
     size = chunks.store_chunk_count(conn, tenant_id, store_ids)
     exact = size <= EXACT_MAX_CHUNKS
     hits = chunks.search_chunks(conn, tenant_id, store_ids, embedding, k, threshold, filters, exact=exact)

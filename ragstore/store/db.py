@@ -22,6 +22,8 @@ from ragstore.store.queries import QUERIES
 log = logging.getLogger(__name__)
 
 MIN_PGVECTOR = (0, 7)
+# The connection type, for annotations in the layers above, which never import psycopg themselves.
+Connection = psycopg.Connection
 
 
 @dataclass(frozen=True)
@@ -52,12 +54,6 @@ class Database:
     def connection(self) -> Iterator[psycopg.Connection]:
         """A pooled autocommit connection as the tables' owner (system work); driver errors become ragstore errors."""
         with translate_errors(), self.pool.connection() as conn:
-            yield conn
-
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[psycopg.Connection]:
-        """A pooled connection inside one transaction, as the tables' owner (system work only)."""
-        with self.connection() as conn, conn.transaction():
             yield conn
 
     @contextlib.contextmanager

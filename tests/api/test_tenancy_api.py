@@ -113,7 +113,7 @@ def test_the_admin_api_needs_the_admin_key(companies):
     stats = admin(api, "GET", "/stats").json()
     acme = next(t for t in stats["tenants"] if t["name"] == "acme")
     assert acme["chunks"] > 0 and acme["partition"].startswith("chunks_p") and len(stats["partitions"]) == 16
-    assert sum(p["live_rows"] for p in stats["partitions"]) >= 0
+    assert acme["partition"] in {p["partition"] for p in stats["partitions"]}
 
 
 def test_rate_limits_answer_429_with_retry_after(start_server):
