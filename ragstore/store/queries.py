@@ -1,4 +1,4 @@
-"""The named queries of sql/queries.sql, loaded once."""
+"""The named queries of sql/*.sql, loaded once."""
 
 from __future__ import annotations
 
@@ -14,4 +14,16 @@ def load(text: str) -> dict[str, str]:
     return {name: body.strip() for name, body in zip(parts[1::2], parts[2::2], strict=True)}
 
 
-QUERIES = load(resources.files("ragstore.store").joinpath("sql/queries.sql").read_text(encoding="utf-8"))
+def load_all() -> dict[str, str]:
+    """Every named query of the package's sql/*.sql files; a name given twice is a bug."""
+    queries: dict[str, str] = {}
+    for path in sorted(resources.files("ragstore.store").joinpath("sql").iterdir(), key=lambda p: p.name):
+        if path.name.endswith(".sql"):
+            found = load(path.read_text(encoding="utf-8"))
+            clash = queries.keys() & found.keys()
+            assert not clash, f"queries named twice: {sorted(clash)}"
+            queries.update(found)
+    return queries
+
+
+QUERIES = load_all()
