@@ -59,9 +59,14 @@ def list_vector_stores(
     order: Order = "desc",
     after: str | None = None,
     before: str | None = None,
+    order_by: Literal["created_at", "last_active_at"] = "created_at",
 ) -> schemas.ListVectorStoresResponse:
-    """Vector stores, newest first by default, with cursor pagination."""
-    page = stores.list_stores(runtime.db, tenant, PageRequest(limit, order, after, before))
+    """Vector stores, newest first by default, with cursor pagination.
+
+    `order_by` is ragstore's own: `created_at` (the default, as OpenAI's) or `last_active_at`, the time of the
+    store's last change or search; `after` and `before` page from the named store's place in that order.
+    """
+    page = stores.list_stores(runtime.db, tenant, PageRequest(limit, order, after, before), order_by)
     return schemas.ListVectorStoresResponse.page([objects.store_object(s) for s in page.items], has_more=page.has_more)
 
 

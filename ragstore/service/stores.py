@@ -60,10 +60,18 @@ def get(db: Database, tenant_id: str, store_id: str) -> VectorStore:
     return store
 
 
-def list_stores(db: Database, tenant_id: str, page: PageRequest) -> Page[VectorStore]:
+def list_stores(db: Database, tenant_id: str, page: PageRequest, order_by: str = "created_at") -> Page[VectorStore]:
+    """A page of stores by creation (their ids), or by last activity (last_active_at, then id)."""
+    paging.check(page)
     with db.tenant(tenant_id) as conn:
-        paging.check(page)
-        items, has_more = vector_stores.list_vector_stores(conn, tenant_id, page, None)
+        cursor_at = None
+        if order_by == "last_active_at" and page.cursor:
+            cursor = vector_stores.get_vector_store(conn, tenant_id, page.cursor)
+            if cursor is None:
+                param = "after" if page.after else "before"
+                raise InvalidRequest(f"No vector store with id '{page.cursor}' to page from.", param=param)
+            cursor_at = cursor.last_active_at
+        items, has_more = vector_stores.list_vector_stores(conn, tenant_id, page, cursor_at, order_by)
     return Page(items, has_more)
 
 

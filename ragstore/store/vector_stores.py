@@ -63,11 +63,15 @@ def get_vector_store(conn: psycopg.Connection, tenant_id: str, store_id: str) ->
 
 
 def list_vector_stores(
-    conn: psycopg.Connection, tenant_id: str, page: PageRequest, cursor_at: datetime | None
+    conn: psycopg.Connection,
+    tenant_id: str,
+    page: PageRequest,
+    cursor_at: datetime | None,
+    order_by: str = "created_at",
 ) -> tuple[list[VectorStore], bool]:
-    rows, has_more = fetch_page(
-        conn, "list_vector_store_objects", {"tenant_id": tenant_id}, page, cursor_at, columns=_COLUMNS, source=_SOURCE
-    )
+    """A page of stores by id (creation), or by last activity when cursor_at is the cursor store's last_active_at."""
+    name = "list_vector_store_objects_by_activity" if order_by == "last_active_at" else "list_vector_store_objects"
+    rows, has_more = fetch_page(conn, name, {"tenant_id": tenant_id}, page, cursor_at, columns=_COLUMNS, source=_SOURCE)
     return [_store(row) for row in rows], has_more
 
 

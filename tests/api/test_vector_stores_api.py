@@ -284,3 +284,21 @@ def test_cancelling_a_finished_batch_changes_nothing(client):
     batch = client.vector_stores.file_batches.create_and_poll(vector_store_id=store.id, file_ids=[file.id])
     after = client.vector_stores.file_batches.cancel(batch_id=batch.id, vector_store_id=store.id)
     assert (after.status, after.file_counts.completed) == ("completed", 1)
+
+
+def test_list_by_last_activity_pages_on_activity_then_id(client):
+    ids = [client.vector_stores.create(name=f"s{i}").id for i in range(5)]
+    client.vector_stores.update(ids[1], name="renamed")  # now the most recently active
+    by_activity = {"order_by": "last_active_at"}
+    expected = [ids[1], ids[4], ids[3], ids[2], ids[0]]
+    assert [s.id for s in client.vector_stores.list(limit=2, extra_query=by_activity)] == expected  # every page
+    middle = client.vector_stores.list(limit=2, after=ids[4], extra_query=by_activity)
+    assert [s.id for s in middle.data] == [ids[3], ids[2]] and middle.has_more
+    back = client.vector_stores.list(limit=2, order="asc", before=ids[1], extra_query=by_activity)
+    assert [s.id for s in back.data] == [ids[3], ids[4]] and back.has_more
+    assert [s.id for s in client.vector_stores.list(limit=5)] == ids[::-1]  # the default order is unchanged
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.vector_stores.list(after="vs_none", extra_query=by_activity)
+    assert caught.value.body["param"] == "after"
+    with pytest.raises(openai.BadRequestError):
+        client.vector_stores.list(extra_query={"order_by": "name"})

@@ -228,6 +228,15 @@ WHERE vs.tenant_id = %(tenant_id)s
 ORDER BY vs.id {direction}
 LIMIT %(limit)s
 
+-- list_vector_store_objects_by_activity --
+-- ragstore's own order: by last activity, then id; the cursor is the (last_active_at, id) of the page's cursor store.
+SELECT {columns}
+{source}
+WHERE vs.tenant_id = %(tenant_id)s
+  AND (%(cursor_at)s::timestamptz IS NULL OR (vs.last_active_at, vs.id) {cmp} (%(cursor_at)s, %(cursor_id)s))
+ORDER BY vs.last_active_at {direction}, vs.id {direction}
+LIMIT %(limit)s
+
 -- insert_vector_store_object --
 INSERT INTO vector_stores (tenant_id, id, name, description, metadata, embedding_model, embedding_dim,
                            expires_after, expires_at, last_active_at, text_search_language)
