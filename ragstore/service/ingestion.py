@@ -20,7 +20,7 @@ from ragstore.ingest.embed import Embedder, embed_chunks
 from ragstore.models import FileCounts, FileFailure, Job, VectorStore
 from ragstore.service import files as file_service
 from ragstore.store import chunks, files, jobs, vector_store_files
-from ragstore.store.db import Database
+from ragstore.store.db import Connection, Database
 
 log = logging.getLogger(__name__)
 
@@ -54,24 +54,36 @@ def attach(
     with db.tenant(tenant_id) as conn:
         if batch_id:
             vector_store_files.insert_file_batch(conn, tenant_id, batch_id, store.id)
-        for spec in specs:
-            if files.get_file(conn, tenant_id, spec.file_id) is None:
-                raise FileNotFound(f"No file found with id '{spec.file_id}'.", param="file_id")
-            attach_id = ids.new(ids.ATTACH)
-            vector_store_files.attach_vector_store_file(
-                conn,
-                tenant_id,
-                store.id,
-                spec.file_id,
-                batch_id,
-                spec.strategy.max_tokens,
-                spec.strategy.overlap_tokens,
-                spec.attributes,
-                attach_id,
-            )
-            args = {"vector_store_id": store.id, "file_id": spec.file_id, "attach_id": attach_id}
-            jobs.enqueue_job(conn, tenant_id, INGEST_FILE, args, max_attempts)
+        attach_in(conn, tenant_id, store, specs, batch_id, max_attempts)
     return batch_id
+
+
+def attach_in(
+    conn: Connection,
+    tenant_id: str,
+    store: VectorStore,
+    specs: Sequence[FileSpec],
+    batch_id: str | None,
+    max_attempts: int = 3,
+) -> None:
+    """`attach`, inside the caller's tenant transaction, to an existing batch (or none)."""
+    for spec in specs:
+        if files.get_file(conn, tenant_id, spec.file_id) is None:
+            raise FileNotFound(f"No file found with id '{spec.file_id}'.", param="file_id")
+        attach_id = ids.new(ids.ATTACH)
+        vector_store_files.attach_vector_store_file(
+            conn,
+            tenant_id,
+            store.id,
+            spec.file_id,
+            batch_id,
+            spec.strategy.max_tokens,
+            spec.strategy.overlap_tokens,
+            spec.attributes,
+            attach_id,
+        )
+        args = {"vector_store_id": store.id, "file_id": spec.file_id, "attach_id": attach_id}
+        jobs.enqueue_job(conn, tenant_id, INGEST_FILE, args, max_attempts)
 
 
 def create_batch(
