@@ -41,6 +41,16 @@ class Settings(BaseSettings):
     text_search_language: str = Field(
         default="english", description="PostgreSQL text-search configuration (stemming, stop words) of new stores"
     )
+    llm_base_url: str | None = Field(
+        default=None, description="an OpenAI-compatible /chat/completions endpoint; unset: extractive answers"
+    )
+    llm_model: str = Field(default="gpt-4o-mini", description="the chat model asked for at llm_base_url")
+    llm_api_key: str | None = None
+    llm_timeout_seconds: float = Field(default=60.0, gt=0)
+    training_min_rating: int = Field(
+        default=4, ge=1, le=6, description="ratings at or above it make an answer a training candidate; 6: never"
+    )
+
     workers: int = Field(default=1, ge=0, le=64, description="in-process ingestion workers of `serve`")
     job_max_attempts: int = Field(default=3, ge=1, le=100)
     pool_size: int = Field(default=8, ge=2, le=200)

@@ -67,6 +67,14 @@ class FileNotFound(NotFound):
     """No such file."""
 
 
+class ConversationNotFound(NotFound):
+    """No such conversation."""
+
+
+class MessageNotFound(NotFound):
+    """No such message."""
+
+
 class Conflict(RagstoreError):
     """The request conflicts with the current state; retry it."""
 
@@ -141,3 +149,11 @@ class EmbeddingError(RagstoreError):
     """The embedding model failed."""
 
     code = "server_error"
+
+
+class UpstreamError(RagstoreError):
+    """The language model endpoint failed; retry later."""
+
+    status = 502
+    type = "api_error"
+    code = "llm_error"

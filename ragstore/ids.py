@@ -11,6 +11,11 @@ FILE_BATCH = "vsfb_"
 TENANT = "ten_"
 API_KEY = "key_"
 ATTACH = "att_"
+CONVERSATION = "conv_"
+MESSAGE = "msg_"
+FEEDBACK = "fb_"
+TRAINING_EXAMPLE = "tex_"
+DATASET = "ds_"
 
 
 def new(prefix: str) -> str:

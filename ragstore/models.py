@@ -162,3 +162,85 @@ class SearchHit:
     text: str
     score: float
     attributes: dict[str, Any] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Chat memory and learning
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: str
+    user_id: str | None
+    title: str | None
+    metadata: dict[str, str] | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A chunk given to (or found for) an answer, as recorded in its context: enough to cite and to train on."""
+
+    chunk_id: str
+    file_id: str
+    filename: str
+    vector_store_id: str
+    score: float
+    excerpt: str
+
+
+@dataclass(frozen=True)
+class Feedback:
+    id: str
+    message_id: str
+    conversation_id: str
+    rating: int
+    comment: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Message:
+    id: str
+    conversation_id: str
+    position: int
+    role: str
+    content: str
+    created_at: datetime
+    model: str | None = None
+    vector_store_ids: tuple[str, ...] = ()
+    context_used: tuple[Passage, ...] = ()
+    unused_context: tuple[Passage, ...] = ()
+    feedback: Feedback | None = None
+
+
+@dataclass(frozen=True)
+class TrainingExample:
+    """A snapshot of one rated or hand-picked exchange: the chat as the model saw it, and its retrieval."""
+
+    id: str
+    message_id: str | None
+    conversation_id: str | None
+    source: str
+    status: str
+    rating: int | None
+    query: str
+    answer: str
+    messages: list[dict[str, Any]]
+    context_used: tuple[Passage, ...]
+    unused_context: tuple[Passage, ...]
+    vector_store_ids: tuple[str, ...]
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Dataset:
+    id: str
+    name: str
+    description: str | None
+    created_at: datetime
+    updated_at: datetime
+    example_count: int = 0

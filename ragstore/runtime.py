@@ -1,9 +1,10 @@
-"""What a ragstore process runs on: settings, database, embedder and chunker, opened once at the edge."""
+"""What a ragstore process runs on: settings, database, embedder, chunker and chat model, opened once at the edge."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ragstore.chat.llm import ChatModel
 from ragstore.config import Settings
 from ragstore.ingest.chunk import Chunker
 from ragstore.ingest.embed import Embedder, create_embedder, default_chunker
@@ -18,6 +19,7 @@ class Runtime:
     db: Database
     embedder: Embedder
     chunker: Chunker
+    chat_model: ChatModel | None = None  # None: answers are extractive
 
     def worker(self, **options: float) -> Worker:
         tasks = ingestion_tasks(self.db, self.embedder, self.chunker)
@@ -27,6 +29,8 @@ class Runtime:
         return WorkerThreads([self.worker() for _ in range(count)]).start()
 
     def close(self) -> None:
+        if self.chat_model is not None:
+            self.chat_model.close()
         self.db.close()
 
 
@@ -39,4 +43,11 @@ def open_runtime(settings: Settings, embedder: Embedder | None = None) -> Runtim
     except Exception:
         db.close()
         raise
-    return Runtime(settings, db, embedder, default_chunker())
+    return Runtime(settings, db, embedder, default_chunker(), create_chat_model(settings))
+
+
+def create_chat_model(settings: Settings) -> ChatModel | None:
+    """The chat model at RAGSTORE_LLM_BASE_URL, if one is set."""
+    if not settings.llm_base_url:
+        return None
+    return ChatModel(settings.llm_base_url, settings.llm_model, settings.llm_api_key, settings.llm_timeout_seconds)

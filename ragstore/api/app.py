@@ -10,7 +10,18 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request, Response
 
-from ragstore.api import admin, errors, files, vector_store_files, vector_stores
+from ragstore import web
+from ragstore.api import (
+    admin,
+    answers,
+    conversations,
+    errors,
+    feedback,
+    files,
+    training,
+    vector_store_files,
+    vector_stores,
+)
 from ragstore.api.deps import RuntimeDep
 from ragstore.api.ratelimit import RateLimiter
 from ragstore.config import Settings
@@ -48,8 +59,19 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     )
     errors.install(app)
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
-    for module in (files, vector_stores, vector_store_files, admin):
-        app.include_router(module.router)
+    for router in (
+        files.router,
+        vector_stores.router,
+        vector_store_files.router,
+        conversations.router,
+        answers.router,
+        feedback.router,
+        training.examples_router,
+        training.datasets_router,
+        admin.router,
+    ):
+        app.include_router(router)
+    web.mount(app)
 
     @app.middleware("http")
     async def request_id_and_size(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

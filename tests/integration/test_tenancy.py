@@ -16,7 +16,21 @@ from ragstore.store.queries import QUERIES
 from tests.support.documents import corpus
 from tests.support.ingesting import ingest
 
-TENANT_TABLES = ["files", "file_parts", "vector_stores", "file_batches", "vector_store_files", "chunks", "jobs"]
+TENANT_TABLES = [
+    "files",
+    "file_parts",
+    "vector_stores",
+    "file_batches",
+    "vector_store_files",
+    "chunks",
+    "jobs",
+    "conversations",
+    "messages",
+    "feedback",
+    "training_examples",
+    "datasets",
+    "dataset_examples",
+]
 
 
 @pytest.fixture
@@ -60,6 +74,22 @@ def test_rls_refuses_writes_into_another_tenant(database_url, two_tenants):
         assert conn.execute("UPDATE chunks SET text = 'x' WHERE tenant_id = %s", (a.id,)).rowcount == 0
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("SELECT * FROM api_keys")
+
+
+def test_every_table_with_a_tenant_column_is_under_row_level_security(database_url):
+    """A table added later without its policy would leak across tenants: the catalog says none was forgotten."""
+    with psycopg.connect(database_url, row_factory=dict_row) as conn:
+        rows = conn.execute(
+            "SELECT c.relname, c.relrowsecurity AS secured, "
+            "       EXISTS (SELECT FROM pg_policies p WHERE p.tablename = c.relname) AS has_policy "
+            "FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition "
+            "  AND c.relname <> 'api_keys'"  # the app role has no grant on it at all
+        ).fetchall()
+    unsecured = sorted(r["relname"] for r in rows if not (r["secured"] and r["has_policy"]))
+    assert rows and unsecured == []
+    assert set(TENANT_TABLES) <= {r["relname"] for r in rows}
 
 
 def test_the_application_role_cannot_bypass_rls(database_url):

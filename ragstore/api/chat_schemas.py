@@ -1,0 +1,258 @@
+"""Wire models of ragstore's chat memory: conversations (after OpenAI's Conversations API), answers, feedback,
+training examples and datasets. The objects themselves are rendered by ragstore.chat.objects; these models
+document and check them."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, StrictBool, StrictInt
+
+from ragstore.api.schemas import Filter, ListEnvelope, Metadata, Omittable, RankingOptions, RequestModel, WireModel
+
+Role = Literal["system", "developer", "user", "assistant"]
+Text = Field(min_length=1, max_length=100_000)
+Label = Field(default=None, max_length=512)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Conversations
+
+
+class InputContentPart(RequestModel):
+    type: Literal["input_text", "output_text", "text"] = "input_text"
+    text: str = Text
+
+
+class InputMessage(RequestModel):
+    """A message to add: its content as a string or as text parts (joined by newlines)."""
+
+    type: Literal["message"] = "message"
+    role: Role
+    content: str | list[InputContentPart] = Field(min_length=1)
+
+    @property
+    def text(self) -> str:
+        return self.content if isinstance(self.content, str) else "\n".join(part.text for part in self.content)
+
+
+class CreateConversationRequest(RequestModel):
+    user_id: str | None = Label
+    title: str | None = Label
+    metadata: Metadata | None = None
+    items: list[InputMessage] | None = Field(default=None, max_length=20)
+
+
+class UpdateConversationRequest(RequestModel):
+    title: str | None = Label
+    metadata: Metadata | None = None
+
+
+class CreateItemsRequest(RequestModel):
+    items: list[InputMessage] = Field(min_length=1, max_length=20)
+
+
+class ConversationObject(WireModel):
+    id: str
+    object: Literal["conversation"] = "conversation"
+    user_id: str | None
+    title: str | None
+    metadata: dict[str, str] | None
+    created_at: int
+    updated_at: int
+
+
+class ContentPart(WireModel):
+    type: Literal["input_text", "output_text"]
+    text: str
+
+
+class PassageObject(WireModel):
+    chunk_id: str
+    file_id: str
+    filename: str
+    vector_store_id: str
+    score: float
+    excerpt: str
+
+
+class FeedbackSummary(WireModel):
+    id: str
+    rating: int
+    comment: str | None
+    updated_at: int
+
+
+class ConversationItem(WireModel):
+    id: str
+    object: Literal["conversation.item"] = "conversation.item"
+    type: Literal["message"] = "message"
+    status: Literal["completed"] = "completed"
+    role: Role
+    content: list[ContentPart]
+    created_at: int
+    model: str | None
+    vector_store_ids: list[str]
+    context_used: list[PassageObject]
+    feedback: FeedbackSummary | None
+
+
+class ConversationList(ListEnvelope):
+    data: list[ConversationObject]
+
+
+class ConversationItemList(ListEnvelope):
+    data: list[ConversationItem]
+
+
+class DeletedObject(WireModel):
+    id: str
+    object: str
+    deleted: bool
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Answers
+
+
+class AnswerRequest(RequestModel):
+    question: str = Field(min_length=1, max_length=32_000)
+    vector_store_ids: list[str] = Field(min_length=1, max_length=10)
+    conversation_id: str | None = None
+    user_id: str | None = Label
+    filters: Omittable[Filter] = None
+    max_num_results: int = Field(5, ge=1, le=20)
+    ranking_options: Omittable[RankingOptions] = None
+    stream: StrictBool = False
+
+
+class Citation(WireModel):
+    number: int
+    chunk_id: str
+    file_id: str
+    filename: str
+    vector_store_id: str
+    score: float
+
+
+class AnswerObject(WireModel):
+    """The answer, stored as the conversation's assistant message `id` after the question `question_id`."""
+
+    id: str
+    object: Literal["answer"] = "answer"
+    conversation_id: str
+    question_id: str
+    model: str
+    answer: str
+    citations: list[Citation]
+    context_used: list[PassageObject]
+    created_at: int
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Feedback
+
+
+class FeedbackRequest(RequestModel):
+    rating: StrictInt = Field(ge=1, le=5)
+    comment: str | None = Field(default=None, max_length=4000)
+
+
+class FeedbackObject(WireModel):
+    id: str
+    object: Literal["feedback"] = "feedback"
+    conversation_id: str
+    message_id: str
+    rating: int
+    comment: str | None
+    created_at: int
+    updated_at: int
+
+
+class FeedbackList(ListEnvelope):
+    data: list[FeedbackObject]
+
+
+class RatingGroup(WireModel):
+    count: int
+    mean_rating: float
+    ratings: dict[str, int]
+
+
+class StoreRatings(RatingGroup):
+    vector_store_id: str
+
+
+class DayRatings(RatingGroup):
+    day: str
+
+
+class FeedbackStats(WireModel):
+    object: Literal["feedback.stats"] = "feedback.stats"
+    since: int
+    by_vector_store: list[StoreRatings]
+    by_day: list[DayRatings]
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Training examples and datasets
+
+Status = Literal["candidate", "approved", "rejected"]
+
+
+class CreateTrainingExampleRequest(RequestModel):
+    message_id: str = Field(min_length=1)
+
+
+class CollectTrainingExamplesRequest(RequestModel):
+    min_rating: int = Field(4, ge=1, le=5)
+    vector_store_id: str | None = None
+
+
+class UpdateTrainingExampleRequest(RequestModel):
+    status: Status
+
+
+class TrainingExampleObject(WireModel):
+    id: str
+    object: Literal["training_example"] = "training_example"
+    status: Status
+    source: Literal["rating", "manual"]
+    rating: int | None
+    conversation_id: str | None
+    message_id: str | None
+    query: str
+    answer: str
+    messages: list[dict[str, Any]]
+    context_used: list[PassageObject]
+    vector_store_ids: list[str]
+    created_at: int
+    updated_at: int
+
+
+class TrainingExampleList(ListEnvelope):
+    data: list[TrainingExampleObject]
+
+
+class CreateDatasetRequest(RequestModel):
+    name: str = Field(min_length=1, max_length=256)
+    description: str | None = Field(default=None, max_length=4000)
+    example_ids: list[str] = Field(default_factory=list, max_length=10_000)
+
+
+class AddExamplesRequest(RequestModel):
+    example_ids: list[str] = Field(min_length=1, max_length=10_000)
+
+
+class DatasetObject(WireModel):
+    id: str
+    object: Literal["dataset"] = "dataset"
+    name: str
+    description: str | None
+    example_count: int
+    created_at: int
+    updated_at: int
+
+
+class DatasetList(ListEnvelope):
+    data: list[DatasetObject]

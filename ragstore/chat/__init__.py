@@ -1,0 +1,1 @@
+"""Answering from retrieved passages: the prompt, an OpenAI-compatible chat model, extractive answers, scrubbing."""

@@ -1,0 +1,75 @@
+"""A chat model behind any OpenAI-compatible POST {base_url}/chat/completions (OpenAI, vLLM, Ollama, llama.cpp).
+
+Both the whole answer and its stream (server-sent events of `chat.completion.chunk` objects, ended by
+`data: [DONE]`) are supported; every failure becomes an UpstreamError with the endpoint's own message.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+
+from ragstore.errors import UpstreamError
+
+
+class ChatModel:
+    def __init__(self, base_url: str, model: str, api_key: str | None, timeout: float) -> None:
+        self.model = model
+        self._where = base_url
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client = httpx.Client(base_url=base_url.rstrip("/") + "/", headers=headers, timeout=timeout)
+
+    def complete(self, messages: list[dict[str, str]]) -> str:
+        """The model's whole answer."""
+        try:
+            response = self._client.post("chat/completions", json=self._body(messages, stream=False))
+            self._check(response)
+            content = response.json()["choices"][0]["message"]["content"]
+        except (httpx.HTTPError, KeyError, IndexError, TypeError, ValueError) as exc:
+            raise self._failure(exc) from exc
+        if not isinstance(content, str):
+            raise UpstreamError(f"The language model at {self._where} returned no text.")
+        return content
+
+    def stream(self, messages: list[dict[str, str]]) -> Iterator[str]:
+        """The answer's pieces as the model produces them."""
+        try:
+            with self._client.stream("POST", "chat/completions", json=self._body(messages, stream=True)) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    self._check(response)
+                for line in response.iter_lines():
+                    if not line.startswith("data:"):
+                        continue  # blank separators, comments, `event:` lines
+                    data = line[len("data:") :].strip()
+                    if data == "[DONE]":
+                        return
+                    for choice in json.loads(data).get("choices") or []:
+                        piece = (choice.get("delta") or {}).get("content")
+                        if piece:
+                            yield piece
+        except (httpx.HTTPError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise self._failure(exc) from exc
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _body(self, messages: list[dict[str, str]], *, stream: bool) -> dict[str, Any]:
+        return {"model": self.model, "messages": messages, "stream": stream}
+
+    def _check(self, response: httpx.Response) -> None:
+        if response.status_code < 400:
+            return
+        try:
+            message = response.json()["error"]["message"]
+        except (ValueError, KeyError, TypeError):
+            message = response.text[:200] or response.reason_phrase
+        raise UpstreamError(f"The language model at {self._where} answered {response.status_code}: {message}")
+
+    def _failure(self, exc: Exception) -> UpstreamError:
+        if isinstance(exc, UpstreamError):
+            return exc
+        return UpstreamError(f"The language model at {self._where} failed: {str(exc) or type(exc).__name__}")

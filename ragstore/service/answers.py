@@ -1,0 +1,167 @@
+"""Answers: retrieve context with the API's own search, answer with the chat model (or extractively), remember.
+
+The exchange (the question, the answer, the passages used and those found beyond them) is stored in one
+transaction once the answer is whole: a failed or abandoned answer leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ragstore import ids
+from ragstore.chat import extractive, prompt
+from ragstore.chat.llm import ChatModel
+from ragstore.errors import InvalidRequest
+from ragstore.ingest.embed import Embedder
+from ragstore.models import Conversation, Message, Passage, SearchHit
+from ragstore.service import conversations, search
+from ragstore.store import conversations as conversation_store
+from ragstore.store.db import Database
+
+MAX_CONTEXT = 20
+# The search goes this many passages beyond those given to the model: the hard negatives of retrieval triplets.
+UNUSED_DEPTH = 10
+TITLE_LENGTH = 80
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    vector_store_ids: Sequence[str]
+    conversation_id: str | None = None
+    user_id: str | None = None
+    filters: Mapping[str, Any] | None = None
+    max_num_results: int = 5
+    ranker: str = "hybrid"
+    score_threshold: float = 0.0
+
+
+@dataclass(frozen=True)
+class Answer:
+    conversation: Conversation
+    question: Message
+    answer: Message
+    citations: list[int] = field(default_factory=list)  # passage numbers, 1-based, into answer.context_used
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Everything known before the model speaks: where the exchange goes, what was found, what the model gets."""
+
+    question: Question
+    conversation_id: str
+    is_new: bool
+    used: tuple[Passage, ...]
+    unused: tuple[Passage, ...]
+    messages: list[dict[str, str]]
+
+
+def prepare(db: Database, embedder: Embedder, tenant_id: str, question: Question) -> Prepared:
+    """Check the question, read the conversation's recent turns and retrieve its context."""
+    _check(question)
+    if question.conversation_id is not None:
+        conversations.get(db, tenant_id, question.conversation_id)
+        with db.tenant(tenant_id) as conn:
+            history = conversation_store.conversation_messages(conn, tenant_id, question.conversation_id)
+    else:
+        history = []
+    hits = search.search(
+        db,
+        embedder,
+        tenant_id,
+        list(question.vector_store_ids),
+        question.text,
+        min(search.DEPTH_MAX, question.max_num_results + UNUSED_DEPTH),
+        question.score_threshold,
+        question.filters,
+        ranker=question.ranker,
+    )
+    found = tuple(passage(hit) for hit in hits)
+    used, unused = found[: question.max_num_results], found[question.max_num_results :]
+    return Prepared(
+        question=question,
+        conversation_id=question.conversation_id or ids.new(ids.CONVERSATION),
+        is_new=question.conversation_id is None,
+        used=used,
+        unused=unused,
+        messages=prompt.build(history, used, question.text),
+    )
+
+
+def answer(db: Database, embedder: Embedder, model: ChatModel | None, tenant_id: str, question: Question) -> Answer:
+    """Answer the question with the chat model when one is configured, else extractively; store the exchange."""
+    prepared = prepare(db, embedder, tenant_id, question)
+    if model is None:
+        text = extractive.answer(embedder, question.text, prepared.used)
+        return store(db, tenant_id, prepared, text, extractive.MODEL)
+    return store(db, tenant_id, prepared, model.complete(prepared.messages), model.model)
+
+
+def stream(
+    db: Database, embedder: Embedder, model: ChatModel | None, tenant_id: str, prepared: Prepared
+) -> Iterator[str | Answer]:
+    """The answer's text in pieces as they come, then the stored Answer (an extractive answer is one piece)."""
+    if model is None:
+        text = extractive.answer(embedder, prepared.question.text, prepared.used)
+        yield text
+        yield store(db, tenant_id, prepared, text, extractive.MODEL)
+        return
+    pieces = []
+    for piece in model.stream(prepared.messages):
+        pieces.append(piece)
+        yield piece
+    yield store(db, tenant_id, prepared, "".join(pieces), model.model)
+
+
+def store(db: Database, tenant_id: str, prepared: Prepared, text: str, model_name: str) -> Answer:
+    """Remember the exchange (and the conversation, if it is new) in one transaction."""
+    question = prepared.question
+    if not text.strip():
+        text = extractive.NO_ANSWER
+    asked = conversations.new_message(prepared.conversation_id, "user", question.text)
+    replied = conversations.new_message(
+        prepared.conversation_id,
+        "assistant",
+        text,
+        model=model_name,
+        vector_store_ids=tuple(question.vector_store_ids),
+        context_used=prepared.used,
+        unused_context=prepared.unused,
+    )
+    with db.tenant(tenant_id) as conn:
+        if prepared.is_new:
+            title = question.text.strip().splitlines()[0][:TITLE_LENGTH]
+            conversation_store.insert_conversation(
+                conn, tenant_id, prepared.conversation_id, question.user_id, title, None
+            )
+        stored_question, stored_answer = conversations.append_messages(
+            conn, tenant_id, prepared.conversation_id, [asked, replied]
+        )
+        conversation = conversation_store.get_conversation(conn, tenant_id, prepared.conversation_id)
+    assert conversation is not None
+    return Answer(conversation, stored_question, stored_answer, prompt.cited(text, len(prepared.used)))
+
+
+def passage(hit: SearchHit) -> Passage:
+    return Passage(
+        chunk_id=f"chunk_{hit.chunk_id}",
+        file_id=hit.file_id,
+        filename=hit.filename,
+        vector_store_id=hit.vector_store_id,
+        score=round(hit.score, 6),
+        excerpt=hit.text,
+    )
+
+
+def _check(question: Question) -> None:
+    if not question.text.strip():
+        raise InvalidRequest("The question is empty.", param="question")
+    if not question.vector_store_ids:
+        raise InvalidRequest("Give at least one vector store to answer from.", param="vector_store_ids")
+    if not 1 <= question.max_num_results <= MAX_CONTEXT:
+        raise InvalidRequest(
+            f"max_num_results must be between 1 and {MAX_CONTEXT}, got {question.max_num_results}.",
+            param="max_num_results",
+        )

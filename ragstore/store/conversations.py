@@ -1,0 +1,175 @@
+"""Conversations and their ordered messages, each with the context its answer used and its feedback."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from ragstore.models import Conversation, Feedback, Message, PageRequest, Passage
+from ragstore.store.pages import fetch_page
+from ragstore.store.queries import QUERIES
+
+_CONVERSATION = {"columns": sql.SQL(QUERIES["conversation_columns"])}
+_MESSAGE = {"columns": sql.SQL(QUERIES["message_columns"]), "source": sql.SQL(QUERIES["message_source"])}
+
+
+def _query(name: str, fragments: dict[str, sql.Composable]) -> sql.Composed:
+    return sql.SQL(QUERIES[name]).format(**fragments)
+
+
+def passages_json(passages: Sequence[Passage]) -> Jsonb:
+    return Jsonb([asdict(p) for p in passages])
+
+
+def passages(rows: list[dict[str, Any]]) -> tuple[Passage, ...]:
+    return tuple(Passage(**row) for row in rows)
+
+
+def insert_conversation(
+    conn: psycopg.Connection,
+    tenant_id: str,
+    conversation_id: str,
+    user_id: str | None,
+    title: str | None,
+    metadata: dict[str, str] | None,
+) -> Conversation:
+    row = conn.execute(
+        _query("insert_conversation", _CONVERSATION),
+        {
+            "tenant_id": tenant_id,
+            "id": conversation_id,
+            "user_id": user_id,
+            "title": title,
+            "metadata": Jsonb(metadata) if metadata is not None else None,
+        },
+    ).fetchone()
+    return Conversation(**row)
+
+
+def get_conversation(conn: psycopg.Connection, tenant_id: str, conversation_id: str) -> Conversation | None:
+    row = conn.execute(
+        _query("get_conversation", _CONVERSATION), {"tenant_id": tenant_id, "id": conversation_id}
+    ).fetchone()
+    return Conversation(**row) if row else None
+
+
+def update_conversation(
+    conn: psycopg.Connection, tenant_id: str, conversation_id: str, changes: dict[str, Any]
+) -> Conversation | None:
+    """Set title and/or metadata when present in changes (None clears); None if there is no such conversation."""
+    metadata = changes.get("metadata")
+    row = conn.execute(
+        _query("update_conversation", _CONVERSATION),
+        {
+            "tenant_id": tenant_id,
+            "id": conversation_id,
+            "set_title": "title" in changes,
+            "title": changes.get("title"),
+            "set_metadata": "metadata" in changes,
+            "metadata": Jsonb(metadata) if metadata is not None else None,
+        },
+    ).fetchone()
+    return Conversation(**row) if row else None
+
+
+def delete_conversation(conn: psycopg.Connection, tenant_id: str, conversation_id: str) -> bool:
+    return conn.execute(QUERIES["delete_conversation"], {"tenant_id": tenant_id, "id": conversation_id}).rowcount > 0
+
+
+def list_conversations(
+    conn: psycopg.Connection, tenant_id: str, user_id: str | None, page: PageRequest
+) -> tuple[list[Conversation], bool]:
+    rows, has_more = fetch_page(
+        conn, "list_conversations", {"tenant_id": tenant_id, "user_id": user_id}, page, None, **_CONVERSATION
+    )
+    return [Conversation(**row) for row in rows], has_more
+
+
+def conversations_of_user(conn: psycopg.Connection, tenant_id: str, user_id: str | None) -> list[Conversation]:
+    """Every conversation of the user (of everyone when None), oldest first."""
+    rows = conn.execute(
+        _query("conversations_of_user", _CONVERSATION), {"tenant_id": tenant_id, "user_id": user_id}
+    ).fetchall()
+    return [Conversation(**row) for row in rows]
+
+
+def lock_for_append(conn: psycopg.Connection, tenant_id: str, conversation_id: str) -> int | None:
+    """Lock the conversation for appending (and mark it updated); the next message position, None if it is gone.
+
+    The position is read after the lock is held, by a statement of its own, so that it sees messages committed by
+    whoever held the lock before.
+    """
+    if conn.execute(QUERIES["touch_conversation"], {"tenant_id": tenant_id, "id": conversation_id}).fetchone() is None:
+        return None
+    row = conn.execute(
+        QUERIES["next_position"], {"tenant_id": tenant_id, "conversation_id": conversation_id}
+    ).fetchone()
+    return row["position"]
+
+
+def insert_message(conn: psycopg.Connection, tenant_id: str, message: Message) -> None:
+    conn.execute(
+        QUERIES["insert_message"],
+        {
+            "tenant_id": tenant_id,
+            "id": message.id,
+            "conversation_id": message.conversation_id,
+            "position": message.position,
+            "role": message.role,
+            "content": message.content,
+            "model": message.model,
+            "vector_store_ids": list(message.vector_store_ids),
+            "context_used": passages_json(message.context_used),
+            "unused_context": passages_json(message.unused_context),
+        },
+    )
+
+
+def get_message(conn: psycopg.Connection, tenant_id: str, message_id: str) -> Message | None:
+    row = conn.execute(_query("get_message", _MESSAGE), {"tenant_id": tenant_id, "id": message_id}).fetchone()
+    return _message(row) if row else None
+
+
+def list_messages(
+    conn: psycopg.Connection, tenant_id: str, conversation_id: str, page: PageRequest
+) -> tuple[list[Message], bool]:
+    params = {"tenant_id": tenant_id, "conversation_id": conversation_id}
+    rows, has_more = fetch_page(conn, "list_messages", params, page, None, **_MESSAGE)
+    return [_message(row) for row in rows], has_more
+
+
+def conversation_messages(
+    conn: psycopg.Connection, tenant_id: str, conversation_id: str, before_position: int | None = None
+) -> list[Message]:
+    """The conversation's messages in order; only those before a position when one is given."""
+    rows = conn.execute(
+        _query("conversation_messages", _MESSAGE),
+        {"tenant_id": tenant_id, "conversation_id": conversation_id, "before_position": before_position},
+    ).fetchall()
+    return [_message(row) for row in rows]
+
+
+def _message(row: dict[str, Any]) -> Message:
+    keys = ("id", "rating", "comment", "created_at", "updated_at")
+    feedback_fields = {key: row.pop(f"feedback_{key}") for key in keys}
+    feedback = None
+    if feedback_fields["id"] is not None:
+        feedback = Feedback(message_id=row["id"], conversation_id=row["conversation_id"], **feedback_fields)
+    return Message(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        position=row["position"],
+        role=row["role"],
+        content=row["content"],
+        created_at=row["created_at"],
+        model=row["model"],
+        vector_store_ids=tuple(row["vector_store_ids"]),
+        context_used=passages(row["context_used"]),
+        unused_context=passages(row["unused_context"]),
+        feedback=feedback,
+    )

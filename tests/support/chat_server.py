@@ -1,0 +1,122 @@
+"""A stand-in for a remote chat model: a real HTTP server speaking OpenAI's chat completions wire format.
+
+The one allowed fake (a network edge that cannot be reached here). It answers from the prompt it is given: the
+first sentence of passage [1], cited, so that tests can tell the answer was built from the passages ragstore sent.
+Streaming sends `chat.completion.chunk` events word by word and ends with `data: [DONE]`, as OpenAI does.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class ChatServer:
+    url: str
+    requests: list[dict] = field(default_factory=list)
+    fail_with: int | None = None  # answer every request with this HTTP status and OpenAI's error envelope
+
+
+def reply_to(messages: list[dict]) -> str:
+    """The stand-in model's answer: passage [1]'s first sentence, cited, or a refusal when there is none."""
+    passage = re.search(r"^\[1\] \([^)]*\)\n(.+?)(\n\n\[2\]|\n\nQuestion:)", messages[-1]["content"], re.S | re.M)
+    sentence = re.match(r".+?[.!?](?=\s|$)", " ".join(passage.group(1).split())) if passage else None
+    if not sentence:
+        return "The knowledge base does not say."
+    return f"According to the knowledge base, {sentence.group(0)} [1]"
+
+
+def _handler(state: ChatServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:  # noqa: N802
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            state.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
+            if self.path != "/v1/chat/completions":
+                return self._json(404, {"error": {"message": "Unknown path", "type": "invalid_request_error"}})
+            if state.fail_with:
+                error = {"message": "The model is overloaded.", "type": "server_error", "code": None}
+                return self._json(state.fail_with, {"error": error})
+            answer = reply_to(body["messages"])
+            if body.get("stream"):
+                return self._stream(body["model"], answer)
+            return self._json(200, _completion(body["model"], answer))
+
+        def _json(self, status: int, payload: dict) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _stream(self, model: str, answer: str) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            pieces = re.findall(r"\S+\s*", answer)
+            chunks = [_chunk(model, {"role": "assistant", "content": ""}, None)]
+            chunks += [_chunk(model, {"content": piece}, None) for piece in pieces]
+            chunks.append(_chunk(model, {}, "stop"))
+            for chunk in chunks:
+                self._send(f"data: {json.dumps(chunk)}\n\n")
+            self._send("data: [DONE]\n\n")
+            self._send("")
+
+        def _send(self, text: str) -> None:
+            data = text.encode()
+            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+            self.wfile.flush()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    return Handler
+
+
+def _completion(model: str, answer: str) -> dict:
+    return {
+        "id": "chatcmpl-standin",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": answer}, "finish_reason": "stop", "logprobs": None}
+        ],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
+    }
+
+
+def _chunk(model: str, delta: dict, finish: str | None) -> dict:
+    return {
+        "id": "chatcmpl-standin",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
+    }
+
+
+@contextmanager
+def chat_server() -> Iterator[ChatServer]:
+    """A running stand-in at http://127.0.0.1:<port>/v1, stopped on exit."""
+    state = ChatServer(url="")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{server.server_port}/v1"
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
