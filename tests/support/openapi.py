@@ -1,4 +1,5 @@
-"""Validate JSON bodies against the component schemas of OpenAI's spec (tests/api/reference/*.yaml).
+"""Validate JSON bodies against the component schemas of OpenAI's spec (tests/api/reference/*.yaml), and, for
+ragstore's own routes, against the OpenAPI document the app itself publishes.
 
 The YAML is OpenAPI 3.1, validated here as JSON Schema draft 2020-12. OpenAPI-only keywords (`x-*`, `discriminator`,
 `example`, `format: unixtime`) are annotations there and need nothing. Two leftovers of older drafts do, and are
@@ -22,6 +23,7 @@ from referencing.jsonschema import DRAFT202012
 
 SPEC_PATH = Path(__file__).parents[1] / "api/reference/openai_vector_stores_openapi.yaml"
 SPEC_URI = "urn:openai:vector-stores-openapi"
+OWN_URI = "urn:ragstore:openapi"
 
 
 def validate(component: str, body: Any) -> None:
@@ -30,6 +32,16 @@ def validate(component: str, body: Any) -> None:
     if errors:
         lines = [f"  at {error.json_path}: {_shorten(error.message)}" for error in errors]
         raise AssertionError(f"body does not match {component}:\n" + "\n".join(lines))
+
+
+def validate_own(spec: dict[str, Any], ref: str, body: Any) -> None:
+    """Raise AssertionError if body does not match the schema at ref of ragstore's own OpenAPI document."""
+    registry = Registry().with_resource(OWN_URI, Resource(contents=spec, specification=DRAFT202012))
+    validator = Draft202012Validator({"$ref": f"{OWN_URI}{ref}"}, registry=registry)  # ref: "#/components/..."
+    errors = sorted(validator.iter_errors(body), key=lambda error: list(error.absolute_path))
+    if errors:
+        lines = [f"  at {error.json_path}: {_shorten(error.message)}" for error in errors]
+        raise AssertionError(f"body does not match {ref} of ragstore's OpenAPI document:\n" + "\n".join(lines))
 
 
 def component_names() -> list[str]:
