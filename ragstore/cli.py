@@ -23,6 +23,8 @@ from ragstore.cli_admin import (
     cmd_tenants_create,
     cmd_tenants_list,
 )
+from ragstore.cli_chat import register as register_chat_commands
+from ragstore.cli_import import register as register_import_commands
 from ragstore.config import Settings
 from ragstore.errors import RagstoreError
 from ragstore.ingest.chunk import AUTO, ChunkingStrategy
@@ -143,6 +145,8 @@ def _parser() -> argparse.ArgumentParser:
     stats = commands.add_parser("stats", parents=[common], help="usage per tenant and per chunk partition")
     stats.add_argument("--json", action="store_true", help="print JSON")
     stats.set_defaults(command=cmd_stats)
+    register_import_commands(commands, common)
+    register_chat_commands(commands, common)
     return parser
 
 

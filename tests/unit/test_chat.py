@@ -1,0 +1,84 @@
+"""The pieces of answering: citations, the prompt, sentences, scrubbing, and the chat client's failures."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from ragstore.chat import extractive, prompt
+from ragstore.chat.llm import ChatModel
+from ragstore.chat.scrub import scrub, scrub_json
+from ragstore.errors import UpstreamError
+from ragstore.models import Message, Passage
+from tests.support.chat_server import chat_server
+
+PASSAGES = [
+    Passage(f"chunk_{i}", f"file-{i}", f"doc{i}.txt", "vs_1", 0.9 - i / 10, f"Passage number {i} is here.")
+    for i in range(1, 4)
+]
+
+
+def message(role: str, text: str, position: int) -> Message:
+    return Message(f"msg_{position}", "conv_1", position, role, text, datetime.now(UTC))
+
+
+def test_citations_are_in_range_unique_and_in_order():
+    assert prompt.cited("A [2] B [1][2] C [3] D [4] E [0] [x]", 3) == [2, 1, 3]
+    assert prompt.cited("no citations", 3) == []
+
+
+def test_the_prompt_numbers_passages_and_keeps_recent_turns():
+    history = [message("user" if i % 2 == 0 else "assistant", f"turn {i}", i) for i in range(10)]
+    history.append(message("system", "ignored", 10))
+    built = prompt.build(history, PASSAGES, "What now?")
+    assert built[0] == {"role": "system", "content": prompt.SYSTEM_PROMPT}
+    assert [m["content"] for m in built[1:-1]] == [f"turn {i}" for i in range(4, 10)]
+    assert built[-1]["content"].startswith("Passages:\n\n[1] (doc1.txt)\nPassage number 1 is here.\n\n[2] (doc2.txt)")
+    assert built[-1]["content"].endswith("\n\nQuestion: What now?")
+    assert prompt.build([], [], "Q?")[-1]["content"] == "No passages were found for this question.\n\nQuestion: Q?"
+
+
+def test_sentences_drop_markup_and_fragments():
+    text = "# Title\n\n- First point is this one. Second one here! ok.\nA line without a stop"
+    assert extractive.sentences(text) == ["First point is this one.", "Second one here!", "A line without a stop"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("write to jane.doe+hr@example.co.uk today", "write to [email] today"),
+        ("call +33 6 12 34 56 78.", "call [phone]."),
+        ("(555) 123-4567 or 555-123-4567", "[phone] or [phone]"),
+        ("06 12 34 56 78", "[phone]"),
+        ("on 2024-11-21 at 10:30", "on 2024-11-21 at 10:30"),
+        ("pi is 3.14159265358", "pi is 3.14159265358"),
+        ("costs 1,299.99 EUR, order 12345", "costs 1,299.99 EUR, order 12345"),
+    ],
+)
+def test_scrub(text, expected):
+    assert scrub(text) == expected
+
+
+def test_scrub_json_reaches_every_string():
+    value = {"messages": [{"role": "user", "content": "me@x.org"}], "n": 3, "ok": True}
+    assert scrub_json(value) == {"messages": [{"role": "user", "content": "[email]"}], "n": 3, "ok": True}
+
+
+def test_the_chat_client_reports_the_endpoint_error():
+    with chat_server() as server:
+        server.fail_with = 429
+        model = ChatModel(server.url, "m", "sk-secret", timeout=10)
+        for call in (lambda: model.complete([]), lambda: list(model.stream([]))):
+            with pytest.raises(UpstreamError, match="answered 429: The model is overloaded.") as failure:
+                call()
+            assert "sk-secret" not in failure.value.message
+        model.close()
+
+
+def test_an_unreachable_endpoint_is_an_upstream_error():
+    with chat_server() as server:
+        url = server.url
+    model = ChatModel(url, "m", None, timeout=5)
+    with pytest.raises(UpstreamError, match="failed"):
+        model.complete([{"role": "user", "content": "hi"}])
