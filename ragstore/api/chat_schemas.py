@@ -173,18 +173,18 @@ class FeedbackList(ListEnvelope):
     data: list[FeedbackObject]
 
 
-class RatingGroup(WireModel):
+class StoreRatings(WireModel):
+    vector_store_id: str
+    count: int
+    mean_rating: float
+    ratings: dict[str, int]  # "1".."5": how many of each
+
+
+class DayRatings(WireModel):
+    day: str  # YYYY-MM-DD, UTC
     count: int
     mean_rating: float
     ratings: dict[str, int]
-
-
-class StoreRatings(RatingGroup):
-    vector_store_id: str
-
-
-class DayRatings(RatingGroup):
-    day: str
 
 
 class FeedbackStats(WireModel):
