@@ -1,0 +1,165 @@
+"""A folder of files, through the normal pipeline: each file is uploaded and attached with its ingestion job, in the
+same transaction as its import record, and workers parse, chunk and embed it as they do for `ragstore ingest`.
+
+A file is keyed by its absolute path and fingerprinted by its bytes' sha256 and the chunking asked for. A changed
+file is ingested as a new version while the old one keeps serving searches; once the new one is completed the old
+one is detached and deleted, and if the new one fails it is removed and the old one stays. Both happen in `finish`,
+or in the next run if this one is interrupted (an interrupted run's files are still ingested by any worker).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ragstore import ids
+from ragstore.errors import InvalidRequest, RagstoreError
+from ragstore.importers.common import Progress, Report, walk
+from ragstore.importers.records import Target, check_model, classify, load_versions
+from ragstore.ingest.chunk import ChunkingStrategy
+from ragstore.ingest.parse import SUPPORTED_EXTENSIONS
+from ragstore.service import files, ingestion
+from ragstore.store import imports, vector_store_files
+
+
+@dataclass(frozen=True)
+class Started:
+    """A file being ingested for a source: the source's key, its name in reports, the versions it replaces."""
+
+    key: str
+    name: str
+    older: list[str]
+    fingerprint: str = ""
+
+
+@dataclass
+class FilesImport:
+    """An import whose files workers are ingesting: what to wait for, and what to settle afterwards."""
+
+    target: Target
+    started: dict[str, Started] = field(default_factory=dict)  # by file id
+    leftovers: list[str] = field(default_factory=list)
+
+
+def extensions(types: list[str] | None) -> frozenset[str]:
+    """The extensions of the types asked for ("pdf", ".md"), all supported ones when None."""
+    if not types:
+        return SUPPORTED_EXTENSIONS
+    wanted = frozenset("." + kind.lower().lstrip(".") for kind in types)
+    unknown = sorted(wanted - SUPPORTED_EXTENSIONS)
+    if unknown:
+        raise InvalidRequest(
+            f"Unsupported types: {', '.join(unknown)}; supported: {', '.join(sorted(SUPPORTED_EXTENSIONS))}."
+        )
+    return wanted
+
+
+def collect(folder: Path, types: list[str] | None) -> tuple[list[Path], int]:
+    """The files of those types under folder, recursively, and how many others were skipped."""
+    if not folder.is_dir():
+        raise InvalidRequest(f"{folder} is not a folder.")
+    wanted = extensions(types)
+    found = list(walk(folder))
+    chosen = [path for path in found if path.suffix.lower() in wanted]
+    return chosen, len(found) - len(chosen)
+
+
+def start(
+    target: Target,
+    folder: Path,
+    types: list[str] | None,
+    strategy: ChunkingStrategy,
+    report: Report,
+    progress: Progress,
+) -> FilesImport:
+    """Upload the new and changed files under folder and queue their ingestion; skip the unchanged ones."""
+    check_model(target.store, target.embedder)
+    paths, skipped = collect(folder, types)
+    if skipped:
+        report.notes.append(f"{skipped} files of other types skipped")
+    versions = load_versions(target, f"file:{folder.resolve()}/")
+    work = FilesImport(target)
+    specs = []
+    progress.start("upload", len(paths))
+    for path in paths:
+        key, name = f"file:{path.resolve()}", str(path.relative_to(folder))
+        try:
+            fp = _fingerprint(path, strategy)
+            older = versions.get(key, [])
+            action = classify(older, fp)
+            if action == "unchanged":
+                report.unchanged += 1
+                work.leftovers.extend(version.file_id for version in older[1:])
+            elif action == "pending":
+                work.started[older[0].file_id] = Started(key, name, [v.file_id for v in older[1:]], fp)
+            else:
+                with path.open("rb") as stream:
+                    record = files.upload(target.db, target.tenant_id, path.name, stream)
+                work.started[record.id] = Started(key, name, [v.file_id for v in older], fp)
+                specs.append(ingestion.FileSpec(record.id, strategy))
+        except (OSError, RagstoreError) as exc:
+            report.fail(name, getattr(exc, "message", None) or str(exc))
+        progress.advance()
+    _attach(work, specs)
+    return work
+
+
+def _fingerprint(path: Path, strategy: ChunkingStrategy) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while part := stream.read(1 << 20):
+            digest.update(part)
+    parts = {"sha256": digest.hexdigest(), "chunking": [strategy.max_tokens, strategy.overlap_tokens]}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def _attach(work: FilesImport, specs: list[ingestion.FileSpec]) -> None:
+    """Attach the uploaded files as one batch, each with its import record, in one transaction."""
+    target = work.target
+    with target.db.tenant(target.tenant_id) as conn:
+        imports.drop_imported_files(conn, target.tenant_id, target.store.id, work.leftovers)
+        if not specs:
+            return
+        batch_id = ids.new(ids.FILE_BATCH)
+        vector_store_files.insert_file_batch(conn, target.tenant_id, batch_id, target.store.id)
+        ingestion.attach_in(conn, target.tenant_id, target.store, specs, batch_id)
+        for spec in specs:
+            started = work.started[spec.file_id]
+            imports.insert_imported_file(
+                conn, target.tenant_id, target.store.id, spec.file_id, started.key, started.fingerprint
+            )
+
+
+def remaining(work: FilesImport) -> int:
+    """How many of the import's files are still being ingested."""
+    target = work.target
+    with target.db.tenant(target.tenant_id) as conn:
+        states = imports.attachment_states(conn, target.tenant_id, target.store.id, list(work.started))
+    return sum(1 for state in states.values() if state["status"] == "in_progress")
+
+
+def finish(work: FilesImport, report: Report) -> None:
+    """Count what was ingested; drop the versions it replaces, and the new files that failed (with their reason)."""
+    target = work.target
+    with target.db.tenant(target.tenant_id) as conn:
+        states = imports.attachment_states(conn, target.tenant_id, target.store.id, list(work.started))
+        drop: list[str] = []
+        for file_id, started in work.started.items():
+            state = states.get(file_id) or {"status": "detached"}
+            if state["status"] == "completed":
+                drop.extend(started.older)
+                report.chunks += state["chunk_count"]
+                if started.older:
+                    report.replaced += 1
+                else:
+                    report.imported += 1
+            elif state["status"] == "in_progress":
+                report.notes.append(f"{started.name}: still being ingested; a worker will finish it")
+            else:
+                drop.append(file_id)
+                reason = state.get("last_error_message") or f"the file was {state['status']} while importing"
+                code = state.get("last_error_code")
+                report.fail(started.name, f"{reason} ({code})" if code else reason)
+        imports.drop_imported_files(conn, target.tenant_id, target.store.id, drop)

@@ -1,0 +1,180 @@
+"""Records written straight into a store, without jobs: each becomes a file of its text, attached with its
+attributes, with its chunks and their embeddings (given or computed here, in large batches).
+
+A batch of records is one transaction; each record is written under a savepoint, so one that fails rolls back
+alone. A record whose fingerprint is unchanged since its last import is skipped; a changed one is written as a new
+file and its older version is detached and deleted in the same transaction, so searches see one or the other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+
+from ragstore import ids
+from ragstore.errors import InvalidRequest, RagstoreError
+from ragstore.importers.common import Progress, Record, Report, batched, fingerprint
+from ragstore.ingest.chunk import MAX_TOKENS, Chunk, Chunker, ChunkingStrategy
+from ragstore.ingest.embed import Embedder, embed_chunks
+from ragstore.ingest.parse import Section
+from ragstore.models import FileRecord, VectorStore
+from ragstore.service.files import PART_SIZE
+from ragstore.store import chunks, files, imports, vector_store_files
+from ragstore.store.db import Connection, Database
+from ragstore.store.imports import ImportedVersion
+
+BATCH_RECORDS = 64
+# Records imported as one chunk each are attached with this strategy, so that re-ingesting one (ragstore check
+# --repair) keeps it whole up to the largest chunk there is.
+WHOLE = ChunkingStrategy(MAX_TOKENS, 0)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where records go and how they become chunks: cut by strategy, or one chunk each when it is None."""
+
+    db: Database
+    tenant_id: str
+    store: VectorStore
+    embedder: Embedder
+    chunker: Chunker
+    strategy: ChunkingStrategy | None = None
+
+
+@dataclass(frozen=True)
+class _Pending:
+    record: Record
+    fingerprint: str
+    older: list[str]  # file ids of the versions it replaces
+
+
+def check_model(store: VectorStore, embedder: Embedder) -> None:
+    """Refuse to fill a store with another model's embeddings."""
+    if (store.embedding_model, store.embedding_dim) != (embedder.model, embedder.dimension):
+        raise InvalidRequest(
+            f"Vector store {store.id} holds {store.embedding_model} embeddings ({store.embedding_dim}-d), but this "
+            f"ragstore embeds with {embedder.model} ({embedder.dimension}-d)."
+        )
+
+
+def classify(older: Sequence[ImportedVersion], fp: str) -> str:
+    """What to do with a source given its imported versions: 'unchanged', 'pending' (being ingested) or 'write'."""
+    if older and older[0].fingerprint == fp and older[0].status in ("completed", "in_progress"):
+        return "unchanged" if older[0].status == "completed" else "pending"
+    return "write"
+
+
+def load_versions(target: Target, prefix: str) -> dict[str, list[ImportedVersion]]:
+    with target.db.tenant(target.tenant_id) as conn:
+        return imports.imported_versions(conn, target.tenant_id, target.store.id, prefix)
+
+
+def write_records(target: Target, records: Iterable[Record], prefix: str, report: Report, progress: Progress) -> None:
+    """Import records whose keys start with prefix: new ones written, changed ones replaced, the rest skipped."""
+    check_model(target.store, target.embedder)
+    versions = load_versions(target, prefix)
+    seen: dict[str, str] = {}
+    for batch in batched(records, BATCH_RECORDS):
+        pending: list[_Pending] = []
+        leftovers: list[str] = []
+        for record in batch:
+            if record.key in seen:
+                report.fail(record.filename, f"the same source as {seen[record.key]} ({record.key}); imported once")
+                continue
+            seen[record.key] = record.filename
+            fp = fingerprint(record, target.strategy, target.embedder.model)
+            older = versions.get(record.key, [])
+            if classify(older, fp) == "unchanged":
+                report.unchanged += 1
+                leftovers.extend(version.file_id for version in older[1:])
+            else:
+                pending.append(_Pending(record, fp, [version.file_id for version in older]))
+        _write_batch(target, pending, leftovers, report)
+        progress.advance(len(batch))
+
+
+def _write_batch(target: Target, pending: list[_Pending], leftovers: list[str], report: Report) -> None:
+    prepared = []
+    for item in pending:
+        pieces = _chunks(target, item.record)
+        if pieces:
+            prepared.append((item, pieces))
+        else:
+            report.fail(item.record.filename, "no text")
+    try:
+        vectors = _embeddings(target, prepared)
+    except RagstoreError as exc:
+        for item, _ in prepared:
+            report.fail(item.record.filename, f"embedding failed: {exc.message}")
+        prepared, vectors = [], []
+    if not prepared and not leftovers:
+        return
+    with target.db.tenant(target.tenant_id) as conn:
+        imports.drop_imported_files(conn, target.tenant_id, target.store.id, leftovers)
+        for (item, pieces), embedded in zip(prepared, vectors, strict=True):
+            try:
+                with imports.savepoint(conn):
+                    _write_one(conn, target, item, pieces, embedded)
+            except RagstoreError as exc:
+                report.fail(item.record.filename, exc.message)
+                continue
+            report.chunks += len(pieces)
+            if item.older:
+                report.replaced += 1
+            else:
+                report.imported += 1
+
+
+def _chunks(target: Target, record: Record) -> list[Chunk]:
+    if not record.text.strip():
+        return []
+    if target.strategy is None:
+        return [Chunk(0, record.text, target.chunker.count(record.text))]
+    return target.chunker.chunk([Section(record.text)], target.strategy)
+
+
+def _embeddings(target: Target, prepared: list[tuple[_Pending, list[Chunk]]]) -> list[np.ndarray]:
+    """Each record's chunk vectors: its own embedding when given, else computed, all in one call."""
+    texts = [piece.text for item, pieces in prepared if item.record.embedding is None for piece in pieces]
+    computed = iter(embed_chunks(target.embedder, target.chunker, texts)) if texts else iter(())
+    result = []
+    for item, pieces in prepared:
+        if item.record.embedding is not None:
+            vector = np.asarray(item.record.embedding, dtype=np.float32)
+            result.append((vector / (np.linalg.norm(vector) or 1.0))[None, :])
+        else:
+            result.append(np.stack([next(computed) for _ in pieces]))
+    return result
+
+
+def _write_one(conn: Connection, target: Target, item: _Pending, pieces: list[Chunk], vectors: np.ndarray) -> None:
+    """One record as a completed file of the store, its older versions gone (inside the caller's savepoint)."""
+    tenant_id, store = target.tenant_id, target.store
+    record = item.record
+    data = record.text.encode("utf-8")
+    placeholder = FileRecord(
+        ids.new(ids.FILE), record.filename, "assistants", len(data), hashlib.sha256(data).hexdigest(), _now()
+    )
+    file = files.insert_file(conn, tenant_id, placeholder)
+    for seq, start in enumerate(range(0, len(data), PART_SIZE)):
+        files.insert_file_part(conn, tenant_id, file.id, seq, data[start : start + PART_SIZE])
+    size, overlap = (target.strategy or WHOLE).max_tokens, (target.strategy or WHOLE).overlap_tokens
+    attach_id = ids.new(ids.ATTACH)
+    vector_store_files.attach_vector_store_file(
+        conn, tenant_id, store.id, file.id, None, size, overlap, record.attributes or None, attach_id
+    )
+    chunks.insert_chunks(
+        conn, tenant_id, store.id, file.id, pieces, vectors, record.attributes, store.text_search_language
+    )
+    usage = sum(len(piece.text.encode("utf-8")) for piece in pieces) + len(pieces) * store.embedding_dim * 2
+    vector_store_files.complete_vector_store_file(conn, tenant_id, store.id, file.id, usage, len(pieces))
+    imports.insert_imported_file(conn, tenant_id, store.id, file.id, record.key, item.fingerprint)
+    imports.drop_imported_files(conn, tenant_id, store.id, item.older)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
