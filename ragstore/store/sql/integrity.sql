@@ -1,0 +1,120 @@
+-- Named queries of `ragstore check` (ragstore.service.integrity, through ragstore.store.integrity). Each runs as a
+-- tenant: row-level security keeps it to that tenant's rows.
+
+-- integrity_totals --
+SELECT (SELECT count(*) FROM vector_stores WHERE tenant_id = %(tenant_id)s) AS stores,
+       (SELECT count(*) FROM vector_store_files WHERE tenant_id = %(tenant_id)s) AS files,
+       (SELECT count(*) FROM chunks WHERE tenant_id = %(tenant_id)s) AS chunks
+
+-- integrity_orphan_chunks --
+-- Chunks whose attachment is gone (only possible when the foreign key was bypassed: a partial restore, replication
+-- role, manual SQL) or is not completed (its chunks should have gone when it was attached again, failed or
+-- cancelled). Search would return them all the same.
+SELECT c.vector_store_id, c.file_id, f.filename, coalesce(v.status, 'detached') AS status, count(*) AS chunks
+FROM chunks c
+LEFT JOIN vector_store_files v
+  ON v.tenant_id = c.tenant_id AND v.vector_store_id = c.vector_store_id AND v.file_id = c.file_id
+LEFT JOIN files f ON f.tenant_id = c.tenant_id AND f.id = c.file_id
+WHERE c.tenant_id = %(tenant_id)s AND (v.file_id IS NULL OR v.status <> 'completed')
+GROUP BY c.vector_store_id, c.file_id, f.filename, v.status
+ORDER BY c.vector_store_id, c.file_id
+
+-- delete_orphan_chunks --
+DELETE FROM chunks c
+WHERE c.tenant_id = %(tenant_id)s
+  AND NOT EXISTS (SELECT FROM vector_store_files v
+                  WHERE v.tenant_id = c.tenant_id AND v.vector_store_id = c.vector_store_id
+                    AND v.file_id = c.file_id AND v.status = 'completed')
+
+-- integrity_empty_files --
+-- Completed attachments without a single chunk: a completed file always has one (a file without text fails).
+SELECT v.vector_store_id, v.file_id, f.filename, v.chunk_size_tokens, v.chunk_overlap_tokens, v.attributes
+FROM vector_store_files v
+JOIN files f ON f.tenant_id = v.tenant_id AND f.id = v.file_id
+WHERE v.tenant_id = %(tenant_id)s AND v.status = 'completed'
+  AND NOT EXISTS (SELECT FROM chunks c
+                  WHERE c.tenant_id = v.tenant_id AND c.vector_store_id = v.vector_store_id AND c.file_id = v.file_id)
+ORDER BY v.vector_store_id, v.file_id
+
+-- integrity_stuck_files --
+-- In-progress attachments that no queued or running ingestion job will ever finish.
+SELECT v.vector_store_id, v.file_id, f.filename, v.chunk_size_tokens, v.chunk_overlap_tokens, v.attributes
+FROM vector_store_files v
+JOIN files f ON f.tenant_id = v.tenant_id AND f.id = v.file_id
+WHERE v.tenant_id = %(tenant_id)s AND v.status = 'in_progress'
+  AND NOT EXISTS (SELECT FROM jobs j
+                  WHERE j.tenant_id = v.tenant_id AND j.kind = 'ingest_file' AND j.status IN ('queued', 'running')
+                    AND j.args ->> 'vector_store_id' = v.vector_store_id AND j.args ->> 'file_id' = v.file_id)
+ORDER BY v.vector_store_id, v.file_id
+
+-- integrity_file_counts --
+-- Completed attachments whose counters (chunk_count, lexical_tokens for BM25, usage_bytes) differ from what their
+-- chunks add up to. usage_bytes is the chunks' text plus their float16 embeddings, as ingestion counts it.
+WITH actual AS (
+    SELECT vector_store_id, file_id, count(*) AS chunks, sum(lexical_length) AS lexical_tokens,
+           sum(octet_length(text)) AS text_bytes
+    FROM chunks WHERE tenant_id = %(tenant_id)s
+    GROUP BY vector_store_id, file_id
+), expected AS (
+    SELECT v.vector_store_id, v.file_id, f.filename, v.chunk_count, v.lexical_tokens, v.usage_bytes,
+           coalesce(a.chunks, 0) AS actual_chunks, coalesce(a.lexical_tokens, 0) AS actual_lexical_tokens,
+           coalesce(a.text_bytes, 0) + coalesce(a.chunks, 0) * s.embedding_dim * 2 AS actual_usage_bytes
+    FROM vector_store_files v
+    JOIN vector_stores s ON s.tenant_id = v.tenant_id AND s.id = v.vector_store_id
+    JOIN files f ON f.tenant_id = v.tenant_id AND f.id = v.file_id
+    LEFT JOIN actual a ON a.vector_store_id = v.vector_store_id AND a.file_id = v.file_id
+    WHERE v.tenant_id = %(tenant_id)s AND v.status = 'completed'
+)
+-- A file with no chunks at all is reported as such (integrity_empty_files), not here.
+SELECT * FROM expected
+WHERE actual_chunks > 0
+  AND (chunk_count <> actual_chunks OR lexical_tokens <> actual_lexical_tokens OR usage_bytes <> actual_usage_bytes)
+ORDER BY vector_store_id, file_id
+
+-- recount_files --
+WITH wanted AS (
+    SELECT * FROM unnest(%(store_ids)s::text[], %(file_ids)s::text[]) AS k (vector_store_id, file_id)
+), actual AS (
+    SELECT w.vector_store_id, w.file_id, count(c.id) AS chunks, coalesce(sum(c.lexical_length), 0) AS lexical_tokens,
+           coalesce(sum(octet_length(c.text)), 0) AS text_bytes
+    FROM wanted w
+    LEFT JOIN chunks c
+      ON c.tenant_id = %(tenant_id)s AND c.vector_store_id = w.vector_store_id AND c.file_id = w.file_id
+    GROUP BY w.vector_store_id, w.file_id
+)
+UPDATE vector_store_files v
+SET chunk_count = a.chunks, lexical_tokens = a.lexical_tokens,
+    usage_bytes = a.text_bytes + a.chunks * s.embedding_dim * 2, updated_at = now()
+FROM actual a, vector_stores s
+WHERE v.tenant_id = %(tenant_id)s AND v.vector_store_id = a.vector_store_id AND v.file_id = a.file_id
+  AND s.tenant_id = v.tenant_id AND s.id = v.vector_store_id AND v.status = 'completed'
+RETURNING v.file_id
+
+-- integrity_stale_chunks --
+-- Chunks whose content hash is not their text's sha256 (their text changed after they were embedded), or whose
+-- embedding is not a unit vector (every embedder gives unit vectors; float16 keeps the norm within 1e-3).
+SELECT c.id, c.vector_store_id, c.file_id, f.filename, c.chunk_index,
+       c.content_hash <> encode(sha256(convert_to(c.text, 'UTF8')), 'hex') AS changed,
+       abs(l2_norm(c.embedding) - 1) > 0.01 AS bad_norm
+FROM chunks c
+LEFT JOIN files f ON f.tenant_id = c.tenant_id AND f.id = c.file_id
+WHERE c.tenant_id = %(tenant_id)s
+  AND (c.content_hash <> encode(sha256(convert_to(c.text, 'UTF8')), 'hex') OR abs(l2_norm(c.embedding) - 1) > 0.01)
+ORDER BY c.vector_store_id, c.file_id, c.chunk_index
+
+-- chunks_to_reembed --
+SELECT c.id, c.text, s.embedding_model, s.text_search_language
+FROM chunks c
+JOIN vector_stores s ON s.tenant_id = c.tenant_id AND s.id = c.vector_store_id
+WHERE c.tenant_id = %(tenant_id)s AND c.id = ANY (%(ids)s)
+ORDER BY c.id
+
+-- reembed_chunk --
+-- Only if the text is still the one embedded: a change since is found by the next check.
+UPDATE chunks
+SET embedding = %(embedding)s, content_hash = %(content_hash)s, token_count = %(token_count)s,
+    fts = to_tsvector(%(language)s::regconfig, text),
+    lexical_length = (SELECT coalesce(sum(coalesce(array_length(positions, 1), 1)), 0)::int
+                      FROM unnest(to_tsvector(%(language)s::regconfig, text)))
+WHERE tenant_id = %(tenant_id)s AND id = %(id)s AND text = %(text)s
+RETURNING vector_store_id, file_id
