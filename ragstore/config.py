@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -75,6 +76,12 @@ class Settings(BaseSettings):
     @property
     def pgdata(self) -> Path:
         return self.data_dir / "pgdata"
+
+
+def secret(name: str) -> str | None:
+    """An environment variable named by configuration stored elsewhere (an embedding space's api_key_env): keys
+    stay in the environment of the processes that use them, never in the database."""
+    return os.environ.get(name) or None
 
 
 def redact_url(url: str) -> str:

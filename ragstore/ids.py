@@ -16,6 +16,7 @@ MESSAGE = "msg_"
 FEEDBACK = "fb_"
 TRAINING_EXAMPLE = "tex_"
 DATASET = "ds_"
+SPACE = "emb_"
 
 
 def new(prefix: str) -> str:

@@ -66,6 +66,7 @@ class VectorStore:
     last_active_at: datetime | None = None
     usage_bytes: int = 0
     file_counts: FileCounts = FileCounts()
+    active_space_id: str | None = None  # None: chunks.embedding, the store's first space
 
     @property
     def expired(self) -> bool:
@@ -244,3 +245,28 @@ class Dataset:
     created_at: datetime
     updated_at: datetime
     example_count: int = 0
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Embedding spaces
+
+
+@dataclass(frozen=True)
+class EmbeddingSpace:
+    """A store's embeddings by one model: its first in chunks.embedding (location `chunks`), later ones in
+    chunk_vectors (location `vectors`). state: building, ready, active, previous (the way back) or dropped."""
+
+    id: str
+    vector_store_id: str
+    model: str
+    dimension: int
+    base_url: str | None
+    api_key_env: str | None
+    location: str
+    state: str
+    created_at: datetime
+    switched_at: datetime | None = None
+
+    @property
+    def in_chunks(self) -> bool:
+        return self.location == "chunks"

@@ -19,7 +19,9 @@ from ragstore.ingest.chunk import AUTO, Chunker, ChunkingStrategy
 from ragstore.ingest.embed import Embedder, embed_chunks
 from ragstore.models import FileCounts, FileFailure, Job, VectorStore
 from ragstore.service import files as file_service
-from ragstore.store import chunks, files, jobs, vector_store_files
+from ragstore.service import spaces
+from ragstore.store import chunks, files, jobs, vector_store_files, vector_stores
+from ragstore.store import spaces as space_store
 from ragstore.store.db import Connection, Database
 
 log = logging.getLogger(__name__)
@@ -128,18 +130,28 @@ def run_ingest_job(db: Database, embedder: Embedder, chunker: Chunker, job: Job)
         log.info("file %s (%s) failed: %s", file_id, record.filename, exc.message)
         fail_file(db, job.tenant_id, store_id, file_id, exc.code or "invalid_file", exc.message, attached.attach_id)
         return
-    embeddings = embed_chunks(embedder, chunker, [piece.text for piece in pieces])
-    usage = sum(len(piece.text.encode("utf-8")) for piece in pieces) + embeddings.shape[0] * embedder.dimension * 2
+    texts = [piece.text for piece in pieces]
+    with db.tenant(job.tenant_id) as conn:
+        store = vector_stores.get_vector_store(conn, job.tenant_id, store_id)
+        if store is None:
+            return
+        targets = spaces.ingest_targets(conn, job.tenant_id, store, embedder)
+    # Embedded before the write transaction, in every live space of the store (the first one, a space being built,
+    # the way back): a space registered meanwhile is filled by its build, which runs until nothing is missing.
+    embedded = [(target.space, embed_chunks(target.embedder, chunker, texts)) for target in targets]
+    first = embedded[0][1] if embedded[0][0] is None or embedded[0][0].in_chunks else None
+    usage = sum(len(text.encode("utf-8")) for text in texts) + sum(e.shape[0] * e.shape[1] * 2 for _, e in embedded)
     with db.tenant(job.tenant_id) as conn:
         current = vector_store_files.lock_vector_store_file(conn, job.tenant_id, store_id, file_id)
         if current is None or not _still_ours(current["status"], current["attach_id"], job):
             return
-        if current["embedding_model"] != embedder.model:
-            raise FileError(f"Vector store {store_id} uses {current['embedding_model']}, not {embedder.model}.")
         attributes = dict(current["attributes"] or {})
-        chunks.insert_chunks(
-            conn, job.tenant_id, store_id, file_id, pieces, embeddings, attributes, current["text_search_language"]
+        chunk_ids = chunks.insert_chunks(
+            conn, job.tenant_id, store_id, file_id, pieces, first, attributes, current["text_search_language"]
         )
+        for space, vectors in embedded:
+            if space is not None and not space.in_chunks:
+                space_store.insert_vectors(conn, job.tenant_id, space.id, chunk_ids, vectors)
         vector_store_files.complete_vector_store_file(conn, job.tenant_id, store_id, file_id, usage, len(pieces))
 
 

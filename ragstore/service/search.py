@@ -10,8 +10,8 @@ import numpy as np
 
 from ragstore.errors import InvalidRequest
 from ragstore.ingest.embed import Embedder
-from ragstore.models import SearchHit
-from ragstore.service import stores
+from ragstore.models import EmbeddingSpace, SearchHit
+from ragstore.service import spaces, stores
 from ragstore.store import chunks, vector_stores
 from ragstore.store.db import Connection, Database
 
@@ -49,6 +49,9 @@ def search(
     queries = [query] if isinstance(query, str) else list(query)
     _check(queries, k, threshold, ranker)
     found = [stores.get(db, tenant_id, store_id) for store_id in store_ids]
+    space = spaces.active_space(db, tenant_id, found)
+    if found:
+        embedder = spaces.query_embedder(embedder, found[0], space)
     for store in found:
         stores.check_searchable(store, embedder)
     # Query words are analysed in the first store's language (stores searched together normally share one).
@@ -57,7 +60,7 @@ def search(
     embedding = None if ranker == "lexical" else _embedding(embedder, queries)
     with db.tenant(tenant_id) as conn:
         if ranker == "dense":
-            hits = _dense(conn, tenant_id, ids, embedding, k, threshold, filters)
+            hits = _dense(conn, tenant_id, ids, embedding, k, threshold, filters, space)
         else:
             lexical = chunks.search_chunks_lexical(
                 conn, tenant_id, ids, " ".join(queries), max(k, FUSION_DEPTH), filters, language
@@ -65,9 +68,9 @@ def search(
             if ranker == "lexical":
                 hits = _relative(lexical)
             else:
-                dense = _dense(conn, tenant_id, ids, embedding, max(k, FUSION_DEPTH), 0.0, filters)
+                dense = _dense(conn, tenant_id, ids, embedding, max(k, FUSION_DEPTH), 0.0, filters, space)
                 missing = [hit.chunk_id for hit in lexical if hit.chunk_id not in {h.chunk_id for h in dense}]
-                cosines = chunks.similarities(conn, tenant_id, missing, embedding)
+                cosines = chunks.similarities(conn, tenant_id, missing, embedding, space)
                 hits = fuse(dense, lexical, cosines, HYBRID_ALPHA if alpha is None else alpha)
             hits = [hit for hit in hits if hit.score >= threshold][:k]
         vector_stores.touch_vector_stores(conn, tenant_id, ids)
@@ -98,14 +101,17 @@ def _dense(
     k: int,
     threshold: float,
     filters: Mapping[str, Any] | None,
+    space: EmbeddingSpace | None = None,
 ) -> list[SearchHit]:
     size = chunks.store_chunk_count(conn, tenant_id, store_ids)
     exact = size <= EXACT_MAX_CHUNKS
-    hits = chunks.search_chunks(conn, tenant_id, store_ids, embedding, k, threshold, filters, exact=exact)
+    hits = chunks.search_chunks(conn, tenant_id, store_ids, embedding, k, threshold, filters, exact=exact, space=space)
     if not exact and len(hits) < min(k, size):
         # The index walk came back short (a selective filter, a store that is a sliver of its partition, or the
         # threshold): an exact scan says for sure.
-        hits = chunks.search_chunks(conn, tenant_id, store_ids, embedding, k, threshold, filters, exact=True)
+        hits = chunks.search_chunks(
+            conn, tenant_id, store_ids, embedding, k, threshold, filters, exact=True, space=space
+        )
     return hits
 
 

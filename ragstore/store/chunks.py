@@ -12,7 +12,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from ragstore.ingest.chunk import Chunk
-from ragstore.models import SearchHit
+from ragstore.models import EmbeddingSpace, SearchHit
 from ragstore.store.filters import compile_filter_named
 from ragstore.store.queries import QUERIES
 
@@ -28,11 +28,12 @@ def insert_chunks(
     store_id: str,
     file_id: str,
     chunks: Sequence[Chunk],
-    embeddings: np.ndarray,
+    embeddings: np.ndarray | None,
     attributes: dict[str, Any],
     language: str = "english",
-) -> None:
-    """Insert a file's chunks (inside the caller's transaction), analysed for search in the given language."""
+) -> list[int]:
+    """Insert a file's chunks (inside the caller's transaction), analysed for search in the given language; their
+    ids, in order. embeddings: the store's first space, or None when that space was dropped."""
     rows = [
         {
             "tenant_id": tenant_id,
@@ -45,13 +46,21 @@ def insert_chunks(
             "attributes": Jsonb({**chunk.metadata, **attributes}),
             "doc_metadata": Jsonb(dict(chunk.metadata)),
             "content_hash": chunk.content_hash,
-            "embedding": HalfVector(vector),
+            "embedding": HalfVector(vector) if vector is not None else None,
             "language": language,
         }
-        for chunk, vector in zip(chunks, embeddings, strict=True)
+        for chunk, vector in zip(chunks, embeddings if embeddings is not None else [None] * len(chunks), strict=True)
     ]
+    ids: list[int] = []
+    if not rows:
+        return ids
     with conn.cursor() as cur:
-        cur.executemany(QUERIES["insert_chunk"], rows)
+        cur.executemany(QUERIES["insert_chunk"], rows, returning=True)
+        while True:
+            ids.append(cur.fetchone()["id"])
+            if not cur.nextset():
+                break
+    return ids
 
 
 def search_chunks(
@@ -64,15 +73,19 @@ def search_chunks(
     filters: Mapping[str, Any] | None = None,
     *,
     exact: bool = False,
+    space: EmbeddingSpace | None = None,
 ) -> list[SearchHit]:
     """The chunks nearest to embedding within the stores, best first (inside the caller's transaction).
 
-    exact: score every chunk of the stores instead of walking the HNSW index.
+    exact: score every chunk of the stores instead of walking the HNSW index. space: the embedding space to search
+    (None, or a space in chunks: chunks.embedding).
     """
     condition, filter_params = compile_filter_named(filters) if filters else (sql.SQL("TRUE"), {})
     if not exact:
         conn.execute(QUERIES["tune_hnsw"], {"ef_search": str(max(EF_SEARCH, limit)), "max_scan": str(MAX_SCAN_TUPLES)})
-    query = sql.SQL(QUERIES["search_chunks_exact" if exact else "search_chunks"]).format(filter=condition)
+    query = sql.SQL(QUERIES["search_chunks_exact" if exact else "search_chunks"]).format(
+        filter=condition, **vector_source(space)
+    )
     params = {
         "tenant_id": tenant_id,
         "store_ids": store_ids,
@@ -135,11 +148,29 @@ def search_chunks_lexical(
     return _hits(rows)
 
 
-def similarities(conn: psycopg.Connection, tenant_id: str, ids: list[int], embedding: np.ndarray) -> dict[int, float]:
-    """Cosine similarity of the given chunks to embedding."""
+def similarities(
+    conn: psycopg.Connection,
+    tenant_id: str,
+    ids: list[int],
+    embedding: np.ndarray,
+    space: EmbeddingSpace | None = None,
+) -> dict[int, float]:
+    """Cosine similarity of the given chunks to embedding, in the space."""
     if not ids:
         return {}
-    rows = conn.execute(
-        QUERIES["chunk_similarities"], {"tenant_id": tenant_id, "ids": ids, "embedding": HalfVector(embedding)}
-    ).fetchall()
+    query = sql.SQL(QUERIES["chunk_similarities"]).format(**vector_source(space))
+    rows = conn.execute(query, {"tenant_id": tenant_id, "ids": ids, "embedding": HalfVector(embedding)}).fetchall()
     return {row["id"]: float(row["similarity"]) for row in rows}
+
+
+def vector_source(space: EmbeddingSpace | None) -> dict[str, sql.Composable]:
+    """Where a search reads embeddings: chunks.embedding, or the space's chunk_vectors, cast to its dimension so
+    that its partial HNSW index (on that very expression, for that space id) serves the ordering."""
+    if space is None or space.in_chunks:
+        return {"source": sql.SQL("chunks c"), "vector": sql.SQL("c.embedding")}
+    return {
+        "source": sql.SQL(
+            "chunks c JOIN chunk_vectors v ON v.tenant_id = c.tenant_id AND v.chunk_id = c.id AND v.space_id = {}"
+        ).format(sql.Literal(space.id)),
+        "vector": sql.SQL("(v.embedding::halfvec({}))").format(sql.Literal(space.dimension)),
+    }

@@ -12,6 +12,7 @@ from psycopg.rows import dict_row
 
 from ragstore.service import tenants
 from ragstore.store import migrate
+from ragstore.store.chunks import vector_source
 from ragstore.store.queries import QUERIES
 from tests.support.documents import corpus
 from tests.support.ingesting import ingest
@@ -100,7 +101,7 @@ def test_the_application_role_cannot_bypass_rls(database_url):
 
 def test_a_tenant_search_touches_one_partition(database_url, two_tenants):
     a, _ = two_tenants
-    query = psycopg.sql.SQL(QUERIES["search_chunks"]).format(filter=psycopg.sql.SQL("TRUE"))
+    query = psycopg.sql.SQL(QUERIES["search_chunks"]).format(filter=psycopg.sql.SQL("TRUE"), **vector_source(None))
     with as_app(database_url) as conn:
         from pgvector.psycopg import register_vector
 

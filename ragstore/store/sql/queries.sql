@@ -113,16 +113,18 @@ VALUES (%(tenant_id)s, %(vector_store_id)s, %(file_id)s, %(chunk_index)s, %(page
         to_tsvector(%(language)s::regconfig, %(text)s),
         (SELECT coalesce(sum(coalesce(array_length(positions, 1), 1)), 0)::int
          FROM unnest(to_tsvector(%(language)s::regconfig, %(text)s))))
+RETURNING id
 
 -- search_chunks --
 -- Nearest chunks by cosine distance within the given stores that pass the compiled attribute filter. The HNSW
 -- scan is iterative (set by the caller), so its order is relaxed: the outer query restores the exact order.
+-- {source} and {vector}: chunks c and c.embedding, or the join to an embedding space's chunk_vectors v.
 WITH nearest AS MATERIALIZED (
     SELECT c.id, c.vector_store_id, c.file_id, c.chunk_index, c.page, c.text, c.attributes,
-           c.embedding <=> %(embedding)s AS distance
-    FROM chunks c
+           {vector} <=> %(embedding)s AS distance
+    FROM {source}
     WHERE c.tenant_id = %(tenant_id)s AND c.vector_store_id = ANY (%(store_ids)s) AND {filter}
-    ORDER BY c.embedding <=> %(embedding)s
+    ORDER BY {vector} <=> %(embedding)s
     LIMIT %(limit)s
 )
 SELECT n.id, n.vector_store_id, n.file_id, f.filename, n.chunk_index, n.page, n.text, n.attributes,
@@ -199,7 +201,7 @@ DELETE FROM files WHERE tenant_id = %(tenant_id)s AND id = %(id)s RETURNING id
 
 -- vector_store_columns --
 vs.id, vs.name, vs.description, vs.metadata, vs.embedding_model, vs.embedding_dim, vs.text_search_language,
-vs.expires_after, vs.expires_at,
+vs.expires_after, vs.expires_at, vs.active_space_id,
 vs.last_active_at, vs.created_at, coalesce(n.usage_bytes, 0) AS usage_bytes,
 coalesce(n.in_progress, 0) AS in_progress, coalesce(n.completed, 0) AS completed, coalesce(n.failed, 0) AS failed,
 coalesce(n.cancelled, 0) AS cancelled, coalesce(n.total, 0) AS total
@@ -402,8 +404,8 @@ WHERE tenant_id = %(tenant_id)s AND vector_store_id = ANY (%(store_ids)s) AND st
 -- approximate scan comes back short. MATERIALIZED keeps the planner from ordering through the HNSW index.
 WITH scored AS MATERIALIZED (
     SELECT c.id, c.vector_store_id, c.file_id, c.chunk_index, c.page, c.text, c.attributes,
-           c.embedding <=> %(embedding)s AS distance
-    FROM chunks c
+           {vector} <=> %(embedding)s AS distance
+    FROM {source}
     WHERE c.tenant_id = %(tenant_id)s AND c.vector_store_id = ANY (%(store_ids)s) AND {filter}
 )
 SELECT n.id, n.vector_store_id, n.file_id, f.filename, n.chunk_index, n.page, n.text, n.attributes,
@@ -460,8 +462,8 @@ JOIN files f ON f.tenant_id = %(tenant_id)s AND f.id = c.file_id
 ORDER BY s.bm25 DESC, c.id
 
 -- chunk_similarities --
-SELECT id, 1 - (embedding <=> %(embedding)s) AS similarity
-FROM chunks WHERE tenant_id = %(tenant_id)s AND id = ANY (%(ids)s)
+SELECT c.id, 1 - ({vector} <=> %(embedding)s) AS similarity
+FROM {source} WHERE c.tenant_id = %(tenant_id)s AND c.id = ANY (%(ids)s)
 
 -- text_search_language_exists --
 SELECT EXISTS (SELECT FROM pg_ts_config WHERE cfgname = %(language)s) AS found

@@ -1,0 +1,84 @@
+"""Which embeddings a store is searched and written with, and the embedder for each of its spaces.
+
+A store that was never re-embedded has no space rows: it lives in chunks.embedding with the server's model. Once a
+re-embedding starts, its first space is recorded (location `chunks`) beside the new one (location `vectors`).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from ragstore.config import secret
+from ragstore.errors import ConfigurationError, InvalidRequest
+from ragstore.ingest.embed import Embedder, RemoteEmbedder
+from ragstore.models import EmbeddingSpace, VectorStore
+from ragstore.store import spaces
+from ragstore.store.db import Connection, Database
+
+# States whose vectors are kept up to date by ingestion: all but dropped.
+LIVE = ("building", "ready", "active", "previous")
+_remote: dict[tuple[str, str, int, str | None], Embedder] = {}
+_remote_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Target:
+    """A space ingestion writes, with the embedder that fills it (space None: chunks.embedding of a store that has
+    no space rows)."""
+
+    space: EmbeddingSpace | None
+    embedder: Embedder
+
+
+def active_space(db: Database, tenant_id: str, stores: list[VectorStore]) -> EmbeddingSpace | None:
+    """The space the stores are searched in (None: chunks.embedding); stores searched together must share it."""
+    chosen = {store.active_space_id for store in stores}
+    if len(chosen) > 1:
+        raise InvalidRequest(
+            "These vector stores keep their embeddings in different spaces (one was re-embedded): search them "
+            "one at a time.",
+            param="vector_store_ids",
+        )
+    space_id = chosen.pop() if chosen else None
+    if space_id is None:
+        return None
+    with db.tenant(tenant_id) as conn:
+        return spaces.get_space(conn, tenant_id, space_id)
+
+
+def embedder_for(default: Embedder, model: str, dimension: int, space: EmbeddingSpace | None = None) -> Embedder:
+    """The server's own embedder when it is this model; else the space's OpenAI-compatible endpoint (one client
+    per endpoint and model, shared by the process)."""
+    if (model, dimension) == (default.model, default.dimension):
+        return default
+    if space is None or not space.base_url:
+        raise ConfigurationError(
+            f"No embedder for {model} ({dimension}-d) here: this server embeds with {default.model} "
+            f"({default.dimension}-d)."
+        )
+    key = (space.base_url, model, dimension, space.api_key_env)
+    with _remote_lock:
+        if key not in _remote:
+            api_key = secret(space.api_key_env) if space.api_key_env else None
+            _remote[key] = RemoteEmbedder(space.base_url, model, api_key, dimension, batch_size=64)
+        return _remote[key]
+
+
+def query_embedder(default: Embedder, store: VectorStore, space: EmbeddingSpace | None) -> Embedder:
+    """The embedder of the store's active space, for its queries (the server's own when the space names no
+    endpoint: then stores.check_searchable refuses a model it does not embed with)."""
+    if space is None or not space.base_url:
+        return default
+    return embedder_for(default, store.embedding_model, store.embedding_dim, space)
+
+
+def ingest_targets(conn: Connection, tenant_id: str, store: VectorStore, default: Embedder) -> list[Target]:
+    """Every space a new chunk of the store must be embedded in: its first (unless dropped) first, then each
+    other live one, so that a space being built, the active one and the way back all stay complete."""
+    found = spaces.spaces_of_store(conn, tenant_id, store.id)
+    if not found:
+        return [Target(None, embedder_for(default, store.embedding_model, store.embedding_dim))]
+    live = [space for space in found if space.state in LIVE]
+    live.sort(key=lambda space: not space.in_chunks)
+    return [Target(space, embedder_for(default, space.model, space.dimension, space)) for space in live]

@@ -1,0 +1,76 @@
+-- Embedding spaces: a store's embeddings by another model, built alongside, switched to atomically.
+
+-- space_columns --
+s.id, s.vector_store_id, s.model, s.dimension, s.base_url, s.api_key_env, s.location, s.state, s.created_at,
+s.switched_at
+
+-- spaces_of_store --
+SELECT {columns} FROM embedding_spaces s
+WHERE s.tenant_id = %(tenant_id)s AND s.vector_store_id = %(store_id)s
+ORDER BY s.created_at, s.id
+
+-- get_space --
+SELECT {columns} FROM embedding_spaces s WHERE s.tenant_id = %(tenant_id)s AND s.id = %(id)s
+
+-- insert_space --
+INSERT INTO embedding_spaces (tenant_id, id, vector_store_id, model, dimension, base_url, api_key_env, location, state)
+VALUES (%(tenant_id)s, %(id)s, %(store_id)s, %(model)s, %(dimension)s, %(base_url)s, %(api_key_env)s, %(location)s,
+        %(state)s)
+
+-- set_space_state --
+UPDATE embedding_spaces
+SET state = %(state)s, switched_at = CASE WHEN %(state)s = 'active' THEN now() ELSE switched_at END
+WHERE tenant_id = %(tenant_id)s AND id = %(id)s
+
+-- delete_space --
+DELETE FROM embedding_spaces WHERE tenant_id = %(tenant_id)s AND id = %(id)s
+
+-- set_active_space --
+-- The switch itself: the store's model, dimension and active space change in one row.
+UPDATE vector_stores
+SET active_space_id = %(space_id)s, embedding_model = %(model)s, embedding_dim = %(dimension)s
+WHERE tenant_id = %(tenant_id)s AND id = %(store_id)s
+
+-- lock_store_spaces --
+SELECT id FROM vector_stores WHERE tenant_id = %(tenant_id)s AND id = %(store_id)s FOR UPDATE
+
+-- chunks_missing_vectors --
+SELECT c.id, c.text
+FROM chunks c
+WHERE c.tenant_id = %(tenant_id)s AND c.vector_store_id = %(store_id)s
+  AND NOT EXISTS (SELECT FROM chunk_vectors v
+                  WHERE v.tenant_id = c.tenant_id AND v.space_id = %(space_id)s AND v.chunk_id = c.id)
+ORDER BY c.id
+LIMIT %(limit)s
+
+-- count_missing_vectors --
+SELECT count(*) AS n
+FROM chunks c
+WHERE c.tenant_id = %(tenant_id)s AND c.vector_store_id = %(store_id)s
+  AND NOT EXISTS (SELECT FROM chunk_vectors v
+                  WHERE v.tenant_id = c.tenant_id AND v.space_id = %(space_id)s AND v.chunk_id = c.id)
+
+-- insert_vector --
+INSERT INTO chunk_vectors (tenant_id, space_id, chunk_id, embedding)
+VALUES (%(tenant_id)s, %(space_id)s, %(chunk_id)s, %(embedding)s)
+ON CONFLICT DO NOTHING
+
+-- clear_primary_embeddings --
+UPDATE chunks SET embedding = NULL WHERE tenant_id = %(tenant_id)s AND vector_store_id = %(store_id)s
+
+-- sample_chunk_texts --
+-- Every n-th chunk of the store, in id order: a deterministic sample of queries for quality reports.
+SELECT text FROM (
+    SELECT c.text, row_number() OVER (ORDER BY c.id) AS r FROM chunks c
+    WHERE c.tenant_id = %(tenant_id)s AND c.vector_store_id = %(store_id)s
+) numbered
+WHERE r %% %(every)s = 0
+ORDER BY r
+LIMIT %(limit)s
+
+-- create_space_index --
+CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON chunk_vectors
+USING hnsw ((embedding::halfvec({dimension})) halfvec_cosine_ops) WHERE space_id = {space_id}
+
+-- drop_space_index --
+DROP INDEX CONCURRENTLY IF EXISTS {name}
