@@ -4,13 +4,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint
+.PHONY: serve test lint browser
 
 serve: $(STAMP)
 	$(BIN)/ragstore serve
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/pytest
+
+# The web page's tests (tests/ui) drive Debian's chromium: Playwright never downloads a browser of its own.
+browser:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
 lint: $(STAMP)
 	$(BIN)/ruff check ragstore tests

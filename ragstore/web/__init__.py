@@ -1,0 +1,37 @@
+"""The web page: hand-written HTML, CSS and JavaScript modules served at /ui, talking to the /v1 API.
+
+There is no build step: the files in static/ are served as they are.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
+
+STATIC = Path(__file__).parent / "static"
+
+# The page loads nothing from elsewhere (it works offline) and no inline script runs, so injected markup cannot.
+POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+class Page(StaticFiles):
+    """The static files, each sent with the page's content security policy."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        response.headers["Content-Security-Policy"] = POLICY
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
+
+def mount(app: FastAPI) -> None:
+    """Serve the page at /ui/ (and /ui, redirected)."""
+    app.mount("/ui", Page(directory=STATIC, html=True), name="ui")

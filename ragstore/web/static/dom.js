@@ -1,0 +1,185 @@
+/** Building the page safely: text always enters the document as text nodes, never as HTML. */
+
+let counter = 0;
+
+/** A new element: props become attributes (functions under on* become listeners); children are nodes or text. */
+export function h(tag, props = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(props)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith("on") && typeof value === "function") element.addEventListener(name.slice(2), value);
+    else element.setAttribute(name, value === true ? "" : String(value));
+  }
+  element.append(...nodes(children));
+  return element;
+}
+
+function nodes(children) {
+  return children.flat(Infinity).filter((child) => child !== null && child !== undefined && child !== false);
+}
+
+/** A document-unique id, for tying labels to their inputs. */
+export function uid(prefix) {
+  counter += 1;
+  return `${prefix}-${counter}`;
+}
+
+/** A label and its input, side by side in one field. */
+export function field(label, input, hint) {
+  input.id ||= uid("field");
+  const hintElement = hint ? h("small", { id: `${input.id}-hint`, class: "hint" }, hint) : null;
+  if (hintElement) input.setAttribute("aria-describedby", hintElement.id);
+  return h("div", { class: "field" }, h("label", { for: input.id }, label), input, hintElement);
+}
+
+/** A <select> of [value, label] options. */
+export function select(options, selected, props = {}) {
+  return h(
+    "select",
+    props,
+    options.map(([value, label]) => h("option", { value, selected: value === selected }, label)),
+  );
+}
+
+/** A heading that takes the focus when the view opens (tabindex -1: focusable by script only). */
+export function heading(text, level = "h1") {
+  return h(level, { tabindex: "-1", class: "view-heading" }, text);
+}
+
+/** Show an API (or input) error in the page's alert banner; it stays until dismissed or the view changes. */
+export function showError(error) {
+  const banner = document.getElementById("error");
+  const close = h("button", { type: "button", class: "link", onclick: clearError }, "Dismiss");
+  banner.replaceChildren(h("p", {}, error.message ?? String(error)), close);
+  banner.hidden = false;
+}
+
+export function clearError() {
+  const banner = document.getElementById("error");
+  banner.replaceChildren();
+  banner.hidden = true;
+}
+
+/** Say something to screen-reader users (the page's polite live region). */
+export function announce(text) {
+  document.getElementById("announcer").textContent = text;
+}
+
+/** Run an async action from a button or form: the control is disabled meanwhile; failures go to the banner. */
+export async function act(control, action) {
+  control.disabled = true;
+  try {
+    return await action();
+  } catch (error) {
+    showError(error);
+    return undefined;
+  } finally {
+    control.disabled = false;
+  }
+}
+
+export function formatBytes(bytes) {
+  const units = ["B", "KB", "MB", "GB", "TB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${unit ? value.toFixed(1) : value} ${units[unit]}`;
+}
+
+/** A <time> element for a Unix timestamp in seconds (or a dash when there is none); the year only if not this one. */
+export function time(seconds) {
+  if (!seconds) return h("span", {}, "—");
+  const moment = new Date(seconds * 1000);
+  const options = { month: "short", day: "numeric", hour: "numeric", minute: "2-digit" };
+  if (moment.getFullYear() !== new Date().getFullYear()) options.year = "numeric";
+  return h("time", { datetime: moment.toISOString() }, moment.toLocaleString(undefined, options));
+}
+
+/** A status shown as a coloured badge whose text is the status itself. */
+export function badge(status) {
+  return h("span", { class: `badge badge-${status}` }, status.replace("_", " "));
+}
+
+/** Key-value pairs (metadata, attributes) as a list of small chips. */
+export function chips(pairs) {
+  return Object.entries(pairs ?? {}).map(([key, value]) => h("span", { class: "chip" }, `${key}: ${value}`));
+}
+
+/** A table whose cells carry their column name, so that narrow screens can show each row as a card. */
+export function table(caption, columns, rows) {
+  const head = h(
+    "thead",
+    {},
+    h(
+      "tr",
+      {},
+      columns.map((name) => h("th", { scope: "col" }, name)),
+    ),
+  );
+  const body = h(
+    "tbody",
+    {},
+    rows.map((cells) =>
+      h(
+        "tr",
+        {},
+        cells.map((cell, index) => h("td", { "data-label": columns[index] }, cell)),
+      ),
+    ),
+  );
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h("table", {}, h("caption", { class: "visually-hidden" }, caption), head, body),
+  );
+}
+
+/** Where a cursor-paginated list is: the `after` cursor of each page visited, so that going back needs no `before`. */
+export class Pages {
+  constructor() {
+    this.reset();
+  }
+
+  reset() {
+    this.cursors = [undefined];
+  }
+
+  get after() {
+    return this.cursors.at(-1);
+  }
+
+  get number() {
+    return this.cursors.length;
+  }
+
+  /** Previous / next buttons for a list page just shown; reload() fetches the page moved to. */
+  controls(label, list, reload) {
+    const move = (change) => () => {
+      change();
+      reload();
+    };
+    return h(
+      "nav",
+      { class: "pager", "aria-label": label },
+      h(
+        "button",
+        { type: "button", class: "secondary", disabled: this.number === 1, onclick: move(() => this.cursors.pop()) },
+        "Previous page",
+      ),
+      h("span", { class: "page-number" }, `Page ${this.number}`),
+      h(
+        "button",
+        {
+          type: "button",
+          class: "secondary",
+          disabled: !list.has_more,
+          onclick: move(() => this.cursors.push(list.last_id)),
+        },
+        "Next page",
+      ),
+    );
+  }
+}

@@ -1,0 +1,173 @@
+/** The search playground: a query over one or more stores, attribute filters, ranker and threshold. */
+
+import * as api from "./api.js";
+import { act, announce, chips, field, h, heading, select, showError, uid } from "./dom.js";
+import { keyValueRows, typedValue } from "./fields.js";
+
+// Words too common to be worth highlighting.
+const STOP_WORDS = new Set(
+  "a an and are as at be by do for from how i in is it of on or the to what when where who".split(" "),
+);
+
+/** The query's words, to highlight in the results. */
+export function queryTerms(query) {
+  const words = query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  return [...new Set(words.filter((word) => word.length > 1 && !STOP_WORDS.has(word)))];
+}
+
+/** The text as text nodes, with each word that starts with a query term wrapped in <mark>. */
+export function highlighted(text, terms) {
+  if (!terms.length) return [text];
+  const escaped = terms.map((term) => term.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  const pattern = new RegExp(`(?<![\\p{L}\\p{N}])(?:${escaped.join("|")})[\\p{L}\\p{N}]*`, "giu");
+  const parts = [];
+  let last = 0;
+  for (const match of text.matchAll(pattern)) {
+    parts.push(text.slice(last, match.index), h("mark", {}, match[0]));
+    last = match.index + match[0].length;
+  }
+  parts.push(text.slice(last));
+  return parts;
+}
+
+/** The API's filter from the rows: one comparison, or all (or any) of them. */
+function filterOf(rows, combine) {
+  const comparisons = rows.read().map(({ key, operator, value, type }) => ({
+    type: operator,
+    key,
+    value: typedValue(value, type, key, operator === "in" || operator === "nin"),
+  }));
+  if (comparisons.length < 2) return comparisons[0];
+  return { type: combine, filters: comparisons };
+}
+
+/** Open the view in `main`; `params` may name a store to preselect (?store=vs_...). */
+export function searchView(main, params) {
+  const query = h("input", { type: "search", name: "query", required: true, autocomplete: "off" });
+  const stores = h("fieldset", { class: "store-choices" }, h("legend", {}, "Vector stores"), h("p", {}, "Loading…"));
+  const filters = keyValueRows({ legend: "Attribute filters", addLabel: "Add filter", typed: true, operators: true });
+  const combine = select(
+    [
+      ["and", "all filters (and)"],
+      ["or", "any filter (or)"],
+    ],
+    "and",
+  );
+  const ranker = select(
+    [
+      ["auto", "auto (hybrid: dense + keywords)"],
+      ["none", "none (dense only)"],
+    ],
+    "auto",
+  );
+  const threshold = h("input", { type: "number", min: 0, max: 1, step: 0.01, value: 0, name: "score_threshold" });
+  const count = h("input", { type: "number", min: 1, max: 50, value: 10, name: "max_num_results" });
+  const submit = h("button", { type: "submit" }, "Search");
+  const results = h(
+    "section",
+    { "aria-labelledby": "results-heading", class: "results" },
+    h("h2", { id: "results-heading" }, "Results"),
+    h("p", { class: "empty" }, "Results appear here."),
+  );
+  const form = h(
+    "form",
+    { class: "card", role: "search", "aria-label": "Search vector stores" },
+    field("Query", query),
+    stores,
+    filters.element,
+    h("div", { class: "inline-fields" }, field("Combine", combine), field("Ranker", ranker)),
+    h("div", { class: "inline-fields" }, field("Score threshold (0 to 1)", threshold), field("Max results", count)),
+    h("div", { class: "actions" }, submit),
+  );
+  main.append(heading("Search"), h("div", { class: "playground" }, form, results));
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    await act(submit, async () => {
+      const chosen = [...stores.querySelectorAll("input:checked")].map((box) => ({
+        id: box.value,
+        name: box.dataset.name,
+      }));
+      if (!chosen.length) throw new Error("Choose at least one vector store to search.");
+      const body = {
+        query: query.value,
+        max_num_results: Number(count.value),
+        ranking_options: { ranker: ranker.value, score_threshold: Number(threshold.value) },
+      };
+      const filter = filterOf(filters, combine.value);
+      if (filter) body.filters = filter;
+      const answers = await Promise.allSettled(
+        chosen.map((store) => api.post(`/vector_stores/${encodeURIComponent(store.id)}/search`, body)),
+      );
+      showResults(results, chosen, answers, query.value, body.max_num_results);
+    });
+  });
+
+  loadStores(stores, params.get("store")).catch(showError);
+  return {};
+}
+
+async function loadStores(fieldset, preselected) {
+  const all = await api.listAll("/vector_stores");
+  const legend = fieldset.querySelector("legend");
+  if (!all.length) {
+    fieldset.replaceChildren(legend, h("p", {}, "No vector stores yet: create one first."));
+    return;
+  }
+  const choice = (store) => {
+    const box = h("input", {
+      type: "checkbox",
+      value: store.id,
+      id: uid("store"),
+      checked: store.id === preselected || all.length === 1,
+    });
+    box.dataset.name = store.name || store.id;
+    return h("div", { class: "choice" }, box, h("label", { for: box.id }, box.dataset.name));
+  };
+  fieldset.replaceChildren(legend, h("div", { class: "choices" }, all.map(choice)));
+}
+
+function showResults(section, stores, answers, query, limit) {
+  const hits = [];
+  const failures = [];
+  answers.forEach((answer, index) => {
+    const store = stores[index];
+    if (answer.status === "fulfilled") hits.push(...answer.value.data.map((hit) => ({ ...hit, store })));
+    else failures.push(h("p", { class: "error-text" }, `${store.name}: ${answer.reason.message}`));
+  });
+  hits.sort((a, b) => b.score - a.score);
+  const shown = hits.slice(0, limit);
+  const terms = queryTerms(query);
+  const where = stores.length === 1 ? "1 store" : `${stores.length} stores`;
+  const summary = `${shown.length} result${shown.length === 1 ? "" : "s"} from ${where} for “${query}”.`;
+  announce(summary);
+  section.replaceChildren(
+    h("h2", { id: "results-heading" }, "Results"),
+    h("p", { class: "meta" }, summary),
+    ...failures,
+    shown.length
+      ? h(
+          "ol",
+          { class: "hits" },
+          shown.map((hit) => result(hit, terms)),
+        )
+      : h("p", { class: "empty" }, "No results."),
+  );
+}
+
+function result(hit, terms) {
+  const text = hit.content.map((part) => part.text).join("\n");
+  return h(
+    "li",
+    { class: "hit card" },
+    h(
+      "div",
+      { class: "hit-head" },
+      h("span", { class: "score", title: "score" }, hit.score.toFixed(3)),
+      h("strong", { class: "filename" }, hit.filename),
+      h("small", {}, h("code", {}, hit.file_id), ` in ${hit.store.name}`),
+    ),
+    hit.attributes ? h("div", { class: "chips" }, chips(hit.attributes)) : null,
+    h("p", { class: "hit-text" }, highlighted(text, terms)),
+  );
+}

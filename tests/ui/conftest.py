@@ -1,0 +1,91 @@
+"""The web page in a real browser: Debian's chromium, driven by Playwright, against a real ragstore server.
+
+Chromium comes from the system (`make browser` installs it); Playwright never downloads a browser of its own.
+Every test fails if the page throws, or asks for anything outside the ragstore server (the page works offline).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from ragstore.worker import Worker, ingestion_tasks
+from tests.api.conftest import (
+    API_KEY,
+    Server,
+    start_server,  # noqa: F401 - the fixture, shared with tests/api
+)
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+VIEWPORT = {"width": 1280, "height": 800}
+
+expect.set_options(timeout=15_000)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed: `make browser` installs Debian's package")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class UI:
+    """A browser tab on one ragstore server."""
+
+    page: Page
+    server: Server
+
+    def open(self, route: str = "#/stores", key: str | None = API_KEY) -> Page:
+        """Load the page at a route; with a key, enter it in the header as a user would."""
+        self.page.goto(f"{self.server.url}/ui/{route}")
+        if key is not None:
+            self.page.get_by_label("API key").fill(key)
+            self.page.get_by_role("button", name="Use key").click()
+        return self.page
+
+    def drain(self) -> None:
+        """Run every queued ingestion job now (for servers started with workers=0)."""
+        runtime = self.server.app.state.runtime
+        Worker(runtime.db, ingestion_tasks(runtime.db, runtime.embedder, runtime.chunker)).drain()
+
+    def screenshot(self, name: str) -> None:
+        """Save the top of the view as docs/screenshots/NAME.png (the README shows them)."""
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.evaluate("window.scrollTo(0, 0)")
+        self.page.screenshot(path=SCREENSHOTS / f"{name}.png")
+
+
+@pytest.fixture
+def open_ui(browser: Browser) -> Iterator:
+    """Open the page of a server in a fresh browser context (its own session storage)."""
+    pages: list[tuple[Page, list[str], list[str]]] = []
+
+    def open_page(server: Server) -> UI:
+        context = browser.new_context(viewport=VIEWPORT, locale="en-US", timezone_id="UTC")
+        page = context.new_page()
+        errors: list[str] = []
+        outside: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("request", lambda request: outside.append(request.url) if not _local(request.url, server) else None)
+        pages.append((page, errors, outside))
+        return UI(page, server)
+
+    yield open_page
+    for page, errors, outside in pages:
+        page.context.close()
+        assert errors == [], "the page threw"
+        assert outside == [], "the page asked for something outside ragstore"
+
+
+def _local(url: str, server: Server) -> bool:
+    return url.startswith(f"{server.url}/") or url.startswith("data:")
