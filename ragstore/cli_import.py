@@ -103,6 +103,8 @@ def _importing(settings: Settings, args: argparse.Namespace, strategy: ChunkingS
     from ragstore.importers.records import Target
     from ragstore.runtime import open_runtime
 
+    if not args.source.exists():  # said before the model loads
+        raise InvalidRequest(f"{args.source} does not exist.")
     runtime = open_runtime(settings)
     bars = _Bars()
     try:
@@ -144,6 +146,7 @@ def cmd_import_files(settings: Settings, args: argparse.Namespace) -> int:
     from ragstore.importers.common import field_list
 
     strategy = _strategy(args)
+    files.collect(args.source, field_list(args.types))  # a wrong folder or type is said before the model loads
     with _importing(settings, args, strategy) as (runtime, target, report, bars):
         work = files.start(target, args.source, field_list(args.types), strategy, report, bars)
         _work_until(runtime, lambda: files.remaining(work), len(work.started))
@@ -164,6 +167,7 @@ def cmd_import_json(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_import_chroma(settings: Settings, args: argparse.Namespace) -> int:
     from ragstore.importers import chroma
 
+    chroma.open_client(args.source)  # a wrong directory is said before the model loads
     with _importing(settings, args, None) as (_, target, report, bars):
         chroma.import_chroma(target, args.source, args.collection, args.embeddings, report, bars)
     return _print_report(target, report)
@@ -174,8 +178,7 @@ def cmd_import_csv(settings: Settings, args: argparse.Namespace) -> int:
     from ragstore.importers.common import field_list
 
     columns = csvrows.Columns(args.text_column, field_list(args.attribute_columns), args.id_column)
-    if not args.source.is_file():
-        raise InvalidRequest(f"{args.source} is not a file.")
+    csvrows.choose_columns(csvrows.read_table(args.source).header, columns)  # said before the model loads
     with _importing(settings, args, None) as (_, target, report, bars):
         csvrows.import_csv(target, args.source, columns, report, bars)
     return _print_report(target, report)
@@ -237,7 +240,7 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
             _wait_for_batches(runtime, tenant_id, repairs)
             _print_repairs(repairs)
             after = integrity.check(db, tenant_id)
-            print(f"  after repair: {'clean' if after.clean else f'{len(after.problems)} problems left'}")
+            print(f"  after repair: {'clean' if after.clean else _count(len(after.problems), 'problem') + ' left'}")
             remaining += len(after.problems)
     finally:
         db.close()
@@ -267,11 +270,11 @@ def _print_findings(name: str, findings: Findings) -> None:
     from ragstore.service.integrity import KINDS
 
     totals = findings.totals
-    summary = f"{totals['stores']} stores, {totals['files']} files, {totals['chunks']} chunks"
+    summary = ", ".join(_count(totals[kind], kind.removesuffix("s")) for kind in ("stores", "files", "chunks"))
     if findings.clean:
         print(f"{name}: {summary}: clean")
         return
-    print(f"{name}: {summary}: {len(findings.problems)} problems")
+    print(f"{name}: {summary}: {_count(len(findings.problems), 'problem')}")
     for kind, (title, why, fix) in KINDS.items():
         found = findings.of_kind(kind)
         if not found:
@@ -285,8 +288,14 @@ def _print_findings(name: str, findings: Findings) -> None:
 
 def _print_repairs(repairs: Repairs) -> None:
     print(
-        f"  repaired: {repairs.deleted_chunks} orphan chunks deleted, {repairs.reembedded_chunks} chunks embedded "
-        f"again, {repairs.recounted_files} files counted again, {repairs.requeued_files} files ingested again"
+        f"  repaired: {_count(repairs.deleted_chunks, 'orphan chunk')} deleted, "
+        f"{_count(repairs.reembedded_chunks, 'chunk')} embedded again, "
+        f"{_count(repairs.recounted_files, 'file')} counted again, "
+        f"{_count(repairs.requeued_files, 'file')} ingested again"
     )
     for reason in repairs.skipped:
         print(f"  not repaired: {reason}")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"

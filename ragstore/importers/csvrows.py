@@ -77,6 +77,8 @@ def choose_columns(header: list[str], options: Columns) -> Columns:
 
 def read_table(path: Path) -> Table:
     """The CSV's header and non-empty rows (its encoding and delimiter detected)."""
+    if not path.is_file():
+        raise InvalidRequest(f"{path} is not a file.")
     try:
         text = parse.decode(path.read_bytes(), "CSV")
     except OSError as exc:
