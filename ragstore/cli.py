@@ -25,6 +25,7 @@ from ragstore.cli_admin import (
 )
 from ragstore.cli_chat import register as register_chat_commands
 from ragstore.cli_import import register as register_import_commands
+from ragstore.cli_reembed import register as register_reembed_commands
 from ragstore.config import Settings
 from ragstore.errors import RagstoreError
 from ragstore.ingest.chunk import AUTO, ChunkingStrategy
@@ -147,6 +148,7 @@ def _parser() -> argparse.ArgumentParser:
     stats.set_defaults(command=cmd_stats)
     register_import_commands(commands, common)
     register_chat_commands(commands, common)
+    register_reembed_commands(commands, common)
     return parser
 
 
