@@ -23,6 +23,7 @@ from ragstore.cli_admin import (
     cmd_tenants_create,
     cmd_tenants_list,
 )
+from ragstore.cli_archive import register as register_archive_commands
 from ragstore.cli_chat import register as register_chat_commands
 from ragstore.cli_float16 import register as register_float16_commands
 from ragstore.cli_import import register as register_import_commands
@@ -150,6 +151,7 @@ def _parser() -> argparse.ArgumentParser:
     register_import_commands(commands, common)
     register_chat_commands(commands, common)
     register_reembed_commands(commands, common)
+    register_archive_commands(commands, common)
     register_float16_commands(commands, common)
     return parser
 
