@@ -64,14 +64,18 @@ class UI:
         self.page.evaluate("window.scrollTo(0, 0)")
         self.page.screenshot(path=SCREENSHOTS / f"{name}.png")
 
+    def fits_width(self) -> bool:
+        """Nothing sticks out sideways: the page needs no horizontal scrolling."""
+        return self.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
 
 @pytest.fixture
 def open_ui(browser: Browser) -> Iterator:
     """Open the page of a server in a fresh browser context (its own session storage)."""
     pages: list[tuple[Page, list[str], list[str]]] = []
 
-    def open_page(server: Server) -> UI:
-        context = browser.new_context(viewport=VIEWPORT, locale="en-US", timezone_id="UTC")
+    def open_page(server: Server, viewport: dict[str, int] = VIEWPORT) -> UI:
+        context = browser.new_context(viewport=viewport, locale="en-US", timezone_id="UTC")
         page = context.new_page()
         errors: list[str] = []
         outside: list[str] = []

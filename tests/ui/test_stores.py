@@ -91,3 +91,39 @@ def test_create_sort_page_rename_and_delete(start_server, open_ui, tmp_path):
     expect(stats.get_by_role("definition").first).to_have_text("6")  # vector stores
     expect(stats).to_contain_text("Files in progress1")
     ui.screenshot("stores")
+
+
+def test_a_phone_sized_screen_and_the_keyboard_alone(start_server, open_ui):
+    server = start_server(workers=0)
+    store = server.client().vector_stores.create(name="a store with a rather long name, to wrap", metadata={"k": "v"})
+    ui = open_ui(server, viewport={"width": 375, "height": 740})
+    page = ui.open()
+    expect(page.get_by_role("link", name="a store with a rather long name, to wrap")).to_be_visible()
+    assert ui.fits_width()
+
+    page.get_by_text("New vector store").focus()
+    page.keyboard.press("Enter")  # opens the <details>
+    page.get_by_role("form", name="New vector store").get_by_label("Name").focus()
+    page.keyboard.type("typed")
+    page.keyboard.press("Enter")  # submits
+    expect(page.get_by_role("link", name="typed")).to_be_visible()
+
+    delete = page.get_by_role("button", name="Delete typed")
+    delete.focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()  # the safe choice first
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    expect(delete).to_be_focused()  # back where the user was
+    expect(page.get_by_role("link", name="typed")).to_be_visible()
+
+    views = {
+        f"#/stores/{store.id}": page.get_by_role("heading", name=store.name),
+        "#/search": page.get_by_role("checkbox", name="typed"),
+        "#/conversations": page.get_by_role("button", name="Show"),
+    }
+    for route, shown in views.items():
+        page.goto(f"{server.url}/ui/{route}")
+        expect(shown).to_be_visible()
+        assert ui.fits_width(), route

@@ -71,6 +71,11 @@ export function conversationView(main, conversationId) {
   main.append(h("p", {}, h("a", { href: "#/conversations" }, "← All conversations")), title, about, messages, more);
   let after;
 
+  const storeNames = api
+    .listAll("/vector_stores")
+    .then((stores) => new Map(stores.map((store) => [store.id, store.name || store.id])))
+    .catch(() => new Map());
+
   async function showConversation() {
     const conversation = await api.get(path);
     title.textContent = conversation.title || "Untitled conversation";
@@ -80,12 +85,14 @@ export function conversationView(main, conversationId) {
       conversation.user_id ? ` · user ${conversation.user_id}` : "",
       " · started ",
       time(conversation.created_at),
+      " ",
+      chips(conversation.metadata),
     );
   }
 
   async function showMessages() {
-    const page = await api.get(`${path}/items`, { order: "asc", limit: 50, after });
-    messages.append(...page.data.map(message));
+    const [page, names] = await Promise.all([api.get(`${path}/items`, { order: "asc", limit: 50, after }), storeNames]);
+    messages.append(...page.data.map((item) => message(item, names)));
     after = page.last_id;
     more.hidden = !page.has_more;
     if (!messages.children.length) messages.replaceWith(h("p", { class: "empty" }, "No messages yet."));
@@ -96,7 +103,7 @@ export function conversationView(main, conversationId) {
   return {};
 }
 
-function message(item) {
+function message(item, storeNames) {
   const text = item.content.map((part) => part.text).join("\n");
   const assistant = item.role === "assistant";
   return h(
@@ -111,12 +118,12 @@ function message(item) {
       item.model ? h("small", {}, ` · ${item.model}`) : null,
     ),
     h("p", { class: "message-text" }, text),
-    assistant ? contextUsed(item.context_used ?? []) : null,
+    assistant ? contextUsed(item.context_used ?? [], storeNames) : null,
     assistant ? feedback(item.feedback) : null,
   );
 }
 
-function contextUsed(passages) {
+function contextUsed(passages, storeNames) {
   if (!passages.length) return h("p", { class: "meta" }, "No context used.");
   const items = passages.map((passage) =>
     h(
@@ -125,7 +132,7 @@ function contextUsed(passages) {
       h("span", { class: "score" }, passage.score.toFixed(3)),
       " ",
       h("strong", {}, passage.filename),
-      h("small", {}, ` ${passage.vector_store_id}`),
+      h("small", {}, ` in ${storeNames.get(passage.vector_store_id) ?? passage.vector_store_id}`),
       h("blockquote", {}, passage.excerpt),
     ),
   );
