@@ -108,6 +108,13 @@ def test_a_phone_sized_screen_and_the_keyboard_alone(start_server, open_ui):
     page.keyboard.press("Enter")  # submits
     expect(page.get_by_role("link", name="typed")).to_be_visible()
 
+    sort = page.get_by_label("Sort by")
+    sort.focus()
+    page.keyboard.press("ArrowDown")
+    expect(sort).to_have_value("last_active_at")
+    expect(store_names(page).first).to_have_text("typed")
+    expect(sort).to_be_focused()  # the list is redrawn under it, the control stays
+
     delete = page.get_by_role("button", name="Delete typed")
     delete.focus()
     page.keyboard.press("Enter")

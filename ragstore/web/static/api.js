@@ -12,7 +12,7 @@ export function setApiKey(key) {
 }
 
 /** A failed request, with the message of the server's error envelope {"error": {message, type, param, code}}. */
-export class ApiError extends Error {
+class ApiError extends Error {
   constructor(message, status, error = {}) {
     super(message);
     this.name = "ApiError";
@@ -32,7 +32,7 @@ function url(path, query = {}) {
 }
 
 /** Send one request; resolve to the JSON body, or reject with an ApiError carrying the server's message. */
-export async function request(method, path, { query, json, form } = {}) {
+async function request(method, path, { query, json, form } = {}) {
   const headers = {};
   const key = apiKey();
   if (key) headers.Authorization = `Bearer ${key}`;

@@ -6,7 +6,8 @@ import { Pages, chips, field, h, heading, select, showError, table, time } from 
 
 /** Open the list of conversations in `main`. */
 export function conversationsView(main) {
-  const state = { user_id: "", order: "desc", pages: new Pages() };
+  const state = { user_id: "", order: "desc" };
+  const pages = new Pages("Conversation pages", () => show());
   const user = h("input", { type: "text", name: "user_id", autocomplete: "off" });
   const order = select(
     [
@@ -23,19 +24,18 @@ export function conversationsView(main) {
     field("Order", order),
     h("div", { class: "actions" }, submit),
   );
-  const list = h("section", { "aria-label": "Conversation list" });
-  main.append(heading("Conversations"), form, list);
+  const rows = h("div", {});
+  main.append(heading("Conversations"), form, h("section", { "aria-label": "Conversation list" }, rows, pages.element));
 
   async function show() {
-    const query = { user_id: state.user_id, order: state.order, limit: 20, after: state.pages.after };
     try {
-      const page = await api.get("/conversations", query);
-      list.replaceChildren(
+      const page = await api.get("/conversations", { ...state, limit: 20, after: pages.after });
+      rows.replaceChildren(
         page.data.length ? conversationTable(page.data) : h("p", { class: "empty" }, "No conversations."),
-        state.pages.controls("Conversation pages", page, show),
       );
+      pages.show(page);
     } catch (error) {
-      list.replaceChildren(h("p", { class: "empty" }, "The conversations could not be listed."));
+      rows.replaceChildren(h("p", { class: "empty" }, "The conversations could not be listed."));
       showError(error);
     }
   }
@@ -43,11 +43,10 @@ export function conversationsView(main) {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     Object.assign(state, { user_id: user.value.trim(), order: order.value });
-    state.pages.reset();
+    pages.reset();
     show();
   });
   show();
-  return {};
 }
 
 function conversationTable(conversations) {
@@ -100,7 +99,6 @@ export function conversationView(main, conversationId) {
 
   more.addEventListener("click", () => showMessages().catch(showError));
   Promise.all([showConversation(), showMessages()]).catch(showError);
-  return {};
 }
 
 function message(item, storeNames) {

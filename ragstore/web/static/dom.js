@@ -42,8 +42,8 @@ export function select(options, selected, props = {}) {
 }
 
 /** A heading that takes the focus when the view opens (tabindex -1: focusable by script only). */
-export function heading(text, level = "h1") {
-  return h(level, { tabindex: "-1", class: "view-heading" }, text);
+export function heading(text) {
+  return h("h1", { tabindex: "-1", class: "view-heading" }, text);
 }
 
 /** Show an API (or input) error in the page's alert banner; it stays until dismissed or the view changes. */
@@ -137,12 +137,28 @@ export function table(caption, columns, rows) {
   );
 }
 
-/** Where a cursor-paginated list is: the `after` cursor of each page visited, so that going back needs no `before`. */
+/**
+ * Previous / next page buttons for a cursor-paginated list. The `after` cursor of each page visited is kept, so going
+ * back needs no `before`. The buttons stay in place between pages, so the keyboard focus does too.
+ */
 export class Pages {
-  constructor() {
-    this.reset();
+  constructor(label, reload) {
+    this.cursors = [undefined];
+    this.list = null;
+    const button = (text, move) => {
+      const onclick = () => {
+        move();
+        reload();
+      };
+      return h("button", { type: "button", class: "secondary", disabled: true, onclick }, text);
+    };
+    this.previous = button("Previous page", () => this.cursors.pop());
+    this.next = button("Next page", () => this.cursors.push(this.list.last_id));
+    this.number = h("span", { class: "page-number" });
+    this.element = h("nav", { class: "pager", "aria-label": label }, this.previous, this.number, this.next);
   }
 
+  /** Back to the first page (the list's order or filter changed). */
   reset() {
     this.cursors = [undefined];
   }
@@ -151,35 +167,11 @@ export class Pages {
     return this.cursors.at(-1);
   }
 
-  get number() {
-    return this.cursors.length;
-  }
-
-  /** Previous / next buttons for a list page just shown; reload() fetches the page moved to. */
-  controls(label, list, reload) {
-    const move = (change) => () => {
-      change();
-      reload();
-    };
-    return h(
-      "nav",
-      { class: "pager", "aria-label": label },
-      h(
-        "button",
-        { type: "button", class: "secondary", disabled: this.number === 1, onclick: move(() => this.cursors.pop()) },
-        "Previous page",
-      ),
-      h("span", { class: "page-number" }, `Page ${this.number}`),
-      h(
-        "button",
-        {
-          type: "button",
-          class: "secondary",
-          disabled: !list.has_more,
-          onclick: move(() => this.cursors.push(list.last_id)),
-        },
-        "Next page",
-      ),
-    );
+  /** The page just fetched: enable the moves it allows. */
+  show(list) {
+    this.list = list;
+    this.previous.disabled = this.cursors.length === 1;
+    this.next.disabled = !list.has_more;
+    this.number.textContent = `Page ${this.cursors.length}`;
   }
 }

@@ -2,7 +2,7 @@
 
 import { h, select, uid } from "./dom.js";
 
-export const OPERATORS = ["eq", "ne", "gt", "gte", "lt", "lte", "in", "nin"];
+const OPERATORS = ["eq", "ne", "gt", "gte", "lt", "lte", "in", "nin"];
 const TYPES = [
   ["string", "text"],
   ["number", "number"],

@@ -29,9 +29,23 @@ export function storeView(main, storeId) {
   const path = `/vector_stores/${encodeURIComponent(storeId)}`;
   const title = heading(storeId);
   const details = h("section", { "aria-label": "Details" });
-  const files = h("section", { "aria-labelledby": "files-heading" });
   const board = new BatchBoard(storeId, () => refresh());
-  const state = { filter: "", pages: new Pages() };
+  const state = { filter: "" };
+  const pages = new Pages("File pages", () => showFiles());
+  const onFilter = (event) => {
+    state.filter = event.target.value;
+    pages.reset();
+    showFiles();
+  };
+  const rows = h("div", {});
+  const files = h(
+    "section",
+    { "aria-labelledby": "files-heading" },
+    h("h2", { id: "files-heading" }, "Files"),
+    h("div", { class: "inline-fields controls" }, field("Status", select(STATUS_FILTERS, "", { onchange: onFilter }))),
+    rows,
+    pages.element,
+  );
   const added = (batch, uploaded) => {
     for (const file of uploaded) filenames.set(file.id, file.filename);
     board.add(batch);
@@ -52,28 +66,18 @@ export function storeView(main, storeId) {
   }
 
   async function showFiles() {
-    const query = { limit: 20, order: "desc", filter: state.filter, after: state.pages.after };
-    const page = await api.get(`${path}/files`, query);
-    await nameFiles(page.data.map((file) => file.id));
-    const onFilter = (event) => {
-      state.filter = event.target.value;
-      state.pages.reset();
-      showFiles().catch(showError);
-    };
-    files.replaceChildren(
-      h("h2", { id: "files-heading" }, "Files"),
-      h(
-        "div",
-        { class: "inline-fields controls" },
-        field("Status", select(STATUS_FILTERS, state.filter, { onchange: onFilter })),
-      ),
-      page.data.length ? fileTable(page.data) : h("p", { class: "empty" }, "No files here."),
-      state.pages.controls("File pages", page, () => showFiles().catch(showError)),
-    );
+    try {
+      const page = await api.get(`${path}/files`, { limit: 20, filter: state.filter, after: pages.after });
+      await nameFiles(page.data.map((file) => file.id));
+      rows.replaceChildren(page.data.length ? fileTable(page.data) : h("p", { class: "empty" }, "No files here."));
+      pages.show(page);
+    } catch (error) {
+      showError(error);
+    }
   }
 
   function refresh() {
-    return Promise.all([showDetails(), showFiles()]).catch(showError);
+    return Promise.all([showDetails().catch(showError), showFiles()]);
   }
 
   refresh().then(() => board.load().catch(showError));

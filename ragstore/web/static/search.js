@@ -10,13 +10,13 @@ const STOP_WORDS = new Set(
 );
 
 /** The query's words, to highlight in the results. */
-export function queryTerms(query) {
+function queryTerms(query) {
   const words = query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
   return [...new Set(words.filter((word) => word.length > 1 && !STOP_WORDS.has(word)))];
 }
 
 /** The text as text nodes, with each word that starts with a query term wrapped in <mark>. */
-export function highlighted(text, terms) {
+function highlighted(text, terms) {
   if (!terms.length) return [text];
   const escaped = terms.map((term) => term.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
   const pattern = new RegExp(`(?<![\\p{L}\\p{N}])(?:${escaped.join("|")})[\\p{L}\\p{N}]*`, "giu");
@@ -104,7 +104,6 @@ export function searchView(main, params) {
   });
 
   loadStores(stores, params.get("store")).catch(showError);
-  return {};
 }
 
 async function loadStores(fieldset, preselected) {

@@ -10,8 +10,20 @@ const STATUSES = ["completed", "in_progress", "failed", "cancelled"];
 /** Open the view in `main`. */
 export function storesView(main) {
   const stats = h("section", { "aria-labelledby": "stats-heading" });
-  const list = h("section", { "aria-labelledby": "list-heading" });
-  const state = { order_by: "created_at", order: "desc", limit: "20", pages: new Pages() };
+  const state = { order_by: "created_at", order: "desc", limit: "20" };
+  const pages = new Pages("Vector store pages", () => showList());
+  const rows = h("div", {});
+  const list = h(
+    "section",
+    { "aria-labelledby": "list-heading" },
+    h("h2", { id: "list-heading" }, "All vector stores"),
+    listControls(state, () => {
+      pages.reset();
+      showList();
+    }),
+    rows,
+    pages.element,
+  );
   main.append(
     heading("Vector stores"),
     stats,
@@ -20,30 +32,24 @@ export function storesView(main) {
   );
 
   async function refresh() {
-    await Promise.all([showStats(stats), showList()]);
+    await Promise.all([showStats(stats).catch(showError), showList()]);
   }
 
   async function showList() {
     try {
-      const query = { order_by: state.order_by, order: state.order, limit: state.limit, after: state.pages.after };
+      const query = { ...state, after: pages.after };
       const page = await api.get("/vector_stores", query);
-      list.replaceChildren(
-        h("h2", { id: "list-heading" }, "All vector stores"),
-        listControls(state, () => showList()),
+      rows.replaceChildren(
         page.data.length ? storeTable(page.data, refresh) : h("p", { class: "empty" }, "No vector stores yet."),
-        state.pages.controls("Vector store pages", page, showList),
       );
+      pages.show(page);
     } catch (error) {
-      list.replaceChildren(
-        h("h2", { id: "list-heading" }, "All vector stores"),
-        h("p", { class: "empty" }, error.message),
-      );
-      throw error;
+      rows.replaceChildren(h("p", { class: "empty" }, "The vector stores could not be listed."));
+      showError(error);
     }
   }
 
-  refresh().catch(showError);
-  return {};
+  refresh();
 }
 
 async function showStats(section) {
@@ -70,7 +76,6 @@ async function showStats(section) {
 function listControls(state, reload) {
   const change = (name) => (event) => {
     state[name] = event.target.value;
-    state.pages.reset();
     reload();
   };
   const sort = [
@@ -78,7 +83,7 @@ function listControls(state, reload) {
     ["last_active_at", "Last activity"],
   ];
   const order = [
-    ["desc", "Newest first"],
+    ["desc", "Most recent first"],
     ["asc", "Oldest first"],
   ];
   const sizes = ["5", "10", "20", "50", "100"].map((n) => [n, n]);
