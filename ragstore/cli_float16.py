@@ -27,6 +27,9 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     work.add_argument("--queries", type=int, default=50, help="stored vectors searched for the recall report")
     work.add_argument("--batch-size", type=int, default=1000, help="rows copied per transaction (default 1000)")
     work.add_argument("--lock-timeout", type=int, default=2000, metavar="MS", help="wait for a lock, then retry")
+    work.add_argument(
+        "--maintenance-work-mem", metavar="SIZE", help="memory for the index builds, e.g. 1GB (default: the server's)"
+    )
     work.add_argument("--json", type=Path, metavar="FILE", help="also write the report here")
 
     float16 = commands.add_parser(
@@ -97,7 +100,13 @@ def cmd_finalize(settings: Settings, args: argparse.Namespace) -> int:
 def _options(args: argparse.Namespace, bars: _Bars) -> Options:
     from ragstore.service.float16 import Options
 
-    return Options(args.queries, batch_size=args.batch_size, lock_timeout_ms=args.lock_timeout, progress=bars.update)
+    return Options(
+        args.queries,
+        batch_size=args.batch_size,
+        lock_timeout_ms=args.lock_timeout,
+        progress=bars.update,
+        maintenance_work_mem=args.maintenance_work_mem,
+    )
 
 
 @contextmanager

@@ -105,6 +105,7 @@ class Options:
     batch_size: int = 1000
     lock_timeout_ms: int = LOCK_TIMEOUT_MS
     progress: Progress | None = None
+    maintenance_work_mem: str | None = None  # for the index builds, e.g. 1GB; None: the server's setting
 
 
 def convert(db: Database, table: str = "chunks", column: str = "embedding", options: Options = Options()) -> Report:
@@ -183,6 +184,8 @@ def _move(
         _not_null_check(conn, target, into.name, options.lock_timeout_ms)
     if copied:
         store.execute(conn, "float16_vacuum", target.table)
+    if options.maintenance_work_mem:
+        store.set_maintenance_work_mem(conn, options.maintenance_work_mem)
     started = time.perf_counter()
     renames = _build(conn, target.table, indexes, into, options.progress)
     index_s = time.perf_counter() - started

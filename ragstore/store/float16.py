@@ -147,6 +147,11 @@ def build_index(conn: psycopg.Connection, node: IndexNode, name: str, column: st
     conn.execute(sql.SQL(QUERIES["float16_create_index"]).format(**parts))
 
 
+def set_maintenance_work_mem(conn: psycopg.Connection, value: str) -> None:
+    """The memory this session's index builds may use, e.g. 1GB."""
+    conn.execute(QUERIES["float16_maintenance_work_mem"], {"value": value})
+
+
 def attach_index(conn: psycopg.Connection, parent_schema: str, parent: str, schema: str, name: str) -> None:
     """Attach a partition's index to its parent's (once)."""
     state = index_state(conn, schema, name)

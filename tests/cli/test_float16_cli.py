@@ -18,7 +18,10 @@ def test_convert_status_rollback_and_errors(db, database_url, tmp_path):
     assert status.returncode == 0, status.stderr
     assert status.stdout.splitlines()[0] == "documents.embedding  vector(384)  float32"
 
-    converted = ragstore("float16", "convert", *target, "--json", str(tmp_path / "report.json"), env=env)
+    report_file = str(tmp_path / "report.json")
+    converted = ragstore(
+        "float16", "convert", *target, "--maintenance-work-mem", "128MB", "--json", report_file, env=env
+    )
     assert converted.returncode == 0, converted.stderr
     lines = converted.stdout.splitlines()
     assert lines[0] == "documents.embedding: vector(384) -> halfvec(384); float32 values kept in embedding_float32"

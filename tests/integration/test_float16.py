@@ -47,6 +47,38 @@ def make_documents(db, rows: int = 400, seed: int = 3) -> np.ndarray:
     return vectors
 
 
+def load_chunks(db, tenants: int = 3, rows: int = 60, seed: int = 5) -> None:
+    """Synthetic chunks for several tenants (so several partitions) of the float32 variant, straight into the tables."""
+    rng = np.random.default_rng(seed)
+    with db.connection() as conn, conn.transaction():
+        register_vector(conn)
+        for t in range(tenants):
+            tenant, store_id, file_id = f"ten_{t}", f"vs_{t}", f"file-{t}"
+            conn.execute("INSERT INTO tenants (id, name) VALUES (%s, %s)", (tenant, tenant))
+            conn.execute(
+                "INSERT INTO files (tenant_id, id, filename, purpose, bytes, sha256) "
+                "VALUES (%s, %s, 'synthetic.txt', 'assistants', 0, '')",
+                (tenant, file_id),
+            )
+            conn.execute(
+                "INSERT INTO vector_stores (tenant_id, id, embedding_model, embedding_dim) "
+                "VALUES (%s, %s, 'all-MiniLM-L6-v2', 384)",
+                (tenant, store_id),
+            )
+            conn.execute(
+                "INSERT INTO vector_store_files (tenant_id, vector_store_id, file_id, status, chunk_size_tokens, "
+                "chunk_overlap_tokens, chunk_count) VALUES (%s, %s, %s, 'completed', 250, 50, %s)",
+                (tenant, store_id, file_id, rows),
+            )
+            with conn.cursor().copy(
+                "COPY chunks (tenant_id, vector_store_id, file_id, chunk_index, text, token_count, content_hash, "
+                "embedding) FROM STDIN WITH (FORMAT BINARY)"
+            ) as copy:
+                copy.set_types(["text", "text", "text", "int4", "text", "int4", "text", "vector"])
+                for i, vector in enumerate(clustered(rng, rows)):
+                    copy.write_row((tenant, store_id, file_id, i, f"chunk {i}", 1, "", vector))
+
+
 def values(db, table: str = "chunks", column: str = "embedding") -> dict[int, bytes]:
     """Each row's vector in its binary wire form: equal bytes, equal floats, bit for bit."""
     send = "vector_send" if column_type(db, table, column).startswith("vector") else "halfvec_send"
@@ -261,10 +293,46 @@ def test_an_interrupted_conversion_resumes_or_is_abandoned(db):
 
     with pytest.raises(KeyboardInterrupt):
         float16.convert(db, "documents", "embedding", options=float16.Options(batch_size=50, progress=interrupt))
+    with db.connection() as conn:  # written while the conversion is half done: the trigger copies it
+        conn.execute("UPDATE documents SET embedding = embedding_float16 WHERE id = 1")
+        conn.execute(
+            "INSERT INTO documents (id, content, embedding) SELECT 5000, 'new', embedding FROM documents WHERE id = 2"
+        )
     report = float16.convert(db, "documents", "embedding", options=float16.Options(batch_size=50))
     assert report.rows_copied < 300 and report.after.column_type == "halfvec(384)"
-    float16.rollback(db, "documents", "embedding")
-    assert values(db, "documents") == original
+    with db.connection() as conn:
+        same = conn.execute(
+            "SELECT bool_and(embedding IS NOT DISTINCT FROM embedding_float32::halfvec) AS ok FROM documents"
+        ).fetchone()
+    assert same["ok"]
+
+
+def test_an_interrupted_index_build_resumes_partition_by_partition(db):
+    make_float32(db)
+    load_chunks(db)
+    original = values(db)
+
+    def interrupt(stage: str, finished: int, total: int) -> None:
+        if stage == "index" and finished == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        float16.convert(db, options=float16.Options(progress=interrupt))
+    status = float16.status(db)
+    assert (status.state, status.copied, status.rows) == ("converting", len(original), len(original))
+    assert len(status.building) == 1  # the parent's own index, attached to nothing yet
+    with db.connection() as conn:  # as a CREATE INDEX CONCURRENTLY that failed half-way leaves its index
+        conn.execute(
+            "UPDATE pg_index SET indisvalid = false WHERE indexrelid = "
+            "(SELECT indexrelid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            " WHERE c.relname LIKE '%%_f16' AND c.relkind = 'i' ORDER BY c.relname LIMIT 1)"
+        )
+    report = float16.convert(db)
+    assert report.rows_copied == 0 and report.after.recall_index >= 0.95
+    assert {(s[1], s[2]) for s in index_shapes(db, "chunks")} == {("halfvec_cosine_ops", True)}
+    assert len(index_shapes(db, "chunks")) == 17
+    float16.rollback(db)
+    assert values(db) == original
 
 
 def test_clear_errors(db):

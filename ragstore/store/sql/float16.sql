@@ -97,6 +97,10 @@ DROP INDEX IF EXISTS {index}
 -- float16_rename_index --
 ALTER INDEX {index} RENAME TO {name}
 
+-- float16_maintenance_work_mem --
+-- For this session: the memory an index build may use (pgvector builds HNSW far faster while the graph fits).
+SELECT set_config('maintenance_work_mem', %(value)s, false)
+
 -- float16_lock_timeout --
 SELECT set_config('lock_timeout', %(timeout)s, true)
 
