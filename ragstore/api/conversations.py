@@ -3,20 +3,18 @@ exports. ragstore's own additions: user_id and title, listing by user, and each 
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from ragstore.api import chat_schemas as wire
 from ragstore.api.deps import RuntimeDep, TenantDep
+from ragstore.api.listing import Limit, Order
 from ragstore.chat import objects
 from ragstore.models import PageRequest
 from ragstore.service import conversations, feedback
 
 router = APIRouter(prefix="/v1/conversations", tags=["Conversations"])
-
-Limit = Annotated[int, Query(ge=1, le=100)]
-Order = Literal["asc", "desc"]
 
 
 @router.post("", response_model=wire.ConversationObject)
@@ -66,7 +64,7 @@ def retrieve_conversation(conversation_id: str, runtime: RuntimeDep, tenant: Ten
 def update_conversation(
     conversation_id: str, body: wire.UpdateConversationRequest, runtime: RuntimeDep, tenant: TenantDep
 ) -> wire.ConversationObject:
-    """Change title and/or metadata: a field sent as null is cleared, one left out is kept."""
+    """Change title and/or metadata: a field sent as null is cleared, one left out is kept; `{}` changes nothing."""
     changes = {name: getattr(body, name) for name in body.model_fields_set}
     updated = conversations.update(runtime.db, tenant, conversation_id, changes)
     return wire.ConversationObject(**objects.conversation(updated))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from ragstore.api import chat_schemas as wire
 from ragstore.api.deps import RuntimeDep, TenantDep
+from ragstore.api.listing import Limit, Order
 from ragstore.chat import objects
 from ragstore.models import PageRequest
 from ragstore.service import feedback
@@ -22,8 +23,8 @@ def list_feedback(
     conversation_id: str | None = None,
     vector_store_id: str | None = None,
     rating: Annotated[int | None, Query(ge=1, le=5)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    order: Literal["asc", "desc"] = "desc",
+    limit: Limit = 20,
+    order: Order = "desc",
     after: str | None = None,
     before: str | None = None,
 ) -> wire.FeedbackList:

@@ -9,22 +9,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from ragstore.api import chat_schemas as wire
 from ragstore.api.deps import RuntimeDep, TenantDep
+from ragstore.api.listing import Limit, Order
 from ragstore.chat import objects
 from ragstore.models import PageRequest
 from ragstore.service import training
 
 examples_router = APIRouter(prefix="/v1/training_examples", tags=["Training data"])
 datasets_router = APIRouter(prefix="/v1/datasets", tags=["Training data"])
-
-Limit = Annotated[int, Query(ge=1, le=100)]
-Order = Literal["asc", "desc"]
 
 
 def example_object(example: Any) -> wire.TrainingExampleObject:

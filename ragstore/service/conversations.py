@@ -46,7 +46,10 @@ def get(db: Database, tenant_id: str, conversation_id: str) -> Conversation:
 
 
 def update(db: Database, tenant_id: str, conversation_id: str, changes: dict[str, Any]) -> Conversation:
-    """Change title and/or metadata: a field given as None is cleared, one left out is kept."""
+    """Change title and/or metadata: a field given as None is cleared, one left out is kept (no change at all
+    leaves the conversation as it is, updated_at included)."""
+    if not changes:
+        return get(db, tenant_id, conversation_id)
     with db.tenant(tenant_id) as conn:
         updated = conversations.update_conversation(conn, tenant_id, conversation_id, changes)
     return _found(updated, conversation_id)

@@ -81,7 +81,8 @@ def collect(db: Database, tenant_id: str, min_rating: int, vector_store_id: str 
     with db.tenant(tenant_id) as conn:
         for message_id in training.rated_without_example(conn, tenant_id, min_rating, vector_store_id):
             message = conversations.get_message(conn, tenant_id, message_id)
-            assert message is not None and message.feedback is not None
+            if message is None or message.feedback is None:
+                continue  # deleted since it was listed
             example = make_example(conn, tenant_id, message, "rating", message.feedback.rating)
             if example is not None:
                 made.append(example)
@@ -95,16 +96,15 @@ def get_example(db: Database, tenant_id: str, example_id: str) -> TrainingExampl
 
 def review(db: Database, tenant_id: str, example_id: str, status: str) -> TrainingExample:
     """Set an example's status: candidate, approved or rejected."""
-    if status not in STATUSES:
-        raise InvalidRequest(f"Unknown status {status!r}: one of {', '.join(STATUSES)}.", param="status")
+    _check_status(status)
     with db.tenant(tenant_id) as conn:
         return _example_found(training.set_status(conn, tenant_id, example_id, status), example_id)
 
 
 def list_examples(db: Database, tenant_id: str, status: str | None, page: PageRequest) -> Page[TrainingExample]:
     paging.check(page)
-    if status is not None and status not in STATUSES:
-        raise InvalidRequest(f"Unknown status {status!r}: one of {', '.join(STATUSES)}.", param="status")
+    if status is not None:
+        _check_status(status)
     with db.tenant(tenant_id) as conn:
         found, has_more = training.list_examples(conn, tenant_id, status, page)
     return Page(found, has_more)
@@ -136,6 +136,11 @@ def get_dataset(db: Database, tenant_id: str, dataset_id: str) -> Dataset:
 
 def find_dataset(db: Database, tenant_id: str, name_or_id: str) -> Dataset:
     """A dataset by its id or its name."""
+def _check_status(status: str) -> None:
+    if status not in STATUSES:
+        raise InvalidRequest(f"Unknown status {status!r}: one of {', '.join(STATUSES)}.", param="status")
+
+
     with db.tenant(tenant_id) as conn:
         found = training.get_dataset(conn, tenant_id, name_or_id)
         found = found or training.dataset_by_name(conn, tenant_id, name_or_id)

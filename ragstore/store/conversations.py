@@ -12,14 +12,10 @@ from psycopg.types.json import Jsonb
 
 from ragstore.models import Conversation, Feedback, Message, PageRequest, Passage
 from ragstore.store.pages import fetch_page
-from ragstore.store.queries import QUERIES
+from ragstore.store.queries import QUERIES, compose
 
 _CONVERSATION = {"columns": sql.SQL(QUERIES["conversation_columns"])}
 _MESSAGE = {"columns": sql.SQL(QUERIES["message_columns"]), "source": sql.SQL(QUERIES["message_source"])}
-
-
-def _query(name: str, fragments: dict[str, sql.Composable]) -> sql.Composed:
-    return sql.SQL(QUERIES[name]).format(**fragments)
 
 
 def passages_json(passages: Sequence[Passage]) -> Jsonb:
@@ -39,7 +35,7 @@ def insert_conversation(
     metadata: dict[str, str] | None,
 ) -> Conversation:
     row = conn.execute(
-        _query("insert_conversation", _CONVERSATION),
+        compose("insert_conversation", **_CONVERSATION),
         {
             "tenant_id": tenant_id,
             "id": conversation_id,
@@ -53,7 +49,7 @@ def insert_conversation(
 
 def get_conversation(conn: psycopg.Connection, tenant_id: str, conversation_id: str) -> Conversation | None:
     row = conn.execute(
-        _query("get_conversation", _CONVERSATION), {"tenant_id": tenant_id, "id": conversation_id}
+        compose("get_conversation", **_CONVERSATION), {"tenant_id": tenant_id, "id": conversation_id}
     ).fetchone()
     return Conversation(**row) if row else None
 
@@ -64,7 +60,7 @@ def update_conversation(
     """Set title and/or metadata when present in changes (None clears); None if there is no such conversation."""
     metadata = changes.get("metadata")
     row = conn.execute(
-        _query("update_conversation", _CONVERSATION),
+        compose("update_conversation", **_CONVERSATION),
         {
             "tenant_id": tenant_id,
             "id": conversation_id,
@@ -93,7 +89,7 @@ def list_conversations(
 def conversations_of_user(conn: psycopg.Connection, tenant_id: str, user_id: str | None) -> list[Conversation]:
     """Every conversation of the user (of everyone when None), oldest first."""
     rows = conn.execute(
-        _query("conversations_of_user", _CONVERSATION), {"tenant_id": tenant_id, "user_id": user_id}
+        compose("conversations_of_user", **_CONVERSATION), {"tenant_id": tenant_id, "user_id": user_id}
     ).fetchall()
     return [Conversation(**row) for row in rows]
 
@@ -131,7 +127,7 @@ def insert_message(conn: psycopg.Connection, tenant_id: str, message: Message) -
 
 
 def get_message(conn: psycopg.Connection, tenant_id: str, message_id: str) -> Message | None:
-    row = conn.execute(_query("get_message", _MESSAGE), {"tenant_id": tenant_id, "id": message_id}).fetchone()
+    row = conn.execute(compose("get_message", **_MESSAGE), {"tenant_id": tenant_id, "id": message_id}).fetchone()
     return _message(row) if row else None
 
 
@@ -148,7 +144,7 @@ def conversation_messages(
 ) -> list[Message]:
     """The conversation's messages in order; only those before a position when one is given."""
     rows = conn.execute(
-        _query("conversation_messages", _MESSAGE),
+        compose("conversation_messages", **_MESSAGE),
         {"tenant_id": tenant_id, "conversation_id": conversation_id, "before_position": before_position},
     ).fetchall()
     return [_message(row) for row in rows]

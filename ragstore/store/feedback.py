@@ -10,7 +10,7 @@ from psycopg import sql
 
 from ragstore.models import Feedback, PageRequest
 from ragstore.store.pages import fetch_page
-from ragstore.store.queries import QUERIES
+from ragstore.store.queries import QUERIES, compose
 
 _FEEDBACK = {"columns": sql.SQL(QUERIES["feedback_columns"])}
 
@@ -26,7 +26,7 @@ def upsert_feedback(
 ) -> Feedback:
     """Rate a message; rating it again replaces the rating and comment (and keeps the feedback's id)."""
     row = conn.execute(
-        sql.SQL(QUERIES["upsert_feedback"]).format(**_FEEDBACK),
+        compose("upsert_feedback", **_FEEDBACK),
         {
             "tenant_id": tenant_id,
             "id": feedback_id,
@@ -40,7 +40,7 @@ def upsert_feedback(
 
 
 def get_feedback(conn: psycopg.Connection, tenant_id: str, feedback_id: str) -> Feedback | None:
-    query = sql.SQL(QUERIES["get_feedback"]).format(**_FEEDBACK)
+    query = compose("get_feedback", **_FEEDBACK)
     row = conn.execute(query, {"tenant_id": tenant_id, "id": feedback_id}).fetchone()
     return Feedback(**row) if row else None
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from importlib import resources
 
+from psycopg import sql
+
 _MARKER = re.compile(r"^-- (\w+) --$", re.MULTILINE)
 
 
@@ -27,3 +29,8 @@ def load_all() -> dict[str, str]:
 
 
 QUERIES = load_all()
+
+
+def compose(name: str, **fragments: sql.Composable) -> sql.Composed:
+    """The named query with its {placeholders} filled by SQL fragments (column lists, sources)."""
+    return sql.SQL(QUERIES[name]).format(**fragments)

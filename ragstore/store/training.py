@@ -11,20 +11,16 @@ from psycopg.types.json import Jsonb
 from ragstore.models import Dataset, PageRequest, TrainingExample
 from ragstore.store.conversations import passages, passages_json
 from ragstore.store.pages import fetch_page
-from ragstore.store.queries import QUERIES
+from ragstore.store.queries import QUERIES, compose
 
 _EXAMPLE = {"columns": sql.SQL(QUERIES["training_example_columns"])}
 _DATASET = {"columns": sql.SQL(QUERIES["dataset_columns"])}
 
 
-def _query(name: str, fragments: dict[str, sql.Composable]) -> sql.Composed:
-    return sql.SQL(QUERIES[name]).format(**fragments)
-
-
 def insert_example(conn: psycopg.Connection, tenant_id: str, example: TrainingExample) -> TrainingExample | None:
     """Store the example; None when its message already has one."""
     row = conn.execute(
-        _query("insert_training_example", _EXAMPLE),
+        compose("insert_training_example", **_EXAMPLE),
         {
             "tenant_id": tenant_id,
             "id": example.id,
@@ -44,12 +40,14 @@ def insert_example(conn: psycopg.Connection, tenant_id: str, example: TrainingEx
 
 
 def get_example(conn: psycopg.Connection, tenant_id: str, example_id: str) -> TrainingExample | None:
-    row = conn.execute(_query("get_training_example", _EXAMPLE), {"tenant_id": tenant_id, "id": example_id}).fetchone()
+    row = conn.execute(
+        compose("get_training_example", **_EXAMPLE), {"tenant_id": tenant_id, "id": example_id}
+    ).fetchone()
     return _example(row) if row else None
 
 
 def example_of_message(conn: psycopg.Connection, tenant_id: str, message_id: str) -> TrainingExample | None:
-    query = _query("training_example_of_message", _EXAMPLE)
+    query = compose("training_example_of_message", **_EXAMPLE)
     row = conn.execute(query, {"tenant_id": tenant_id, "message_id": message_id}).fetchone()
     return _example(row) if row else None
 
@@ -63,7 +61,7 @@ def list_examples(
 
 
 def set_status(conn: psycopg.Connection, tenant_id: str, example_id: str, status: str) -> TrainingExample | None:
-    query = _query("set_training_example_status", _EXAMPLE)
+    query = compose("set_training_example_status", **_EXAMPLE)
     row = conn.execute(query, {"tenant_id": tenant_id, "id": example_id, "status": status}).fetchone()
     return _example(row) if row else None
 
@@ -95,12 +93,12 @@ def insert_dataset(
 
 
 def get_dataset(conn: psycopg.Connection, tenant_id: str, dataset_id: str) -> Dataset | None:
-    row = conn.execute(_query("get_dataset", _DATASET), {"tenant_id": tenant_id, "id": dataset_id}).fetchone()
+    row = conn.execute(compose("get_dataset", **_DATASET), {"tenant_id": tenant_id, "id": dataset_id}).fetchone()
     return Dataset(**row) if row else None
 
 
 def dataset_by_name(conn: psycopg.Connection, tenant_id: str, name: str) -> Dataset | None:
-    row = conn.execute(_query("dataset_by_name", _DATASET), {"tenant_id": tenant_id, "name": name}).fetchone()
+    row = conn.execute(compose("dataset_by_name", **_DATASET), {"tenant_id": tenant_id, "name": name}).fetchone()
     return Dataset(**row) if row else None
 
 
