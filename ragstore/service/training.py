@@ -110,6 +110,11 @@ def list_examples(db: Database, tenant_id: str, status: str | None, page: PageRe
     return Page(found, has_more)
 
 
+def _check_status(status: str) -> None:
+    if status not in STATUSES:
+        raise InvalidRequest(f"Unknown status {status!r}: one of {', '.join(STATUSES)}.", param="status")
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # Datasets
 
@@ -136,11 +141,6 @@ def get_dataset(db: Database, tenant_id: str, dataset_id: str) -> Dataset:
 
 def find_dataset(db: Database, tenant_id: str, name_or_id: str) -> Dataset:
     """A dataset by its id or its name."""
-def _check_status(status: str) -> None:
-    if status not in STATUSES:
-        raise InvalidRequest(f"Unknown status {status!r}: one of {', '.join(STATUSES)}.", param="status")
-
-
     with db.tenant(tenant_id) as conn:
         found = training.get_dataset(conn, tenant_id, name_or_id)
         found = found or training.dataset_by_name(conn, tenant_id, name_or_id)
