@@ -3,12 +3,15 @@
 The stream is server-sent events, each `event: <type>` with a JSON `data` carrying the same `type`:
 `answer.context` (the conversation id and the passages found), `answer.delta` (a piece of text), then
 `answer.completed` (the stored answer object) or `error` (the error envelope's `error`; nothing is stored).
+A client that goes away mid-answer does not lose the exchange: the answer is still finished and stored.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Any
@@ -49,7 +52,7 @@ def create_answer(body: wire.AnswerRequest, runtime: RuntimeDep, tenant: TenantD
     if not body.stream:
         return answer_object(answers.answer(runtime.db, runtime.embedder, runtime.chat_model, tenant, question))
     prepared = answers.prepare(runtime.db, runtime.embedder, tenant, question)  # errors here are plain responses
-    pieces = answers.stream(runtime.db, runtime.embedder, runtime.chat_model, tenant, prepared)
+    pieces = Relay(answers.stream(runtime.db, runtime.embedder, runtime.chat_model, tenant, prepared))
     return StreamingResponse(_events(prepared, pieces), media_type="text/event-stream")
 
 
@@ -72,7 +75,41 @@ def answer_object(answer: answers.Answer) -> wire.AnswerObject:
     )
 
 
-def _events(prepared: answers.Prepared, pieces: Iterator[str | answers.Answer]) -> Iterator[str]:
+class Relay:
+    """Runs an answer's stream to its end in a thread of its own and hands its pieces over through a queue.
+
+    The response reads the queue; if the client goes away, the response stops reading but the thread goes on, so
+    the answer is still stored (and the model's tokens, paid for, are not thrown away).
+    """
+
+    _END = object()
+
+    def __init__(self, source: Iterator[str | answers.Answer]) -> None:
+        self._pieces: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        threading.Thread(target=self._run, args=(source,), name="answer-relay", daemon=True).start()
+
+    def _run(self, source: Iterator[str | answers.Answer]) -> None:
+        try:
+            for piece in source:
+                self._pieces.put(piece)
+        except RagstoreError as exc:
+            log.error("a streamed answer failed: %s", exc.message)
+            self._pieces.put(exc)
+        except Exception:
+            log.exception("a streamed answer failed")
+            self._pieces.put(RagstoreError())  # the client is told no more than in a 500 response
+        else:
+            self._pieces.put(self._END)
+
+    def __iter__(self) -> Iterator[str | answers.Answer]:
+        """The pieces as they come; a failure is raised as the RagstoreError it was (or became)."""
+        while (piece := self._pieces.get()) is not self._END:
+            if isinstance(piece, RagstoreError):
+                raise piece
+            yield piece
+
+
+def _events(prepared: answers.Prepared, pieces: Relay) -> Iterator[str]:
     context = [asdict(p) for p in prepared.used]
     yield _event("answer.context", conversation_id=prepared.conversation_id, context_used=context)
     try:
@@ -82,7 +119,6 @@ def _events(prepared: answers.Prepared, pieces: Iterator[str | answers.Answer]) 
             else:
                 yield _event("answer.completed", answer=answer_object(piece).model_dump(mode="json"))
     except RagstoreError as exc:
-        log.error("a streamed answer failed: %s", exc.message)
         yield _event("error", error={"message": exc.message, "type": exc.type, "param": exc.param, "code": exc.code})
 
 

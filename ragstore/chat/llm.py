@@ -35,7 +35,8 @@ class ChatModel:
         return content
 
     def stream(self, messages: list[dict[str, str]]) -> Iterator[str]:
-        """The answer's pieces as the model produces them."""
+        """The answer's pieces as the model produces them; a stream that breaks off is an UpstreamError."""
+        finished = False
         try:
             with self._client.stream("POST", "chat/completions", json=self._body(messages, stream=True)) as response:
                 if response.status_code >= 400:
@@ -47,12 +48,20 @@ class ChatModel:
                     data = line[len("data:") :].strip()
                     if data == "[DONE]":
                         return
-                    for choice in json.loads(data).get("choices") or []:
+                    chunk = json.loads(data)
+                    if chunk.get("error"):
+                        message = chunk["error"].get("message") or "an error"
+                        raise UpstreamError(f"The language model at {self._where} failed mid-answer: {message}")
+                    for choice in chunk.get("choices") or []:
+                        finished = finished or choice.get("finish_reason") is not None
                         piece = (choice.get("delta") or {}).get("content")
                         if piece:
                             yield piece
         except (httpx.HTTPError, KeyError, TypeError, ValueError, AttributeError) as exc:
             raise self._failure(exc) from exc
+        # Servers end with [DONE]; one that only sets finish_reason is done too. Anything else was cut short.
+        if not finished:
+            raise UpstreamError(f"The language model at {self._where} ended its answer before finishing it.")
 
     def close(self) -> None:
         self._client.close()

@@ -2,7 +2,8 @@
 
 The one allowed fake (a network edge that cannot be reached here). It answers from the prompt it is given: the
 first sentence of passage [1], cited, so that tests can tell the answer was built from the passages ragstore sent.
-Streaming sends `chat.completion.chunk` events word by word and ends with `data: [DONE]`, as OpenAI does.
+Streaming sends `chat.completion.chunk` events word by word and ends with `data: [DONE]`, as OpenAI does; on
+request it paces them, or fails after two pieces.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ class ChatServer:
     url: str
     requests: list[dict] = field(default_factory=list)
     fail_with: int | None = None  # answer every request with this HTTP status and OpenAI's error envelope
+    pace: float = 0.0  # seconds between streamed chunks
+    # A stream that fails after two pieces: "close" drops the connection, "error" sends an error event and ends.
+    fail_midway: str | None = None
 
 
 def reply_to(messages: list[dict]) -> str:
@@ -47,7 +51,7 @@ def _handler(state: ChatServer) -> type[BaseHTTPRequestHandler]:
                 return self._json(state.fail_with, {"error": error})
             answer = reply_to(body["messages"])
             if body.get("stream"):
-                return self._stream(body["model"], answer)
+                return self._stream(body["model"], answer, state)
             return self._json(200, _completion(body["model"], answer))
 
         def _json(self, status: int, payload: dict) -> None:
@@ -58,7 +62,7 @@ def _handler(state: ChatServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        def _stream(self, model: str, answer: str) -> None:
+        def _stream(self, model: str, answer: str, state: ChatServer) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Transfer-Encoding", "chunked")
@@ -67,9 +71,20 @@ def _handler(state: ChatServer) -> type[BaseHTTPRequestHandler]:
             chunks = [_chunk(model, {"role": "assistant", "content": ""}, None)]
             chunks += [_chunk(model, {"content": piece}, None) for piece in pieces]
             chunks.append(_chunk(model, {}, "stop"))
+            if state.fail_midway:
+                chunks = chunks[:3]
             for chunk in chunks:
                 self._send(f"data: {json.dumps(chunk)}\n\n")
-            self._send("data: [DONE]\n\n")
+                time.sleep(state.pace)
+            if state.fail_midway == "close":
+                self.close_connection = True  # no last chunk: the body ends in the middle
+                return
+            if state.fail_midway == "error":
+                self._send(
+                    f"data: {json.dumps({'error': {'message': 'The model crashed.', 'type': 'server_error'}})}\n\n"
+                )
+            else:
+                self._send("data: [DONE]\n\n")
             self._send("")
 
         def _send(self, text: str) -> None:

@@ -103,6 +103,19 @@ def test_the_chat_client_reports_the_endpoint_error():
         model.close()
 
 
+@pytest.mark.parametrize(("how", "message"), [("close", "failed"), ("error", "failed mid-answer: The model crashed.")])
+def test_a_stream_broken_off_after_some_pieces_is_an_upstream_error(how, message):
+    with chat_server() as server:
+        server.fail_midway = how
+        model = ChatModel(server.url, "m", None, timeout=10)
+        pieces = []
+        with pytest.raises(UpstreamError, match=message):
+            for piece in model.stream([{"role": "user", "content": "hi"}]):
+                pieces.append(piece)
+        assert pieces == ["The ", "knowledge "]
+        model.close()
+
+
 def test_an_unreachable_endpoint_is_an_upstream_error():
     with chat_server() as server:
         url = server.url
