@@ -235,6 +235,7 @@ class TrainingExample:
     vector_store_ids: tuple[str, ...]
     created_at: datetime
     updated_at: datetime
+    model: str | None = None  # the model that wrote the answer
 
 
 @dataclass(frozen=True)

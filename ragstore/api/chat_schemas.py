@@ -226,6 +226,7 @@ class TrainingExampleObject(WireModel):
     messages: list[dict[str, Any]]
     context_used: list[PassageObject]
     vector_store_ids: list[str]
+    model: str | None  # the model that wrote the answer ("extractive" for one); null for an answer added as an item
     created_at: int
     updated_at: int
 

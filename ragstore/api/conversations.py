@@ -11,6 +11,7 @@ from ragstore.api import chat_schemas as wire
 from ragstore.api.deps import RuntimeDep, TenantDep
 from ragstore.api.listing import Limit, Order
 from ragstore.chat import objects
+from ragstore.errors import InvalidRequest
 from ragstore.models import PageRequest
 from ragstore.service import conversations, feedback
 
@@ -51,7 +52,12 @@ def list_conversations(
 
 @router.get("/export")
 def export_conversations(runtime: RuntimeDep, tenant: TenantDep, user_id: str | None = None) -> dict[str, Any]:
-    """Every conversation of a user (of everyone when no user_id is given) with all its items, as one document."""
+    """Every conversation of the user `user_id` (required) with all its items, as one document."""
+    if not user_id:
+        raise InvalidRequest(
+            "Give the user_id whose conversations to export (`ragstore conversations export` exports everyone's).",
+            param="user_id",
+        )
     return conversations.export(runtime.db, tenant, user_id=user_id)
 
 
@@ -72,7 +78,8 @@ def update_conversation(
 
 @router.delete("/{conversation_id}", response_model=wire.DeletedObject)
 def delete_conversation(conversation_id: str, runtime: RuntimeDep, tenant: TenantDep) -> wire.DeletedObject:
-    """Delete the conversation with its items and their feedback; training examples made from it stay."""
+    """Delete the conversation with its items and their feedback; training examples made from it stay (they are
+    snapshots) until they are deleted themselves."""
     conversations.delete(runtime.db, tenant, conversation_id)
     return wire.DeletedObject(id=conversation_id, object="conversation.deleted", deleted=True)
 
@@ -89,11 +96,12 @@ def list_items(
     runtime: RuntimeDep,
     tenant: TenantDep,
     limit: Limit = 20,
-    order: Order = "asc",
+    order: Order = "desc",
     after: str | None = None,
     before: str | None = None,
 ) -> wire.ConversationItemList:
-    """The conversation's messages, in conversation order by default."""
+    """The conversation's messages, newest first by default as in OpenAI's Conversations API; `order=asc` reads
+    them in conversation order."""
     page = conversations.messages(runtime.db, tenant, conversation_id, PageRequest(limit, order, after, before))
     data = [wire.ConversationItem(**objects.item(m)) for m in page.items]
     return wire.ConversationItemList.page(data, has_more=page.has_more)
@@ -112,6 +120,14 @@ def create_items(
 def retrieve_item(conversation_id: str, item_id: str, runtime: RuntimeDep, tenant: TenantDep) -> wire.ConversationItem:
     message = conversations.get_message(runtime.db, tenant, conversation_id, item_id)
     return wire.ConversationItem(**objects.item(message))
+
+
+@router.delete("/{conversation_id}/items/{item_id}", response_model=wire.ConversationObject)
+def delete_item(conversation_id: str, item_id: str, runtime: RuntimeDep, tenant: TenantDep) -> wire.ConversationObject:
+    """Delete one item (and its feedback); the conversation is returned, as OpenAI's Conversations API does. A
+    training example made from the item stays."""
+    updated = conversations.delete_message(runtime.db, tenant, conversation_id, item_id)
+    return wire.ConversationObject(**objects.conversation(updated))
 
 
 @router.post("/{conversation_id}/items/{item_id}/feedback", response_model=wire.FeedbackObject)

@@ -77,6 +77,13 @@ def review_example(
     return example_object(training.review(runtime.db, tenant, example_id, body.status))
 
 
+@examples_router.delete("/{example_id}", response_model=wire.DeletedObject)
+def delete_example(example_id: str, runtime: RuntimeDep, tenant: TenantDep) -> wire.DeletedObject:
+    """Delete an example; it leaves every dataset that held it."""
+    training.delete_example(runtime.db, tenant, example_id)
+    return wire.DeletedObject(id=example_id, object="training_example.deleted", deleted=True)
+
+
 @datasets_router.post("", response_model=wire.DatasetObject)
 def create_dataset(body: wire.CreateDatasetRequest, runtime: RuntimeDep, tenant: TenantDep) -> wire.DatasetObject:
     """A named dataset, with approved examples when given; names are unique."""

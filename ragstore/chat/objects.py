@@ -82,6 +82,7 @@ def training_example(t: TrainingExample) -> dict[str, Any]:
         "messages": t.messages,
         "context_used": [asdict(p) for p in t.context_used],
         "vector_store_ids": list(t.vector_store_ids),
+        "model": t.model,
         "created_at": unix(t.created_at),
         "updated_at": unix(t.updated_at),
     }

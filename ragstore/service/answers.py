@@ -7,7 +7,7 @@ transaction once the answer is whole: a failed or abandoned answer leaves nothin
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ragstore import ids
@@ -61,8 +61,10 @@ class Prepared:
 def prepare(db: Database, embedder: Embedder, tenant_id: str, question: Question) -> Prepared:
     """Check the question, read the conversation's recent turns and retrieve its context."""
     _check(question)
+    # A store named twice is searched, recorded and counted in feedback stats once.
+    question = replace(question, vector_store_ids=tuple(dict.fromkeys(question.vector_store_ids)))
     if question.conversation_id is not None:
-        conversations.get(db, tenant_id, question.conversation_id)
+        _check_owner(conversations.get(db, tenant_id, question.conversation_id), question)
         with db.tenant(tenant_id) as conn:
             history = conversation_store.conversation_messages(conn, tenant_id, question.conversation_id)
     else:
@@ -116,7 +118,8 @@ def stream(
 
 
 def store(db: Database, tenant_id: str, prepared: Prepared, text: str, model_name: str) -> Answer:
-    """Remember the exchange (and the conversation, if it is new) in one transaction."""
+    """Remember the exchange (and the conversation, if it is new) in one transaction, with the chat the model was
+    given (or would have been, for an extractive answer): training examples are made from it."""
     question = prepared.question
     if not text.strip():
         text = extractive.NO_ANSWER
@@ -139,6 +142,7 @@ def store(db: Database, tenant_id: str, prepared: Prepared, text: str, model_nam
         stored_question, stored_answer = conversations.append_messages(
             conn, tenant_id, prepared.conversation_id, [asked, replied]
         )
+        conversation_store.save_prompt(conn, tenant_id, stored_answer.id, prepared.messages)
         conversation = conversation_store.get_conversation(conn, tenant_id, prepared.conversation_id)
     assert conversation is not None
     return Answer(conversation, stored_question, stored_answer, prompt.cited(text, len(prepared.used)))
@@ -164,4 +168,13 @@ def _check(question: Question) -> None:
         raise InvalidRequest(
             f"max_num_results must be between 1 and {MAX_CONTEXT}, got {question.max_num_results}.",
             param="max_num_results",
+        )
+
+
+def _check_owner(conversation: Conversation, question: Question) -> None:
+    owner = conversation.user_id
+    if question.user_id is not None and owner is not None and owner != question.user_id:
+        raise InvalidRequest(
+            f"Conversation '{conversation.id}' belongs to another user; user '{question.user_id}' cannot add to it.",
+            param="user_id",
         )

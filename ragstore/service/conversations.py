@@ -56,7 +56,7 @@ def update(db: Database, tenant_id: str, conversation_id: str, changes: dict[str
 
 
 def delete(db: Database, tenant_id: str, conversation_id: str) -> None:
-    """Delete a conversation, its messages and their feedback (training examples made from it stay)."""
+    """Delete a conversation, its messages and their feedback (training examples made from it stay, as snapshots)."""
     with db.tenant(tenant_id) as conn:
         if not conversations.delete_conversation(conn, tenant_id, conversation_id):
             _found(None, conversation_id)
@@ -70,7 +70,7 @@ def list_conversations(db: Database, tenant_id: str, user_id: str | None, page: 
 
 
 def messages(db: Database, tenant_id: str, conversation_id: str, page: PageRequest) -> Page[Message]:
-    """A page of the conversation's messages, in conversation order by default (order='asc')."""
+    """A page of the conversation's messages, by position: newest first with order='desc', as OpenAI's default."""
     paging.check(page)
     with db.tenant(tenant_id) as conn:
         _found(conversations.get_conversation(conn, tenant_id, conversation_id), conversation_id)
@@ -97,8 +97,18 @@ def get_message(db: Database, tenant_id: str, conversation_id: str, message_id: 
     with db.tenant(tenant_id) as conn:
         message = conversations.get_message(conn, tenant_id, message_id)
     if message is None or message.conversation_id != conversation_id:
-        raise MessageNotFound(f"No message found with id '{message_id}' in this conversation.", param="item_id")
+        raise _no_message(message_id)
     return message
+
+
+def delete_message(db: Database, tenant_id: str, conversation_id: str, message_id: str) -> Conversation:
+    """Delete one message (and its feedback; a training example made from it stays); the conversation after it."""
+    with db.tenant(tenant_id) as conn:
+        if not conversations.touch_conversation(conn, tenant_id, conversation_id):
+            _found(None, conversation_id)
+        if not conversations.delete_message(conn, tenant_id, conversation_id, message_id):
+            raise _no_message(message_id)
+        return _found(conversations.get_conversation(conn, tenant_id, conversation_id), conversation_id)
 
 
 def new_message(conversation_id: str, role: str, content: str, **fields: Any) -> Message:
@@ -157,3 +167,7 @@ def _found(conversation: Conversation | None, conversation_id: str) -> Conversat
     if conversation is None:
         raise ConversationNotFound(f"No conversation found with id '{conversation_id}'.", param="conversation_id")
     return conversation
+
+
+def _no_message(message_id: str) -> MessageNotFound:
+    return MessageNotFound(f"No message found with id '{message_id}' in this conversation.", param="item_id")

@@ -1,6 +1,7 @@
 """Feedback: a rating of 1..5 (and a comment) on an answer; listed, and aggregated per store and per day.
 
-A rating at or above the training threshold makes the answer a training candidate, in the same transaction.
+A rating at or above the training threshold makes the answer a training candidate, in the same transaction; a
+new rating of an answer that has an example is carried to it (see training.rerate).
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ def rate(
         given = feedback_store.upsert_feedback(
             conn, tenant_id, ids.new(ids.FEEDBACK), message.id, conversation_id, rating, comment
         )
-        if rating >= candidate_at:
+        rerated = training.rerate(conn, tenant_id, message, rating, candidate_at)
+        if rerated is None and rating >= candidate_at:
             training.make_example(conn, tenant_id, message, "rating", rating)
     return given
 

@@ -27,18 +27,21 @@ def make_example(
 ) -> TrainingExample | None:
     """Snapshot an answer as a candidate (in the caller's transaction); None when it already has an example.
 
-    Its messages are what the chat model was given (the same prompt.build) followed by the answer; earlier
-    answers in the conversation carry weight 0, so that fine-tuning learns from this answer alone.
+    Its messages are the chat the model was given, as stored with the answer, followed by the answer; earlier
+    answers in the conversation carry weight 0, so that fine-tuning learns from this answer alone. An answer added
+    as an item has no stored chat: it gets the one prompt.build would give a model now.
     """
     history = conversations.conversation_messages(conn, tenant_id, answer.conversation_id, answer.position)
     asked = next((m for m in reversed(history) if m.role == "user"), None)
     if asked is None:
         raise InvalidRequest("This answer has no question before it to train on.", param="message_id")
-    earlier = [m for m in history if m.position < asked.position]
-    messages: list[dict[str, Any]] = prompt.build(earlier, answer.context_used, asked.content)
-    for message in messages:
-        if message["role"] == "assistant":
-            message["weight"] = 0
+    given = conversations.message_prompt(conn, tenant_id, answer.id)
+    if given is None:
+        earlier = [m for m in history if m.position < asked.position]
+        given = prompt.build(earlier, answer.context_used, asked.content)
+    messages: list[dict[str, Any]] = [
+        {**message, "weight": 0} if message["role"] == "assistant" else dict(message) for message in given
+    ]
     messages.append({"role": "assistant", "content": answer.content})
     now = datetime.now(UTC)
     example = TrainingExample(
@@ -56,8 +59,24 @@ def make_example(
         vector_store_ids=answer.vector_store_ids,
         created_at=now,
         updated_at=now,
+        model=answer.model,
     )
     return training.insert_example(conn, tenant_id, example)
+
+
+def rerate(conn: Connection, tenant_id: str, answer: Message, rating: int, candidate_at: int) -> TrainingExample | None:
+    """Carry an answer's new rating to its example (in the caller's transaction); None if it has none.
+
+    An example made from a rating that falls below the threshold steps back: a candidate is rejected, an
+    approved example becomes a candidate again for a reviewer to look at. Other statuses stay as reviewed.
+    """
+    example = training.example_of_message(conn, tenant_id, answer.id)
+    if example is None:
+        return None
+    status = example.status
+    if example.source == "rating" and rating < candidate_at:
+        status = {"candidate": "rejected", "approved": "candidate"}.get(status, status)
+    return training.rerate(conn, tenant_id, example.id, rating, status)
 
 
 def pick(db: Database, tenant_id: str, message_id: str) -> TrainingExample:
@@ -99,6 +118,13 @@ def review(db: Database, tenant_id: str, example_id: str, status: str) -> Traini
     _check_status(status)
     with db.tenant(tenant_id) as conn:
         return _example_found(training.set_status(conn, tenant_id, example_id, status), example_id)
+
+
+def delete_example(db: Database, tenant_id: str, example_id: str) -> None:
+    """Delete an example; it leaves the datasets that held it."""
+    with db.tenant(tenant_id) as conn:
+        if not training.delete_example(conn, tenant_id, example_id):
+            _example_found(None, example_id)
 
 
 def list_examples(db: Database, tenant_id: str, status: str | None, page: PageRequest) -> Page[TrainingExample]:

@@ -94,13 +94,19 @@ def conversations_of_user(conn: psycopg.Connection, tenant_id: str, user_id: str
     return [Conversation(**row) for row in rows]
 
 
+def touch_conversation(conn: psycopg.Connection, tenant_id: str, conversation_id: str) -> bool:
+    """Mark the conversation updated, which locks it until the transaction ends; False if there is none."""
+    params = {"tenant_id": tenant_id, "id": conversation_id}
+    return conn.execute(QUERIES["touch_conversation"], params).fetchone() is not None
+
+
 def lock_for_append(conn: psycopg.Connection, tenant_id: str, conversation_id: str) -> int | None:
     """Lock the conversation for appending (and mark it updated); the next message position, None if it is gone.
 
     The position is read after the lock is held, by a statement of its own, so that it sees messages committed by
     whoever held the lock before.
     """
-    if conn.execute(QUERIES["touch_conversation"], {"tenant_id": tenant_id, "id": conversation_id}).fetchone() is None:
+    if not touch_conversation(conn, tenant_id, conversation_id):
         return None
     row = conn.execute(
         QUERIES["next_position"], {"tenant_id": tenant_id, "conversation_id": conversation_id}
@@ -124,6 +130,22 @@ def insert_message(conn: psycopg.Connection, tenant_id: str, message: Message) -
             "unused_context": passages_json(message.unused_context),
         },
     )
+
+
+def save_prompt(conn: psycopg.Connection, tenant_id: str, message_id: str, prompt: list[dict[str, Any]]) -> None:
+    """Keep the chat the model was given for an answer (kept apart from Message: lists of items never need it)."""
+    conn.execute(QUERIES["save_message_prompt"], {"tenant_id": tenant_id, "id": message_id, "prompt": Jsonb(prompt)})
+
+
+def message_prompt(conn: psycopg.Connection, tenant_id: str, message_id: str) -> list[dict[str, Any]] | None:
+    """The chat the model was given for the answer; None for a message that was added as an item."""
+    row = conn.execute(QUERIES["message_prompt"], {"tenant_id": tenant_id, "id": message_id}).fetchone()
+    return row["prompt"] if row else None
+
+
+def delete_message(conn: psycopg.Connection, tenant_id: str, conversation_id: str, message_id: str) -> bool:
+    params = {"tenant_id": tenant_id, "conversation_id": conversation_id, "id": message_id}
+    return conn.execute(QUERIES["delete_message"], params).rowcount > 0
 
 
 def get_message(conn: psycopg.Connection, tenant_id: str, message_id: str) -> Message | None:

@@ -34,6 +34,7 @@ def insert_example(conn: psycopg.Connection, tenant_id: str, example: TrainingEx
             "context_used": passages_json(example.context_used),
             "unused_context": passages_json(example.unused_context),
             "vector_store_ids": list(example.vector_store_ids),
+            "model": example.model,
         },
     ).fetchone()
     return _example(row) if row else None
@@ -64,6 +65,20 @@ def set_status(conn: psycopg.Connection, tenant_id: str, example_id: str, status
     query = compose("set_training_example_status", **_EXAMPLE)
     row = conn.execute(query, {"tenant_id": tenant_id, "id": example_id, "status": status}).fetchone()
     return _example(row) if row else None
+
+
+def rerate(
+    conn: psycopg.Connection, tenant_id: str, example_id: str, rating: int, status: str
+) -> TrainingExample | None:
+    """Give the example its answer's new rating, and the status that follows from it."""
+    params = {"tenant_id": tenant_id, "id": example_id, "rating": rating, "status": status}
+    row = conn.execute(compose("rerate_training_example", **_EXAMPLE), params).fetchone()
+    return _example(row) if row else None
+
+
+def delete_example(conn: psycopg.Connection, tenant_id: str, example_id: str) -> bool:
+    """Delete the example (and so take it out of every dataset)."""
+    return conn.execute(QUERIES["delete_training_example"], {"tenant_id": tenant_id, "id": example_id}).rowcount > 0
 
 
 def rated_without_example(

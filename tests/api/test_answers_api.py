@@ -3,6 +3,10 @@ stand-in speaking OpenAI's chat completions format, streaming included) or extra
 
 from __future__ import annotations
 
+import json
+import time
+
+import httpx
 import openai
 import pytest
 
@@ -61,7 +65,7 @@ def test_an_answer_from_the_chat_model_is_grounded_cited_and_stored(kb, chat):
     # context it used.
     conversation = rest.get(f"/conversations/{answer['conversation_id']}")
     assert conversation["user_id"] == "ana" and conversation["title"] == document.question[:80]
-    items = rest.get(f"/conversations/{answer['conversation_id']}/items")["data"]
+    items = rest.get(f"/conversations/{answer['conversation_id']}/items", order="asc")["data"]
     assert [(i["role"], i["content"][0]["type"]) for i in items] == [
         ("user", "input_text"),
         ("assistant", "output_text"),
@@ -93,8 +97,33 @@ def test_a_follow_up_question_gives_the_model_the_earlier_turns(kb, chat):
     assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
     assert messages[1]["content"] == account().question and messages[2]["content"] == first["answer"]
     assert follow["conversation_id"] == first["conversation_id"]
-    items = rest.get(f"/conversations/{first['conversation_id']}/items")["data"]
+    items = rest.get(f"/conversations/{first['conversation_id']}/items", order="asc")["data"]
     assert [i["id"] for i in items] == [first["question_id"], first["id"], follow["question_id"], follow["id"]]
+    newest_first = rest.get(f"/conversations/{first['conversation_id']}/items")["data"]
+    assert [i["id"] for i in newest_first] == [i["id"] for i in reversed(items)]
+
+
+def test_a_training_example_holds_the_chat_the_model_was_given(kb, chat):
+    api, rest, store_id = kb
+    first = rest.post("/answers", {"question": account().question, "vector_store_ids": [store_id]})
+    conversation = first["conversation_id"]
+    follow = rest.post(
+        "/answers",
+        {
+            "question": "and how long is the link valid?",
+            "vector_store_ids": [store_id],
+            "conversation_id": conversation,
+        },
+    )
+    sent = chat.requests[-1]["body"]["messages"]
+    # The first exchange is deleted before the rating: the example still holds what the model was given.
+    assert rest.delete(f"/conversations/{conversation}/items/{first['question_id']}")["id"] == conversation
+    rest.post(f"/conversations/{conversation}/items/{follow['id']}/feedback", {"rating": 5})
+    (example,) = rest.get("/training_examples")["data"]
+    assert example["model"] == LLM_MODEL and example["query"] == "and how long is the link valid?"
+    assert example["messages"][-1] == {"role": "assistant", "content": follow["answer"]}
+    earlier_answers = [{**m, "weight": 0} if m["role"] == "assistant" else m for m in sent]
+    assert example["messages"][:-1] == earlier_answers and example["messages"][2]["weight"] == 0
 
 
 def test_a_streamed_answer_arrives_in_pieces_and_is_stored_whole(kb, chat):
@@ -113,9 +142,66 @@ def test_a_streamed_answer_arrives_in_pieces_and_is_stored_whole(kb, chat):
     assert events[0][1]["conversation_id"] == completed["conversation_id"]
     assert events[0][1]["context_used"] == completed["context_used"]
 
-    items = rest.get(f"/conversations/{completed['conversation_id']}/items")["data"]
+    items = rest.get(f"/conversations/{completed['conversation_id']}/items", order="asc")["data"]
     assert [i["id"] for i in items] == [completed["question_id"], completed["id"]]
     assert items[1]["content"][0]["text"] == completed["answer"] and items[1]["model"] == LLM_MODEL
+    assert items[1]["context_used"] == completed["context_used"] == events[0][1]["context_used"]
+    exported = rest.get(f"/conversations/{completed['conversation_id']}/export")["conversations"][0]["items"][1]
+    used = {p["chunk_id"] for p in exported["context_used"]}
+    unused = {p["chunk_id"] for p in exported["unused_context"]}
+    assert len(used) == 5 and unused and not used & unused
+
+
+def stored_items(rest: Rest, conversation_id: str) -> list[dict]:
+    """The conversation's items once it exists and holds two (polled: the answer is stored after the response)."""
+    for _ in range(100):
+        try:
+            items = rest.get(f"/conversations/{conversation_id}/items", order="asc")["data"]
+        except openai.NotFoundError:
+            items = []
+        if len(items) >= 2:
+            return items
+        time.sleep(0.1)
+    raise AssertionError(f"conversation {conversation_id} was not stored")
+
+
+def test_a_stream_the_client_abandons_is_still_answered_and_stored(kb, chat):
+    api, rest, store_id = kb
+    chat.pace = 0.1  # the model is still answering when the client leaves
+    body = {"question": account().question, "vector_store_ids": [store_id], "stream": True, "user_id": "cy"}
+    headers = {"Authorization": f"Bearer {api.settings.api_key}"}
+    with httpx.stream("POST", f"{api.url}/v1/answers", json=body, headers=headers, timeout=60) as response:
+        lines = response.iter_lines()
+        assert next(lines) == "event: answer.context"
+        context = json.loads(next(lines).removeprefix("data:"))
+    # The connection is closed here, before any piece of the answer has been read.
+
+    question, answer = stored_items(rest, context["conversation_id"])
+    assert question["content"][0]["text"] == account().question
+    assert answer["content"][0]["text"] == reply_to(chat.requests[-1]["body"]["messages"])
+    assert answer["context_used"] == context["context_used"] and answer["model"] == LLM_MODEL
+
+
+def test_a_model_failing_mid_stream_ends_it_with_an_error_and_stores_nothing(kb, chat):
+    api, rest, store_id = kb
+    chat.fail_midway = "close"
+    body = {"question": account().question, "vector_store_ids": [store_id], "stream": True, "user_id": "di"}
+    status, events = stream_events(f"{api.url}/v1/answers", api.settings.api_key, body)
+    assert status == 200 and [kind for kind, _ in events] == ["answer.context", *["answer.delta"] * 2, "error"]
+    assert events[-1][1]["error"]["code"] == "llm_error"
+    assert rest.get("/conversations", user_id="di")["data"] == []
+    with pytest.raises(openai.NotFoundError):
+        rest.get(f"/conversations/{events[0][1]['conversation_id']}")
+
+
+def test_a_store_named_twice_counts_once(kb):
+    api, rest, store_id = kb
+    answer = rest.post("/answers", {"question": account().question, "vector_store_ids": [store_id, store_id]})
+    item = rest.get(f"/conversations/{answer['conversation_id']}/items/{answer['id']}")
+    assert item["vector_store_ids"] == [store_id]
+    rest.post(f"/conversations/{answer['conversation_id']}/items/{answer['id']}/feedback", {"rating": 4})
+    (group,) = rest.get("/feedback/stats")["by_vector_store"]
+    assert (group["vector_store_id"], group["count"]) == (store_id, 1)
 
 
 def test_a_failing_model_gives_a_clear_error_and_stores_nothing(kb, chat):
@@ -165,12 +251,14 @@ def test_without_a_chat_model_the_answer_is_extractive(start_server):
 
 def test_bad_questions_get_clear_errors(kb):
     api, rest, store_id = kb
+    anas = rest.post("/conversations", {"user_id": "ana"})["id"]
     cases = [
         ({"question": "  ", "vector_store_ids": [store_id]}, 400, "question"),
         ({"question": "hi", "vector_store_ids": []}, 400, "vector_store_ids"),
         ({"question": "hi", "vector_store_ids": ["vs_missing"]}, 404, "vector_store_id"),
         ({"question": "hi", "vector_store_ids": [store_id], "conversation_id": "conv_missing"}, 404, "conversation_id"),
         ({"question": "hi", "vector_store_ids": [store_id], "max_num_results": 0}, 400, "max_num_results"),
+        ({"question": "hi", "vector_store_ids": [store_id], "conversation_id": anas, "user_id": "bo"}, 400, "user_id"),
         ({"question": "hi", "vector_store_ids": [store_id], "tools": []}, 400, "tools"),
     ]
     for body, status, param in cases:

@@ -3,9 +3,13 @@ feedback and its aggregates, and isolation between tenants."""
 
 from __future__ import annotations
 
+import threading
+
 import openai
 import pytest
 
+from ragstore.models import DEFAULT_TENANT, PageRequest
+from ragstore.service import conversations
 from tests.support.chat import Rest, make_store
 from tests.support.documents import corpus
 
@@ -37,7 +41,7 @@ def test_create_read_update_delete(rest):
     cleared = rest.post(f"/conversations/{made['id']}", {"metadata": None})
     assert cleared["title"] == "Day one" and cleared["metadata"] is None and cleared["updated_at"] >= made["updated_at"]
 
-    items = rest.get(f"/conversations/{made['id']}/items")["data"]
+    items = rest.get(f"/conversations/{made['id']}/items", order="asc")["data"]
     assert [(i["role"], i["content"][0]["text"]) for i in items] == [("user", "hello"), ("assistant", "hi")]
     assert all(i["id"].startswith("msg_") and i["context_used"] == [] for i in items)
 
@@ -53,6 +57,67 @@ def test_create_read_update_delete(rest):
     ):
         with pytest.raises(openai.NotFoundError):
             call()
+
+
+def test_an_empty_update_changes_nothing(rest, db):
+    made = rest.post("/conversations", {"title": "kept"})
+    before = conversations.get(db, DEFAULT_TENANT, made["id"])
+    assert rest.post(f"/conversations/{made['id']}", {}) == made
+    assert conversations.get(db, DEFAULT_TENANT, made["id"]) == before  # updated_at to the microsecond
+    with pytest.raises(openai.NotFoundError):
+        rest.post("/conversations/conv_missing", {})
+
+
+def test_deleting_an_item_returns_the_conversation(rest):
+    made = rest.post("/conversations", {"items": [{"role": "user", "content": f"m{i}"} for i in range(3)]})
+    first, second, third = rest.get(f"/conversations/{made['id']}/items", order="asc")["data"]
+    after = rest.delete(f"/conversations/{made['id']}/items/{second['id']}")
+    assert after["object"] == "conversation" and after["id"] == made["id"]
+    assert after["updated_at"] >= made["updated_at"]
+    assert [i["id"] for i in rest.get(f"/conversations/{made['id']}/items")["data"]] == [third["id"], first["id"]]
+    added = rest.post(f"/conversations/{made['id']}/items", {"items": [{"role": "user", "content": "m3"}]})
+    assert [i["content"][0]["text"] for i in rest.pages(f"/conversations/{made['id']}/items", order="asc")] == [
+        "m0",
+        "m2",
+        "m3",
+    ]
+    other = rest.post("/conversations", {})
+    for path in (
+        f"/conversations/{made['id']}/items/{second['id']}",  # gone already
+        f"/conversations/{other['id']}/items/{added['data'][0]['id']}",  # not in that conversation
+        f"/conversations/conv_missing/items/{first['id']}",
+    ):
+        with pytest.raises(openai.NotFoundError):
+            rest.delete(path)
+
+
+def test_concurrent_appends_get_positions_one_after_another(rest, db):
+    conversation = rest.post("/conversations", {})["id"]
+    threads, per_thread = 10, 3
+    start = threading.Barrier(threads)
+    failures = []
+
+    def append(n: int) -> None:
+        batch = [{"role": "user", "content": f"t{n} m{i}"} for i in range(per_thread)]
+        start.wait()
+        try:
+            rest.post(f"/conversations/{conversation}/items", {"items": batch})
+        except Exception as exc:  # noqa: BLE001 - reported below, in the test's thread
+            failures.append(exc)
+
+    workers = [threading.Thread(target=append, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert failures == []
+
+    stored = conversations.messages(db, DEFAULT_TENANT, conversation, PageRequest(100, "asc")).items
+    assert [m.position for m in stored] == list(range(1, threads * per_thread + 1))
+    texts = [m.content for m in stored]
+    for n in range(threads):
+        first = texts.index(f"t{n} m0")
+        assert texts[first : first + per_thread] == [f"t{n} m{i}" for i in range(per_thread)]
 
 
 def test_list_by_user_pages_in_both_orders(rest):
@@ -74,10 +139,10 @@ def test_items_append_in_order_and_page(rest):
         batch = [{"role": "user" if i % 2 == 0 else "assistant", "content": texts[i]} for i in range(start, start + 5)]
         added = rest.post(f"/conversations/{conversation}/items", {"items": batch})
         assert [i["content"][0]["text"] for i in added["data"]] == texts[start : start + 5]
-    listed = [i["content"][0]["text"] for i in rest.pages(f"/conversations/{conversation}/items", limit=4)]
-    assert listed == texts
-    backwards = [i["content"][0]["text"] for i in rest.pages(f"/conversations/{conversation}/items", order="desc")]
-    assert backwards == texts[::-1]
+    newest_first = [i["content"][0]["text"] for i in rest.pages(f"/conversations/{conversation}/items", limit=4)]
+    assert newest_first == texts[::-1]
+    in_order = [i["content"][0]["text"] for i in rest.pages(f"/conversations/{conversation}/items", order="asc")]
+    assert in_order == texts
     with pytest.raises(openai.BadRequestError):
         rest.get(f"/conversations/{conversation}/items", after="msg_000000000000000000000000")
 
@@ -95,6 +160,9 @@ def test_bad_conversation_input_is_refused(rest):
     for path, body in cases:
         with pytest.raises(openai.BadRequestError):
             rest.post(path, body)
+    with pytest.raises(openai.BadRequestError) as failure:
+        rest.get("/conversations/export")  # everyone's is the CLI's to export
+    assert failure.value.body["param"] == "user_id" and "user_id" in failure.value.body["message"]
 
 
 def test_feedback_export_and_aggregates(client, rest):
@@ -159,22 +227,56 @@ def test_another_tenant_sees_none_of_it(start_server):
     from tests.api.test_tenancy_api import ADMIN, tenant_client
 
     api = start_server(admin_key=ADMIN, api_key=None)
-    a, b = Rest(tenant_client(api, "acme")), Rest(tenant_client(api, "globex"))
+    client_a = tenant_client(api, "acme")
+    a, b = Rest(client_a), Rest(tenant_client(api, "globex"))
     conversation = a.post("/conversations", {"user_id": "ana", "items": [{"role": "user", "content": "secret"}]})
     item = a.get(f"/conversations/{conversation['id']}/items")["data"][0]
+    store_id = make_store(client_a, corpus())
+    answer = a.post("/answers", {"question": corpus()[1].question, "vector_store_ids": [store_id], "user_id": "ana"})
+    answered_in = answer["conversation_id"]
+    a.post(f"/conversations/{answered_in}/items/{answer['id']}/feedback", {"rating": 5})
+    (example,) = a.get("/training_examples")["data"]
+    a.post(f"/training_examples/{example['id']}", {"status": "approved"})
+    dataset = a.post("/datasets", {"name": "acme-v1", "example_ids": [example["id"]]})
+
     attempts = [
         lambda: b.get(f"/conversations/{conversation['id']}"),
         lambda: b.post(f"/conversations/{conversation['id']}", {"title": "mine"}),
+        lambda: b.post(f"/conversations/{conversation['id']}", {}),
         lambda: b.delete(f"/conversations/{conversation['id']}"),
         lambda: b.get(f"/conversations/{conversation['id']}/items"),
         lambda: b.post(f"/conversations/{conversation['id']}/items", {"items": [{"role": "user", "content": "x"}]}),
         lambda: b.get(f"/conversations/{conversation['id']}/items/{item['id']}"),
+        lambda: b.delete(f"/conversations/{conversation['id']}/items/{item['id']}"),
         lambda: b.get(f"/conversations/{conversation['id']}/export"),
+        lambda: b.post(f"/conversations/{answered_in}/items/{answer['id']}/feedback", {"rating": 1}),
+        lambda: b.get(f"/training_examples/{example['id']}"),
+        lambda: b.post(f"/training_examples/{example['id']}", {"status": "rejected"}),
+        lambda: b.delete(f"/training_examples/{example['id']}"),
+        lambda: b.post("/training_examples", {"message_id": answer["id"]}),
+        lambda: b.get(f"/datasets/{dataset['id']}"),
+        lambda: b.get(f"/datasets/{dataset['id']}/examples"),
+        lambda: b.get(f"/datasets/{dataset['id']}/export"),
+        lambda: b.post("/answers", {"question": "and?", "vector_store_ids": ["vs_b"], "conversation_id": answered_in}),
     ]
     for attempt in attempts:
         with pytest.raises(openai.NotFoundError):
             attempt()
     assert b.get("/conversations", user_id="ana")["data"] == []
-    assert b.get("/conversations/export")["conversations"] == []
+    assert b.get("/conversations/export", user_id="ana")["conversations"] == []
+    assert b.get("/feedback")["data"] == [] and b.get("/feedback", conversation_id=answered_in)["data"] == []
+    stats = b.get("/feedback/stats")
+    assert stats["by_vector_store"] == [] and stats["by_day"] == []
+    assert (
+        b.get("/training_examples")["data"] == []
+        and b.post("/training_examples/collect", {"min_rating": 1})["data"] == []
+    )
+    assert b.get("/datasets")["data"] == []
+
+    # A's things are as A left them.
     assert a.get(f"/conversations/{conversation['id']}")["title"] is None
     assert [i["content"][0]["text"] for i in a.get(f"/conversations/{conversation['id']}/items")["data"]] == ["secret"]
+    assert a.get(f"/conversations/{answered_in}/items/{answer['id']}")["feedback"]["rating"] == 5
+    assert a.get(f"/training_examples/{example['id']}")["status"] == "approved"
+    assert a.get(f"/datasets/{dataset['id']}")["example_count"] == 1
+    assert len(a.get(f"/conversations/{answered_in}/items")["data"]) == 2

@@ -84,7 +84,8 @@ def test_rating_candidate_approved_dataset_export(api, rated):
     assert set(by_message) == {answers[k]["id"] for k in ("account", "contacts", "account again")}
     example = by_message[answers["account"]["id"]]
     assert (example["source"], example["rating"], example["status"]) == ("rating", 5, "candidate")
-    question = rest.get(f"/conversations/{answers['account']['conversation_id']}/items")["data"][0]
+    assert example["model"] == "extractive"
+    question = rest.get(f"/conversations/{answers['account']['conversation_id']}/items", order="asc")["data"][0]
     assert example["query"] == question["content"][0]["text"]
     # The example's chat is what a model answering this question is given, then the answer.
     assert example["messages"][-1] == {"role": "assistant", "content": answers["account"]["answer"]}
@@ -163,6 +164,56 @@ def test_collect_with_another_threshold_and_datasets_keep_their_examples(rated):
     rest.delete(f"/conversations/{answers['coffee']['conversation_id']}")
     kept = rest.get(f"/training_examples/{example['id']}")
     assert kept["answer"] == answers["coffee"]["answer"] and kept["status"] == "approved"
+
+
+def test_a_new_rating_follows_the_answer_to_its_example(rated):
+    rest, store_id, answers = rated
+    examples = {e["message_id"]: e for e in rest.get("/training_examples")["data"]}
+
+    def rate(key: str, rating: int) -> tuple[str, int]:
+        """Rate the answer again; its example's status and rating afterwards."""
+        answer = answers[key]
+        rest.post(f"/conversations/{answer['conversation_id']}/items/{answer['id']}/feedback", {"rating": rating})
+        example = rest.get(f"/training_examples/{examples[answer['id']]['id']}")
+        return example["status"], example["rating"]
+
+    # A candidate rated down is rejected; rated up again, it stays rejected (a reviewer may take it back).
+    assert rate("account", 2) == ("rejected", 2)
+    assert rate("account", 5) == ("rejected", 5)
+
+    # An approved one rated down goes back to the candidates, out of the dataset's export, for a reviewer to look at.
+    approved = rest.post(f"/training_examples/{examples[answers['contacts']['id']]['id']}", {"status": "approved"})
+    dataset = rest.post("/datasets", {"name": "rerated", "example_ids": [approved["id"]]})
+    assert rate("contacts", 5) == ("approved", 5)
+    assert rate("contacts", 3) == ("candidate", 3)
+    assert rest.get(f"/datasets/{dataset['id']}")["example_count"] == 1
+    assert list(rest.pages("/training_examples", status="approved")) == []
+
+    # One picked by hand keeps its status whatever the rating; only the rating changes.
+    picked = rest.post("/training_examples", {"message_id": answers["parking"]["id"]})
+    examples[answers["parking"]["id"]] = picked
+    assert rate("parking", 1) == ("candidate", 1)
+
+
+def test_deleting_an_example_takes_it_out_of_its_datasets(rated):
+    rest, store_id, answers = rated
+    example = rest.get("/training_examples")["data"][0]
+    approved = rest.post(f"/training_examples/{example['id']}", {"status": "approved"})
+    dataset = rest.post("/datasets", {"name": "shrinking", "example_ids": [approved["id"]]})
+    assert rest.delete(f"/training_examples/{example['id']}") == {
+        "id": example["id"],
+        "object": "training_example.deleted",
+        "deleted": True,
+    }
+    assert rest.get(f"/datasets/{dataset['id']}")["example_count"] == 0
+    for call in (
+        lambda: rest.get(f"/training_examples/{example['id']}"),
+        lambda: rest.delete(f"/training_examples/{example['id']}"),
+    ):
+        with pytest.raises(openai.NotFoundError):
+            call()
+    # The answer it was made from is still there, and can make a new one.
+    assert rest.post("/training_examples", {"message_id": example["message_id"]})["id"] != example["id"]
 
 
 def test_bad_training_requests(api, rated):

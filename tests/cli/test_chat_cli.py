@@ -37,6 +37,8 @@ def test_export_conversations_and_a_dataset(db, embedder, chunker, database_url,
 
     one = ragstore("conversations", "export", "--conversation", made[3].conversation.id, env=env)
     assert [c["user_id"] for c in json.loads(one.stdout)["conversations"]] == ["bo"]
+    everyone = ragstore("conversations", "export", env=env)  # the API asks for a user_id; the CLI exports all
+    assert [c["user_id"] for c in json.loads(everyone.stdout)["conversations"]] == ["ana"] * 3 + ["bo"]
 
     result = ragstore(
         "datasets", "export", "support v1", "--format", "chat", "-o", str(tmp_path / "chat.jsonl"), env=env

@@ -14,8 +14,9 @@ CREATE TABLE conversations (
 CREATE INDEX conversations_by_user ON conversations (tenant_id, user_id, id);
 
 -- position orders a conversation's messages (ids made in the same millisecond would not); an assistant message
--- keeps the stores it searched, the passages it was given (context_used) and those the same search found beyond
--- them (unused_context: the hard negatives of a retrieval triplet).
+-- keeps the stores it searched, the passages it was given (context_used), those the same search found beyond
+-- them (unused_context: the hard negatives of a retrieval triplet) and the chat sent to the model (prompt; NULL
+-- for messages added as items), which training examples copy.
 CREATE TABLE messages (
     tenant_id         text NOT NULL,
     id                text NOT NULL,
@@ -27,6 +28,7 @@ CREATE TABLE messages (
     vector_store_ids  text[] NOT NULL DEFAULT '{}',
     context_used      jsonb NOT NULL DEFAULT '[]',
     unused_context    jsonb NOT NULL DEFAULT '[]',
+    prompt            jsonb,
     created_at        timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant_id, id),
     UNIQUE (tenant_id, conversation_id, position),
@@ -50,7 +52,7 @@ CREATE TABLE feedback (
 CREATE INDEX feedback_by_created ON feedback (tenant_id, created_at);
 
 -- A training example is a snapshot of one exchange, so that curated data survives its conversation's deletion:
--- the chat as the model saw it (messages, ending with the answer) and the retrieval it used.
+-- the chat as the model saw it (messages, ending with the answer), the model that answered and the retrieval it used.
 CREATE TABLE training_examples (
     tenant_id         text NOT NULL REFERENCES tenants (id),
     id                text NOT NULL,
@@ -65,6 +67,7 @@ CREATE TABLE training_examples (
     context_used      jsonb NOT NULL,
     unused_context    jsonb NOT NULL,
     vector_store_ids  text[] NOT NULL DEFAULT '{}',
+    model             text,
     created_at        timestamptz NOT NULL DEFAULT now(),
     updated_at        timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant_id, id),

@@ -60,8 +60,18 @@ INSERT INTO messages (tenant_id, id, conversation_id, position, role, content, m
 VALUES (%(tenant_id)s, %(id)s, %(conversation_id)s, %(position)s, %(role)s, %(content)s, %(model)s,
         %(vector_store_ids)s, %(context_used)s, %(unused_context)s)
 
+-- save_message_prompt --
+UPDATE messages SET prompt = %(prompt)s WHERE tenant_id = %(tenant_id)s AND id = %(id)s
+
+-- message_prompt --
+SELECT prompt FROM messages WHERE tenant_id = %(tenant_id)s AND id = %(id)s
+
 -- get_message --
 SELECT {columns} FROM {source} WHERE m.tenant_id = %(tenant_id)s AND m.id = %(id)s
+
+-- delete_message --
+DELETE FROM messages
+WHERE tenant_id = %(tenant_id)s AND conversation_id = %(conversation_id)s AND id = %(id)s
 
 -- list_messages --
 SELECT {columns}
@@ -130,13 +140,13 @@ ORDER BY 1
 
 -- training_example_columns --
 t.id, t.message_id, t.conversation_id, t.source, t.status, t.rating, t.query, t.answer, t.messages,
-t.context_used, t.unused_context, t.vector_store_ids, t.created_at, t.updated_at
+t.context_used, t.unused_context, t.vector_store_ids, t.model, t.created_at, t.updated_at
 
 -- insert_training_example --
 INSERT INTO training_examples AS t (tenant_id, id, message_id, conversation_id, source, rating, query, answer,
-                                    messages, context_used, unused_context, vector_store_ids)
+                                    messages, context_used, unused_context, vector_store_ids, model)
 VALUES (%(tenant_id)s, %(id)s, %(message_id)s, %(conversation_id)s, %(source)s, %(rating)s, %(query)s, %(answer)s,
-        %(messages)s, %(context_used)s, %(unused_context)s, %(vector_store_ids)s)
+        %(messages)s, %(context_used)s, %(unused_context)s, %(vector_store_ids)s, %(model)s)
 ON CONFLICT (tenant_id, message_id) DO NOTHING
 RETURNING {columns}
 
@@ -159,6 +169,14 @@ LIMIT %(limit)s
 UPDATE training_examples AS t SET status = %(status)s, updated_at = now()
 WHERE t.tenant_id = %(tenant_id)s AND t.id = %(id)s
 RETURNING {columns}
+
+-- rerate_training_example --
+UPDATE training_examples AS t SET rating = %(rating)s, status = %(status)s, updated_at = now()
+WHERE t.tenant_id = %(tenant_id)s AND t.id = %(id)s
+RETURNING {columns}
+
+-- delete_training_example --
+DELETE FROM training_examples WHERE tenant_id = %(tenant_id)s AND id = %(id)s
 
 -- rated_without_example --
 SELECT f.message_id
