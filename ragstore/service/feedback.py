@@ -42,7 +42,7 @@ def rate(
             conn, tenant_id, ids.new(ids.FEEDBACK), message.id, conversation_id, rating, comment
         )
         rerated = training.rerate(conn, tenant_id, message, rating, candidate_at)
-        if rerated is None and rating >= candidate_at:
+        if rerated is None and rating >= candidate_at and training.has_question(conn, tenant_id, message):
             training.make_example(conn, tenant_id, message, "rating", rating)
     return given
 

@@ -22,6 +22,13 @@ FORMATS = ("chat", "triplets")
 _EXPORT_PAGE = 500
 
 
+def has_question(conn: Connection, tenant_id: str, answer: Message) -> bool:
+    """Whether a user message comes before the answer (an answer without one makes no example, and its rating
+    stands alone)."""
+    history = conversations.conversation_messages(conn, tenant_id, answer.conversation_id, answer.position)
+    return any(m.role == "user" for m in history)
+
+
 def make_example(
     conn: Connection, tenant_id: str, answer: Message, source: str, rating: int | None
 ) -> TrainingExample | None:

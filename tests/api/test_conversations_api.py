@@ -280,3 +280,11 @@ def test_another_tenant_sees_none_of_it(start_server):
     assert a.get(f"/training_examples/{example['id']}")["status"] == "approved"
     assert a.get(f"/datasets/{dataset['id']}")["example_count"] == 1
     assert len(a.get(f"/conversations/{answered_in}/items")["data"]) == 2
+
+
+def test_an_answer_without_a_question_can_be_rated_and_makes_no_example(rest):
+    conversation = rest.post("/conversations", {"items": [{"role": "assistant", "content": "Welcome aboard!"}]})
+    item = rest.get(f"/conversations/{conversation['id']}/items")["data"][0]
+    given = rest.post(f"/conversations/{conversation['id']}/items/{item['id']}/feedback", {"rating": 5})
+    assert given["rating"] == 5 and rest.get(f"/conversations/{conversation['id']}/items")["data"][0]["feedback"]
+    assert [e for e in rest.pages("/training_examples") if e["message_id"] == item["id"]] == []
