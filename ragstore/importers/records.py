@@ -1,8 +1,8 @@
 """Records written straight into a store, without jobs: each becomes a file of its text, attached with its
 attributes, with its chunks and their embeddings (given or computed here, in large batches).
 
-A batch of records is one transaction; each record is written under a savepoint, so one that fails rolls back
-alone. A record whose fingerprint is unchanged since its last import is skipped; a changed one is written as a new
+A batch of records is one transaction, written with a statement per table for all its records; if that fails, its
+records are written again one by one, each under a savepoint, so that one that fails fails alone. A record whose fingerprint is unchanged since its last import is skipped; a changed one is written as a new
 file and its older version is detached and deleted in the same transaction, so searches see one or the other.
 """
 
@@ -22,8 +22,7 @@ from ragstore.ingest.chunk import MAX_TOKENS, Chunk, Chunker, ChunkingStrategy
 from ragstore.ingest.embed import Embedder, embed_chunks
 from ragstore.ingest.parse import Section
 from ragstore.models import FileRecord, VectorStore
-from ragstore.service.files import PART_SIZE
-from ragstore.store import chunks, files, imports, vector_store_files
+from ragstore.store import chunks, imports
 from ragstore.store.db import Connection, Database
 from ragstore.store.imports import ImportedVersion
 
@@ -113,20 +112,28 @@ def _write_batch(target: Target, pending: list[_Pending], leftovers: list[str], 
         prepared, vectors = [], []
     if not prepared and not leftovers:
         return
+    ready = [(item, pieces, embedded) for (item, pieces), embedded in zip(prepared, vectors, strict=True)]
     with target.db.tenant(target.tenant_id) as conn:
         imports.drop_imported_files(conn, target.tenant_id, target.store.id, leftovers)
-        for (item, pieces), embedded in zip(prepared, vectors, strict=True):
-            try:
-                with imports.savepoint(conn):
-                    _write_one(conn, target, item, pieces, embedded)
-            except RagstoreError as exc:
-                report.fail(item.record.filename, exc.message)
-                continue
-            report.chunks += len(pieces)
-            if item.older:
-                report.replaced += 1
-            else:
-                report.imported += 1
+        try:
+            with imports.savepoint(conn):
+                _write(conn, target, ready)
+            written = ready
+        except RagstoreError:  # then one at a time, so that the one that fails fails alone
+            written = []
+            for one in ready:
+                try:
+                    with imports.savepoint(conn):
+                        _write(conn, target, [one])
+                    written.append(one)
+                except RagstoreError as exc:
+                    report.fail(one[0].record.filename, exc.message)
+    for item, pieces, _ in written:
+        report.chunks += len(pieces)
+        if item.older:
+            report.replaced += 1
+        else:
+            report.imported += 1
 
 
 def _chunks(target: Target, record: Record) -> list[Chunk]:
@@ -151,29 +158,49 @@ def _embeddings(target: Target, prepared: list[tuple[_Pending, list[Chunk]]]) ->
     return result
 
 
-def _write_one(conn: Connection, target: Target, item: _Pending, pieces: list[Chunk], vectors: np.ndarray) -> None:
-    """One record as a completed file of the store, its older versions gone (inside the caller's savepoint)."""
+def _write(conn: Connection, target: Target, ready: list[tuple[_Pending, list[Chunk], np.ndarray]]) -> None:
+    """Records as completed files of the store, their older versions gone (inside the caller's savepoint)."""
     tenant_id, store = target.tenant_id, target.store
+    size, overlap = (target.strategy or WHOLE).max_tokens, (target.strategy or WHOLE).overlap_tokens
+    new = [_imported_file(item, pieces, size, overlap, store.embedding_dim) for item, pieces, _ in ready]
+    imports.insert_files(conn, tenant_id, store.id, new)
+    for (item, pieces, vectors), written in zip(ready, new, strict=True):
+        chunks.insert_chunks(
+            conn,
+            tenant_id,
+            store.id,
+            written.file.id,
+            pieces,
+            vectors,
+            item.record.attributes,
+            store.text_search_language,
+        )
+    imports.complete_files(conn, tenant_id, store.id, new)
+    imports.drop_imported_files(conn, tenant_id, store.id, [old for item, _, _ in ready for old in item.older])
+
+
+def _imported_file(
+    item: _Pending, pieces: list[Chunk], size: int, overlap: int, dimension: int
+) -> imports.ImportedFile:
     record = item.record
     data = record.text.encode("utf-8")
-    placeholder = FileRecord(
+    file = FileRecord(
         ids.new(ids.FILE), record.filename, "assistants", len(data), hashlib.sha256(data).hexdigest(), _now()
     )
-    file = files.insert_file(conn, tenant_id, placeholder)
-    for seq, start in enumerate(range(0, len(data), PART_SIZE)):
-        files.insert_file_part(conn, tenant_id, file.id, seq, data[start : start + PART_SIZE])
-    size, overlap = (target.strategy or WHOLE).max_tokens, (target.strategy or WHOLE).overlap_tokens
-    attach_id = ids.new(ids.ATTACH)
-    vector_store_files.attach_vector_store_file(
-        conn, tenant_id, store.id, file.id, None, size, overlap, record.attributes or None, attach_id
+    # Usage as ingestion counts it: the chunks' text and their float16 embeddings.
+    usage = sum(len(piece.text.encode("utf-8")) for piece in pieces) + len(pieces) * dimension * 2
+    return imports.ImportedFile(
+        file,
+        data,
+        ids.new(ids.ATTACH),
+        size,
+        overlap,
+        record.attributes or None,
+        len(pieces),
+        usage,
+        record.key,
+        item.fingerprint,
     )
-    chunks.insert_chunks(
-        conn, tenant_id, store.id, file.id, pieces, vectors, record.attributes, store.text_search_language
-    )
-    usage = sum(len(piece.text.encode("utf-8")) for piece in pieces) + len(pieces) * store.embedding_dim * 2
-    vector_store_files.complete_vector_store_file(conn, tenant_id, store.id, file.id, usage, len(pieces))
-    imports.insert_imported_file(conn, tenant_id, store.id, file.id, record.key, item.fingerprint)
-    imports.drop_imported_files(conn, tenant_id, store.id, item.older)
 
 
 def _now() -> datetime:

@@ -12,6 +12,7 @@ from typing import Any
 
 import chromadb
 import numpy as np
+import psycopg
 import pytest
 from chromadb.config import Settings as ChromaSettings
 
@@ -273,6 +274,25 @@ def test_json_fields_chosen_by_options(db, embedder, chunker, tmp_path):
     assert (best.filename, best.attributes) == ("Q3.txt", {"topic": "it"})
     with pytest.raises(Exception, match="Two metadata fields would both be named 'topic'"):
         jsondocs.Fields(metadata=["meta.topic", "topic"])
+
+
+def test_a_record_the_database_refuses_fails_alone(db, database_url, embedder, chunker, tmp_path):
+    with psycopg.connect(database_url, autocommit=True) as conn:  # a refusal as any write could meet one
+        conn.execute(
+            "CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "IF NEW.filename = 'poison.txt' THEN RAISE EXCEPTION 'poisoned' USING ERRCODE = '22023'; END IF; "
+            "RETURN NEW; END $$"
+        )
+        conn.execute(
+            "CREATE TRIGGER refuse_poison BEFORE INSERT ON files FOR EACH ROW EXECUTE FUNCTION refuse_poison()"
+        )
+    documents = [{"id": f"kb-{i}", "content": text} for i, (text, _) in enumerate(PASSAGES[:4])]
+    (tmp_path / "docs.json").write_text(json.dumps([*documents, {"id": "poison", "content": "Never stored."}]))
+    target, report = _target(db, embedder, chunker, strategy=AUTO), Report()
+    jsondocs.import_json(target, tmp_path / "docs.json", jsondocs.Fields(), report, Silent())
+
+    assert report.imported == 4 and [(f.name, "poisoned" in f.reason) for f in report.failed] == [("poison.txt", True)]
+    assert len(_snapshot(db)["files"]) == 4
 
 
 # ---------------------------------------------------------------------------------------------------------------------
