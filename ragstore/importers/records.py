@@ -2,8 +2,9 @@
 attributes, with its chunks and their embeddings (given or computed here, in large batches).
 
 A batch of records is one transaction, written with a statement per table for all its records; if that fails, its
-records are written again one by one, each under a savepoint, so that one that fails fails alone. A record whose fingerprint is unchanged since its last import is skipped; a changed one is written as a new
-file and its older version is detached and deleted in the same transaction, so searches see one or the other.
+records are written again one by one, each under a savepoint, so that one that fails fails alone. A record whose
+fingerprint is unchanged since its last import is skipped; a changed one is written as a new file and its older
+version is detached and deleted in the same transaction, so searches see one or the other.
 """
 
 from __future__ import annotations
