@@ -65,7 +65,10 @@ def cmd_rollback(settings: Settings, args: argparse.Namespace) -> int:
     with _database(settings, args) as db, _Bars() as bars:
         report = float16.rollback(db, args.table, args.column, _options(args, bars))
     if report.operation == "abandon":
-        print(f"{report.table}: the unfinished conversion was abandoned; the column stays {report.after.column_type}")
+        print(
+            f"{report.table}.{report.column}: the unfinished conversion was abandoned; the column stays "
+            f"{report.after.column_type}"
+        )
     else:
         _print_report(report)
     _write_json(args.json, report)
@@ -77,7 +80,7 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
 
     with _database(settings, args) as db:
         found = float16.status(db, args.table, args.column)
-    print(f"{found.table}  {found.type_text}  {found.state}")
+    print(f"{found.table}.{found.column}  {found.type_text}  {found.state}")
     if found.state == "converting":
         print(f"copied     {found.copied:,} of {found.rows:,} rows to halfvec (run convert again to finish)")
     if found.backup:
@@ -150,7 +153,7 @@ class _Bars:
 def _print_report(report: Report) -> None:
     before, after = report.before, report.after
     backup = f"; float32 values kept in {report.backup}" if report.backup else ""
-    print(f"{report.table}: {before.column_type} -> {after.column_type}{backup}")
+    print(f"{report.table}.{report.column}: {before.column_type} -> {after.column_type}{backup}")
     print(f"{'':<22}{'before':>16}{'after':>16}")
     rows = [
         ("column type", before.column_type, after.column_type),

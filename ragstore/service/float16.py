@@ -151,7 +151,7 @@ def status(db: Database, table: str = "chunks", column: str = "embedding") -> St
         rows, copied = store.fill_counts(conn, target.table, column, other.name if other else column)
         building = store.vector_indexes(conn, target.table, other) if other else []
         return Status(
-            target.label, column, target.column.type_text, target.state, target.backup and target.backup.name,
+            target.table.name, column, target.column.type_text, target.state, target.backup and target.backup.name,
             rows, copied if other else None, tuple(i.name for i in _indexes(conn, target)),
             tuple(i.name for i in building),
         )  # fmt: skip
@@ -197,7 +197,7 @@ def _move(
         db, done.table, done.column, done.backup or done.column, _indexes(conn, done), samples, options.k
     )
     return Report(
-        operation, target.label, target.column.name, done.backup and done.backup.name, before, after, len(samples),
+        operation, target.table.name, target.column.name, done.backup and done.backup.name, before, after, len(samples),
         options.k, max(EF_SEARCH, options.k), copied, copy_s, index_s, wait * 1000, held * 1000,
     )  # fmt: skip
 
@@ -213,6 +213,9 @@ def _open(conn: Connection, table: str, column: str) -> _Target:
         raise InvalidRequest(f"{table}.{column} is {live.type_text}, not a pgvector vector column.")
     half = store.find_column(conn, found, column + HALF_SUFFIX)
     backup = store.find_column(conn, found, column + BACKUP_SUFFIX)
+    for other, expected in ((half, "halfvec"), (backup, "vector")):
+        if other is not None and other.type != expected:
+            raise InvalidRequest(f"{table}.{other.name} is {other.type_text}, not {expected}: rename or drop it.")
     return _Target(found, live, half, backup)
 
 
@@ -369,7 +372,7 @@ def _abandon(db: Database, conn: Connection, target: _Target, options: Options) 
     )
     wait, held = store.locked(conn, target.table, drop, options.lock_timeout_ms, LOCK_ATTEMPTS)
     return Report(
-        "abandon", target.label, target.column.name, None, measure, measure, len(samples), options.k,
+        "abandon", target.table.name, target.column.name, None, measure, measure, len(samples), options.k,
         max(EF_SEARCH, options.k), 0, 0.0, 0.0, wait * 1000, held * 1000,
     )  # fmt: skip
 

@@ -230,11 +230,15 @@ def values_of(db, text: str) -> bytes:
         return conn.execute("SELECT vector_send(%s::vector) AS v", (text,)).fetchone()["v"]
 
 
-def test_searches_keep_succeeding_during_conversion_and_rollback(db, embedder, chunker):
+def test_searches_and_ingestion_keep_working_during_conversion_and_rollback(db, embedder, chunker):
     make_float32(db)
     store, documents = ingest_corpus(db, embedder, chunker, more=False)
     done, stop, lock = [], threading.Event(), threading.Lock()
     failures: list[BaseException] = []
+    added = [
+        Document("bikes.txt", b"Bicycles are stored in the shed behind building C.", "", ""),
+        Document("canteen.txt", b"The canteen serves a vegetarian dish every day.", "", ""),
+    ]
 
     def searching() -> None:
         i = 0
@@ -254,7 +258,10 @@ def test_searches_keep_succeeding_during_conversion_and_rollback(db, embedder, c
             i += 1
 
     def wait_for_searches(stage: str, finished: int, total: int) -> None:
-        """Let at least two searches run at every step of the work (copy batches, each index built)."""
+        """Let at least two searches run at every step of the work (copy batches, each index built); ingest a
+        file (as the application role, through the trigger) while the indexes are being built."""
+        if stage == "index" and finished == 0 and len(added) == 2:
+            ingest(db, embedder, chunker, [added.pop(0)], store=store)
         with lock:
             target = len(done) + 2
         while len(done) < target and not failures and not stop.wait(0.01):
@@ -265,12 +272,22 @@ def test_searches_keep_succeeding_during_conversion_and_rollback(db, embedder, c
     try:
         float16.convert(db, options=float16.Options(batch_size=10, progress=wait_for_searches))
         during_convert = len(done)
-        float16.rollback(db, options=float16.Options(progress=wait_for_searches))
+        ingest(db, embedder, chunker, [added.pop(0)], store=store)  # converted: the backup follows new rows
+        back = float16.rollback(db, options=float16.Options(progress=wait_for_searches))
     finally:
         stop.set()
         thread.join(timeout=60)
     assert failures == []
     assert during_convert >= 10 and len(done) > during_convert
+    assert back.rows_copied == 0  # every row written during and after the conversion had its float32 copy
+    with db.connection() as conn:
+        new = conn.execute(
+            "SELECT count(*) AS n, count(c.embedding) AS embedded FROM chunks c JOIN files f "
+            "ON f.tenant_id = c.tenant_id AND f.id = c.file_id WHERE f.filename IN ('bikes.txt', 'canteen.txt')"
+        ).fetchone()
+    assert new == {"n": 2, "embedded": 2}
+    best = search.search(db, embedder, DEFAULT_TENANT, [store.id], "where can I leave my bicycle?", k=1)[0]
+    assert best.filename == "bikes.txt"
 
 
 def test_an_interrupted_conversion_resumes_or_is_abandoned(db):
