@@ -21,7 +21,7 @@ from ragstore.importers.common import Report, Silent
 from ragstore.importers.records import Target
 from ragstore.ingest.chunk import AUTO
 from ragstore.models import DEFAULT_TENANT
-from ragstore.service import search, stores
+from ragstore.service import search, stores, tenants
 from ragstore.worker import Worker, ingestion_tasks
 from tests.support.documents import corpus, long_text
 
@@ -422,6 +422,39 @@ def test_a_folder_of_files_goes_through_the_pipeline_once(db, embedder, chunker,
     best = _dense(db, embedder, target.store, "who cleans the espresso maker, and how often?", k=1)[0]
     assert "every Monday" in best.text
     assert len(_snapshot(db)["files"]) == len(before["files"])
+
+
+def test_an_interrupted_files_import_is_finished_by_the_next_run(db, embedder, chunker, tmp_path):
+    for document in corpus()[:3]:
+        (tmp_path / document.filename).write_bytes(document.data)
+    target = _target(db, embedder, chunker)
+    files.start(target, tmp_path, None, AUTO, Report(), Silent())  # uploaded and queued, then the process died
+
+    report = Report()
+    work = files.start(target, tmp_path, None, AUTO, report, Silent())
+    assert len(work.started) == 3 and files.remaining(work) == 3  # the queued ones, not uploaded again
+    _drain(db, embedder, chunker)
+    files.finish(work, report)
+    assert (report.imported, report.unchanged, report.failed) == (3, 0, [])
+    assert len(_snapshot(db)["files"]) == 3
+
+
+def test_imports_stay_in_their_tenant(db, embedder, chunker, tmp_path):
+    acme = tenants.create_tenant(db, "acme")
+    _write_csv(tmp_path / "stats.csv", _stats_rows(3))
+    theirs = stores.create(db, acme.id, embedder, "stats")
+    report = Report()
+    csvrows.import_csv(
+        Target(db, acme.id, theirs, embedder, chunker), tmp_path / "stats.csv", csvrows.Columns(), report, Silent()
+    )
+    assert report.imported == 3
+    ours = _target(db, embedder, chunker, name="stats")
+    again = Report()
+    csvrows.import_csv(ours, tmp_path / "stats.csv", csvrows.Columns(), again, Silent())  # not "unchanged": not theirs
+    assert again.imported == 3
+    with db.connection() as conn:
+        counts = conn.execute("SELECT tenant_id, count(*) AS n FROM imported_files GROUP BY 1").fetchall()
+    assert sorted((row["tenant_id"], row["n"]) for row in counts) == sorted([(DEFAULT_TENANT, 3), (acme.id, 3)])
 
 
 def test_unknown_types_are_refused(db, embedder, chunker, tmp_path):
