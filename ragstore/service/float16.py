@@ -178,7 +178,8 @@ def _move(
     after against `truth`, the float32 values."""
     indexes = _indexes(conn, target)
     samples = measuring.sample(db, target.table, truth.name, options.queries)
-    before = measuring.measure(db, target.table, target.column, truth, indexes, samples, options.k)
+    best = measuring.exact(db, target.table, truth, measuring.family(indexes), samples, options.k)
+    before = measuring.measure(db, target.table, target.column, truth, indexes, samples, best)
     copied, copy_s = _copy(conn, target.table, target.column.name, into.name, options)
     if target.column.not_null:
         _not_null_check(conn, target, into.name, options.lock_timeout_ms)
@@ -193,8 +194,9 @@ def _move(
         conn, target.table, lambda: swap(conn, target, indexes, renames), options.lock_timeout_ms, LOCK_ATTEMPTS
     )
     done = _open(conn, f"{target.table.schema}.{target.table.name}", target.column.name)
+    # The float32 values are the same after the swap, under another name: the same exact top k.
     after = measuring.measure(
-        db, done.table, done.column, done.backup or done.column, _indexes(conn, done), samples, options.k
+        db, done.table, done.column, done.backup or done.column, _indexes(conn, done), samples, best
     )
     return Report(
         operation, target.table.name, target.column.name, done.backup and done.backup.name, before, after, len(samples),
@@ -366,10 +368,10 @@ def _abandon(db: Database, conn: Connection, target: _Target, options: Options) 
         _drop_sync(conn, target)
         store.execute(conn, "float16_drop_column", target.table, column=target.half.name)
 
+    indexes = _indexes(conn, target)
     samples = measuring.sample(db, target.table, target.column.name, options.queries)
-    measure = measuring.measure(
-        db, target.table, target.column, target.column, _indexes(conn, target), samples, options.k
-    )
+    best = measuring.exact(db, target.table, target.column, measuring.family(indexes), samples, options.k)
+    measure = measuring.measure(db, target.table, target.column, target.column, indexes, samples, best)
     wait, held = store.locked(conn, target.table, drop, options.lock_timeout_ms, LOCK_ATTEMPTS)
     return Report(
         "abandon", target.table.name, target.column.name, None, measure, measure, len(samples), options.k,

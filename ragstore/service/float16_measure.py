@@ -28,6 +28,19 @@ def sample(db: Database, table: store.Table, column: str, n: int) -> list[np.nda
         return store.sample(conn, table, column, n)
 
 
+def family(indexes: list[store.Index]) -> str:
+    """The distance the indexes serve (cosine, l2, ip, l1); cosine without an index."""
+    return indexes[0].family if indexes else "cosine"
+
+
+def exact(
+    db: Database, table: store.Table, truth: store.Column, family: str, samples: list[np.ndarray], k: int
+) -> list[list[float]]:
+    """The float32 distances of each sample's exact top k: the yardstick of both sides of the report."""
+    with db.connection() as conn:
+        return [store.nearest(conn, table, truth, truth.name, family, q, k, exact=True) for q in samples]
+
+
 def measure(
     db: Database,
     table: store.Table,
@@ -35,16 +48,16 @@ def measure(
     truth: store.Column,
     indexes: list[store.Index],
     samples: list[np.ndarray],
-    k: int,
+    best: list[list[float]],
 ) -> Measure:
-    """Sizes, and recall@k of the column's index and of an exact search of the column, against `truth` (float32)."""
-    family = indexes[0].family if indexes else "cosine"
+    """Sizes, and recall@k of the column's index and of an exact search of the column, against `best`, the exact
+    top k by `truth` (the float32 values)."""
+    k = max((len(b) for b in best), default=0)
     with db.connection() as conn:
         table_bytes, index_bytes = store.sizes(conn, table, indexes)
-        best = [store.nearest(conn, table, truth, truth.name, family, q, k, exact=True) for q in samples]
 
         def found(exact: bool) -> list[list[float]]:
-            return [store.nearest(conn, table, column, truth.name, family, q, k, exact=exact) for q in samples]
+            return [store.nearest(conn, table, column, truth.name, family(indexes), q, k, exact=exact) for q in samples]
 
         return Measure(
             column.type_text, table_bytes, index_bytes, tuple(i.name for i in indexes),
