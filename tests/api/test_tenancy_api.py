@@ -110,7 +110,9 @@ def test_the_admin_api_needs_the_admin_key(companies):
     names = {t["name"] for t in admin(api, "GET", "/tenants").json()["data"]}
     assert names == {"default", "acme", "globex"}
     assert admin(api, "POST", "/tenants", json={"name": "acme"}).status_code == 400
-    stats = admin(api, "GET", "/stats").json()
+    answer = admin(api, "GET", "/stats")
+    assert answer.status_code == 200, answer.text
+    stats = answer.json()
     acme = next(t for t in stats["tenants"] if t["name"] == "acme")
     assert acme["chunks"] > 0 and acme["partition"].startswith("chunks_p") and len(stats["partitions"]) == 16
     assert acme["partition"] in {p["partition"] for p in stats["partitions"]}
