@@ -1,9 +1,9 @@
 """ChromaDB: a persistent directory, read with the chromadb package. Each record becomes one chunk (no
 re-chunking) of a file named after its id, with its metadata as attributes.
 
-A collection's embeddings are reused when they come from the store's model, and computed again otherwise. Whether
-they do is measured, not guessed from names: their dimension must be the store's, and re-embedding a sample of the
-collection's documents with the store's model must give back the stored vectors (cosine >= 0.98; the same model
+A collection's embeddings are reused when they come from ragstore's model, and computed again otherwise. Whether they
+do is measured, not guessed from names: their dimension must be the model's, and re-embedding a sample of the
+collection's documents with it must give back the stored vectors (cosine >= 0.98; the same model
 under ONNX or PyTorch agrees to about 0.9999, another model scores far lower). The name of the embedding function
 the collection declares is reported beside it.
 """
@@ -94,21 +94,23 @@ def check_model(target: Target, collection: Any, mode: str) -> ModelCheck:
     vectors = sample["embeddings"]
     if vectors is None or len(vectors) == 0:
         return ModelCheck(False, "the collection is empty")
-    dimension, wanted = len(vectors[0]), target.store.embedding_dim
+    dimension, wanted = len(vectors[0]), target.embedder.dimension
     if dimension != wanted:
         if mode == "reuse":
-            raise InvalidRequest(f"Cannot reuse {dimension}-d embeddings in a store of {wanted}-d ones.")
-        return ModelCheck(False, f"they have {dimension} dimensions, the store's model {wanted}")
+            raise InvalidRequest(
+                f"Cannot reuse {dimension}-d embeddings: {target.embedder.model} makes {wanted}-d ones."
+            )
+        return ModelCheck(False, f"they have {dimension} dimensions, {target.embedder.model} {wanted}")
     declared = declared_model(collection)
     if mode == "reuse":
         return ModelCheck(True, f"as asked; the collection declares {declared}")
     pairs = [(doc, vec) for doc, vec in zip(sample["documents"] or [], vectors, strict=False) if doc and doc.strip()]
     if not pairs:
-        reuse = declared == target.store.embedding_model
+        reuse = declared == target.embedder.model
         return ModelCheck(reuse, f"no documents to compare; the collection declares {declared}")
     cosines = sample_cosines(target, pairs[:SAMPLE])
     reason = (
-        f"{len(cosines)} sampled documents re-embedded with {target.store.embedding_model}: cosine "
+        f"{len(cosines)} sampled documents re-embedded with {target.embedder.model}: cosine "
         f"{min(cosines):.4f} to {max(cosines):.4f} with the stored vectors; the collection declares {declared}"
     )
     return ModelCheck(min(cosines) >= MIN_COSINE, reason)

@@ -17,7 +17,7 @@ from pathlib import Path
 from ragstore import ids
 from ragstore.errors import InvalidRequest, RagstoreError
 from ragstore.importers.common import Progress, Report, walk
-from ragstore.importers.records import Target, check_model, classify, load_versions
+from ragstore.importers.records import Target, classify, load_versions, space_targets
 from ragstore.ingest.chunk import ChunkingStrategy
 from ragstore.ingest.parse import SUPPORTED_EXTENSIONS
 from ragstore.service import files, ingestion
@@ -75,7 +75,7 @@ def start(
     progress: Progress,
 ) -> FilesImport:
     """Upload the new and changed files under folder and queue their ingestion; skip the unchanged ones."""
-    check_model(target.store, target.embedder)
+    space_targets(target)  # a store whose model cannot be reached here is said before anything is uploaded
     paths, skipped = collect(folder, types)
     if skipped:
         report.notes.append(f"{skipped} files of other types skipped")

@@ -17,13 +17,15 @@ from datetime import UTC, datetime
 import numpy as np
 
 from ragstore import ids
-from ragstore.errors import InvalidRequest, RagstoreError
+from ragstore.errors import RagstoreError
 from ragstore.importers.common import Progress, Record, Report, batched, fingerprint
 from ragstore.ingest.chunk import MAX_TOKENS, Chunk, Chunker, ChunkingStrategy
 from ragstore.ingest.embed import Embedder, embed_chunks
 from ragstore.ingest.parse import Section
 from ragstore.models import FileRecord, VectorStore
+from ragstore.service import spaces
 from ragstore.store import chunks, imports
+from ragstore.store import spaces as space_store
 from ragstore.store.db import Connection, Database
 from ragstore.store.imports import ImportedVersion
 
@@ -52,13 +54,18 @@ class _Pending:
     older: list[str]  # file ids of the versions it replaces
 
 
-def check_model(store: VectorStore, embedder: Embedder) -> None:
-    """Refuse to fill a store with another model's embeddings."""
-    if (store.embedding_model, store.embedding_dim) != (embedder.model, embedder.dimension):
-        raise InvalidRequest(
-            f"Vector store {store.id} holds {store.embedding_model} embeddings ({store.embedding_dim}-d), but this "
-            f"ragstore embeds with {embedder.model} ({embedder.dimension}-d)."
-        )
+@dataclass(frozen=True)
+class _Ready:
+    item: _Pending
+    pieces: list[Chunk]
+    vectors: list[np.ndarray]  # the chunks' vectors in each space, in the order of the store's targets
+
+
+def space_targets(target: Target) -> list[spaces.Target]:
+    """The embedding spaces a new chunk of the store goes into, each with its embedder, as ingestion writes them
+    (a store that was never re-embedded: one, chunks.embedding); a space whose model cannot be reached here fails."""
+    with target.db.tenant(target.tenant_id) as conn:
+        return spaces.ingest_targets(conn, target.tenant_id, target.store, target.embedder)
 
 
 def classify(older: Sequence[ImportedVersion], fp: str) -> str:
@@ -75,7 +82,7 @@ def load_versions(target: Target, prefix: str) -> dict[str, list[ImportedVersion
 
 def write_records(target: Target, records: Iterable[Record], prefix: str, report: Report, progress: Progress) -> None:
     """Import records whose keys start with prefix: new ones written, changed ones replaced, the rest skipped."""
-    check_model(target.store, target.embedder)
+    space_targets(target)  # a store whose model cannot be reached here is said before anything is read
     versions = load_versions(target, prefix)
     seen: dict[str, str] = {}
     for batch in batched(records, BATCH_RECORDS):
@@ -105,33 +112,34 @@ def _write_batch(target: Target, pending: list[_Pending], leftovers: list[str], 
             prepared.append((item, pieces))
         else:
             report.fail(item.record.filename, "no text")
+    spaces_now = space_targets(target) if prepared else []
     try:
-        vectors = _embeddings(target, prepared)
+        vectors = [_embeddings(target, space, prepared) for space in spaces_now]
     except RagstoreError as exc:
         for item, _ in prepared:
             report.fail(item.record.filename, f"embedding failed: {exc.message}")
-        prepared, vectors = [], []
+        prepared = []
     if not prepared and not leftovers:
         return
-    ready = [(item, pieces, embedded) for (item, pieces), embedded in zip(prepared, vectors, strict=True)]
+    ready = [_Ready(item, pieces, [each[i] for each in vectors]) for i, (item, pieces) in enumerate(prepared)]
     with target.db.tenant(target.tenant_id) as conn:
         imports.drop_imported_files(conn, target.tenant_id, target.store.id, leftovers)
         try:
             with imports.savepoint(conn):
-                _write(conn, target, ready)
+                _write(conn, target, spaces_now, ready)
             written = ready
         except RagstoreError:  # then one at a time, so that the one that fails fails alone
             written = []
             for one in ready:
                 try:
                     with imports.savepoint(conn):
-                        _write(conn, target, [one])
+                        _write(conn, target, spaces_now, [one])
                     written.append(one)
                 except RagstoreError as exc:
-                    report.fail(one[0].record.filename, exc.message)
-    for item, pieces, _ in written:
-        report.chunks += len(pieces)
-        if item.older:
+                    report.fail(one.item.record.filename, exc.message)
+    for one in written:
+        report.chunks += len(one.pieces)
+        if one.item.older:
             report.replaced += 1
         else:
             report.imported += 1
@@ -145,13 +153,16 @@ def _chunks(target: Target, record: Record) -> list[Chunk]:
     return target.chunker.chunk([Section(record.text)], target.strategy)
 
 
-def _embeddings(target: Target, prepared: list[tuple[_Pending, list[Chunk]]]) -> list[np.ndarray]:
-    """Each record's chunk vectors: its own embedding when given, else computed, all in one call."""
-    texts = [piece.text for item, pieces in prepared if item.record.embedding is None for piece in pieces]
-    computed = iter(embed_chunks(target.embedder, target.chunker, texts)) if texts else iter(())
+def _embeddings(target: Target, space: spaces.Target, prepared: list[tuple[_Pending, list[Chunk]]]) -> list[np.ndarray]:
+    """Each record's chunk vectors in one space: its own embedding when given and the space is of the model it was
+    checked against (ragstore's own), else computed by the space's embedder, all in one call."""
+    own = (space.embedder.model, space.embedder.dimension) == (target.embedder.model, target.embedder.dimension)
+    given = [own and item.record.embedding is not None for item, _ in prepared]
+    texts = [piece.text for (_, pieces), reuse in zip(prepared, given, strict=True) if not reuse for piece in pieces]
+    computed = iter(embed_chunks(space.embedder, target.chunker, texts)) if texts else iter(())
     result = []
-    for item, pieces in prepared:
-        if item.record.embedding is not None:
+    for (item, pieces), reuse in zip(prepared, given, strict=True):
+        if reuse:
             vector = np.asarray(item.record.embedding, dtype=np.float32)
             result.append((vector / (np.linalg.norm(vector) or 1.0))[None, :])
         else:
@@ -159,37 +170,43 @@ def _embeddings(target: Target, prepared: list[tuple[_Pending, list[Chunk]]]) ->
     return result
 
 
-def _write(conn: Connection, target: Target, ready: list[tuple[_Pending, list[Chunk], np.ndarray]]) -> None:
-    """Records as completed files of the store, their older versions gone (inside the caller's savepoint)."""
+def _write(conn: Connection, target: Target, targets: list[spaces.Target], ready: list[_Ready]) -> None:
+    """Records as completed files of the store, their chunks' vectors in every live space (as ingestion writes them),
+    their older versions gone (inside the caller's savepoint)."""
     tenant_id, store = target.tenant_id, target.store
     size, overlap = (target.strategy or WHOLE).max_tokens, (target.strategy or WHOLE).overlap_tokens
-    new = [_imported_file(item, pieces, size, overlap, store.embedding_dim) for item, pieces, _ in ready]
+    dimensions = sum(space.embedder.dimension for space in targets)
+    new = [_imported_file(one.item, one.pieces, size, overlap, dimensions) for one in ready]
     imports.insert_files(conn, tenant_id, store.id, new)
-    for (item, pieces, vectors), written in zip(ready, new, strict=True):
-        chunks.insert_chunks(
+    first_in_chunks = targets[0].space is None or targets[0].space.in_chunks
+    for one, written in zip(ready, new, strict=True):
+        chunk_ids = chunks.insert_chunks(
             conn,
             tenant_id,
             store.id,
             written.file.id,
-            pieces,
-            vectors,
-            item.record.attributes,
+            one.pieces,
+            one.vectors[0] if first_in_chunks else None,
+            one.item.record.attributes,
             store.text_search_language,
         )
+        for space, vectors in zip(targets, one.vectors, strict=True):
+            if space.space is not None and not space.space.in_chunks:
+                space_store.insert_vectors(conn, tenant_id, space.space.id, chunk_ids, vectors)
     imports.complete_files(conn, tenant_id, store.id, new)
-    imports.drop_imported_files(conn, tenant_id, store.id, [old for item, _, _ in ready for old in item.older])
+    imports.drop_imported_files(conn, tenant_id, store.id, [old for one in ready for old in one.item.older])
 
 
 def _imported_file(
-    item: _Pending, pieces: list[Chunk], size: int, overlap: int, dimension: int
+    item: _Pending, pieces: list[Chunk], size: int, overlap: int, dimensions: int
 ) -> imports.ImportedFile:
     record = item.record
     data = record.text.encode("utf-8")
     file = FileRecord(
         ids.new(ids.FILE), record.filename, "assistants", len(data), hashlib.sha256(data).hexdigest(), _now()
     )
-    # Usage as ingestion counts it: the chunks' text and their float16 embeddings.
-    usage = sum(len(piece.text.encode("utf-8")) for piece in pieces) + len(pieces) * dimension * 2
+    # Usage as ingestion counts it: the chunks' text and their float16 embeddings in every space.
+    usage = sum(len(piece.text.encode("utf-8")) for piece in pieces) + len(pieces) * dimensions * 2
     return imports.ImportedFile(
         file,
         data,

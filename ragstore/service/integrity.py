@@ -3,7 +3,9 @@
 What is looked for, and what repairing does (in this order, so that later steps see the earlier ones' result):
 - orphan chunks: chunks whose attachment is gone or not completed (search would return them): deleted;
 - stale embeddings: chunks whose text changed after they were embedded (their content hash is not their text's
-  sha256) or whose embedding is not a unit vector: embedded again, with their text-search data;
+  sha256) or with an embedding that is not a unit vector, and missing embeddings: chunks without a vector in a space
+  that searches or a rollback rely on: embedded again in every live space of their store (as ingestion writes them),
+  with their text-search data;
 - count mismatches: attachments whose chunk_count, lexical_tokens (BM25) or usage_bytes differ from their chunks':
   counted again (a store's own file_counts are counted live from its files, so they cannot drift);
 - files without chunks (completed, yet nothing of them is found) and stuck files (in progress, with no job that will
@@ -16,11 +18,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
+from ragstore.errors import RagstoreError
 from ragstore.ingest.chunk import Chunker, ChunkingStrategy
 from ragstore.ingest.embed import Embedder, embed_chunks
-from ragstore.service import ingestion, stores
-from ragstore.store import integrity
-from ragstore.store.db import Database
+from ragstore.service import ingestion, spaces, stores
+from ragstore.store import integrity, vector_stores
+from ragstore.store.db import Connection, Database
 
 REEMBED_BATCH = 256
 
@@ -35,6 +40,11 @@ KINDS = {
         "stale embeddings",
         "chunks whose text changed after they were embedded, or whose embedding is not a unit vector; searches "
         "find them by what they used to say",
+        "embeds them again",
+    ),
+    "missing_embeddings": (
+        "missing embeddings",
+        "chunks without a vector in a space that searches or a rollback use; searches cannot find them",
         "embeds them again",
     ),
     "count_mismatches": (
@@ -104,6 +114,7 @@ def check(db: Database, tenant_id: str) -> Findings:
         problems = [
             *_orphans(integrity.orphan_chunks(conn, tenant_id)),
             *_stale(integrity.stale_chunks(conn, tenant_id)),
+            *_missing(integrity.missing_embeddings(conn, tenant_id)),
             *_counts(integrity.file_count_mismatches(conn, tenant_id)),
             *_to_ingest("empty_files", integrity.empty_files(conn, tenant_id), "completed with 0 chunks"),
             *_to_ingest("stuck_files", integrity.stuck_files(conn, tenant_id), "in progress without a job"),
@@ -147,10 +158,30 @@ def _stale(rows: list[dict[str, Any]]) -> list[Problem]:
             reasons.append("text changed since embedded")
         if any(r["bad_norm"] for r in found):
             reasons.append("embedding not a unit vector")
-        indexes = ", ".join(str(r["chunk_index"]) for r in found[:10]) + (", ..." if len(found) > 10 else "")
-        detail = f"{_chunks(len(found))} (index {indexes}): {' and '.join(reasons)}"
-        problems.append(Problem("stale_embeddings", store_id, file_id, filename, detail, tuple(r["id"] for r in found)))
+        detail = f"{_chunks(len(found))} (index {_indexes(found)}): {' and '.join(reasons)}"
+        problems.append(Problem("stale_embeddings", store_id, file_id, filename, detail, _ids(found)))
     return problems
+
+
+def _missing(rows: list[dict[str, Any]]) -> list[Problem]:
+    by_file: dict[tuple[str, str, str | None], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_file[(row["vector_store_id"], row["file_id"], row["filename"])].append(row)
+    problems = []
+    for (store_id, file_id, filename), found in by_file.items():
+        where = sorted({f"space {r['space_id']}" if r["space_id"] else "chunks.embedding" for r in found})
+        detail = f"{_chunks(len(found))} (index {_indexes(found)}): no vector in {', '.join(where)}"
+        problems.append(Problem("missing_embeddings", store_id, file_id, filename, detail, _ids(found)))
+    return problems
+
+
+def _indexes(rows: list[dict[str, Any]]) -> str:
+    indexes = sorted({r["chunk_index"] for r in rows})
+    return ", ".join(map(str, indexes[:10])) + (", ..." if len(indexes) > 10 else "")
+
+
+def _ids(rows: list[dict[str, Any]]) -> tuple[int, ...]:
+    return tuple(sorted({r["id"] for r in rows}))
 
 
 def _counts(rows: list[dict[str, Any]]) -> list[Problem]:
@@ -192,7 +223,8 @@ def repair(db: Database, embedder: Embedder, chunker: Chunker, findings: Finding
     if findings.of_kind("orphan_chunks"):
         with db.tenant(tenant_id) as conn:
             done.deleted_chunks = integrity.delete_orphan_chunks(conn, tenant_id)
-    touched = _reembed(db, embedder, chunker, tenant_id, findings.of_kind("stale_embeddings"), done)
+    again = [p for kind in ("stale_embeddings", "missing_embeddings") for p in findings.of_kind(kind)]
+    touched = _embed_again(db, embedder, chunker, tenant_id, sorted({i for p in again for i in p.chunk_ids}), done)
     touched |= {(p.vector_store_id, p.file_id) for p in findings.of_kind("count_mismatches")}
     with db.tenant(tenant_id) as conn:
         done.recounted_files = integrity.recount_files(conn, tenant_id, sorted(touched))
@@ -200,32 +232,76 @@ def repair(db: Database, embedder: Embedder, chunker: Chunker, findings: Finding
     return done
 
 
-def _reembed(
-    db: Database, embedder: Embedder, chunker: Chunker, tenant_id: str, problems: list[Problem], done: Repairs
+def _embed_again(
+    db: Database, embedder: Embedder, chunker: Chunker, tenant_id: str, chunk_ids: list[int], done: Repairs
 ) -> set[tuple[str, str]]:
-    """Embed stale chunks again, in batches; return the (store, file) attachments whose chunks changed."""
-    chunk_ids = [chunk_id for problem in problems for chunk_id in problem.chunk_ids]
+    """Embed chunks again in every live space of their store, in batches; return the (store, file) attachments
+    whose chunks changed."""
     touched: set[tuple[str, str]] = set()
     for start in range(0, len(chunk_ids), REEMBED_BATCH):
         with db.tenant(tenant_id) as conn:
             rows = integrity.chunks_to_reembed(conn, tenant_id, chunk_ids[start : start + REEMBED_BATCH])
-        foreign = [r for r in rows if r["embedding_model"] != embedder.model]
-        for model in sorted({r["embedding_model"] for r in foreign}):
-            done.skipped.append(
-                f"chunks of a store embedded with {model} were not embedded again with {embedder.model}"
-            )
-        rows = [r for r in rows if r["embedding_model"] == embedder.model]
-        vectors = embed_chunks(embedder, chunker, [r["text"] for r in rows])
+            plans = _targets(conn, tenant_id, embedder, {row["vector_store_id"] for row in rows}, done)
+        embedded = {}
+        for store_id, targets in plans.items():
+            texts = [row["text"] for row in rows if row["vector_store_id"] == store_id]
+            try:
+                embedded[store_id] = [embed_chunks(target.embedder, chunker, texts) for target in targets]
+            except RagstoreError as exc:
+                _skip(done, f"chunks of {store_id} were not embedded again: {exc.message}")
         with db.tenant(tenant_id) as conn:
-            for row, vector in zip(rows, vectors, strict=True):
-                count = chunker.count(row["text"])
-                key = integrity.reembed_chunk(
-                    conn, tenant_id, row["id"], row["text"], vector, count, row["text_search_language"]
-                )
-                if key:
-                    touched.add(key)
-                    done.reembedded_chunks += 1
+            for store_id, vectors in embedded.items():
+                mine = [row for row in rows if row["vector_store_id"] == store_id]
+                touched |= _write_again(conn, tenant_id, chunker, mine, plans[store_id], vectors, done)
     return touched
+
+
+def _targets(
+    conn: Connection, tenant_id: str, embedder: Embedder, store_ids: set[str], done: Repairs
+) -> dict[str, list[spaces.Target]]:
+    """The spaces each store's chunks are written in, with their embedders (a store whose model cannot be reached
+    here is skipped, and said)."""
+    plans = {}
+    for store_id in sorted(store_ids):
+        store = vector_stores.get_vector_store(conn, tenant_id, store_id)
+        try:
+            plans[store_id] = spaces.ingest_targets(conn, tenant_id, store, embedder)
+        except RagstoreError as exc:
+            _skip(done, f"chunks of {store_id} were not embedded again: {exc.message}")
+    return plans
+
+
+def _write_again(
+    conn: Connection,
+    tenant_id: str,
+    chunker: Chunker,
+    rows: list[dict[str, Any]],
+    targets: list[spaces.Target],
+    vectors: list[np.ndarray],
+    done: Repairs,
+) -> set[tuple[str, str]]:
+    """The chunks' new vectors in each space, their hash and text-search data (inside the caller's transaction)."""
+    first_in_chunks = targets[0].space is None or targets[0].space.in_chunks
+    touched = set()
+    for i, row in enumerate(rows):
+        first = vectors[0][i] if first_in_chunks else None
+        count = chunker.count(row["text"])
+        key = integrity.reembed_chunk(
+            conn, tenant_id, row["id"], row["text"], first, count, row["text_search_language"]
+        )
+        if key is None:  # its text changed meanwhile: the next check finds it
+            continue
+        for target, found in zip(targets, vectors, strict=True):
+            if target.space is not None and not target.space.in_chunks:
+                integrity.upsert_chunk_vector(conn, tenant_id, target.space.id, row["id"], found[i])
+        touched.add(key)
+        done.reembedded_chunks += 1
+    return touched
+
+
+def _skip(done: Repairs, reason: str) -> None:
+    if reason not in done.skipped:
+        done.skipped.append(reason)
 
 
 def _requeue(db: Database, tenant_id: str, problems: list[Problem], done: Repairs) -> None:

@@ -60,8 +60,13 @@ def stale_chunks(conn: psycopg.Connection, tenant_id: str) -> list[dict[str, Any
     return _rows(conn, "integrity_stale_chunks", tenant_id)
 
 
+def missing_embeddings(conn: psycopg.Connection, tenant_id: str) -> list[dict[str, Any]]:
+    """Chunks without a vector in a space that searches or a rollback rely on, with that space (None: chunks)."""
+    return _rows(conn, "integrity_missing_embeddings", tenant_id)
+
+
 def chunks_to_reembed(conn: psycopg.Connection, tenant_id: str, chunk_ids: Sequence[int]) -> list[dict[str, Any]]:
-    """The chunks' text, with their store's model and text-search language."""
+    """The chunks that still exist: their store, file, text and text-search language."""
     return conn.execute(QUERIES["chunks_to_reembed"], {"tenant_id": tenant_id, "ids": list(chunk_ids)}).fetchall()
 
 
@@ -70,21 +75,32 @@ def reembed_chunk(
     tenant_id: str,
     chunk_id: int,
     text: str,
-    embedding: np.ndarray,
+    embedding: np.ndarray | None,
     token_count: int,
     language: str,
 ) -> tuple[str, str] | None:
-    """Store a chunk's new embedding, hash and text-search data, if its text is still text; its (store, file)."""
+    """Store a chunk's new embedding (None: its store's first space was dropped), hash and text-search data, if its
+    text is still text; return its (store, file)."""
     row = conn.execute(
         QUERIES["reembed_chunk"],
         {
             "tenant_id": tenant_id,
             "id": chunk_id,
             "text": text,
-            "embedding": HalfVector(embedding),
+            "embedding": HalfVector(embedding) if embedding is not None else None,
             "content_hash": hashlib.sha256(text.encode("utf-8")).hexdigest(),
             "token_count": token_count,
             "language": language,
         },
     ).fetchone()
     return (row["vector_store_id"], row["file_id"]) if row else None
+
+
+def upsert_chunk_vector(
+    conn: psycopg.Connection, tenant_id: str, space_id: str, chunk_id: int, embedding: np.ndarray
+) -> None:
+    """A chunk's vector in a space other than chunks.embedding, replacing the one it has."""
+    conn.execute(
+        QUERIES["upsert_chunk_vector"],
+        {"tenant_id": tenant_id, "space_id": space_id, "chunk_id": chunk_id, "embedding": HalfVector(embedding)},
+    )

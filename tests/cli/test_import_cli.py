@@ -49,9 +49,9 @@ def test_check_explains_problems_and_repair_fixes_them(database_url, tmp_path):
     env = ragstore_env(database_url=database_url, data_dir=tmp_path / "data")
     assert ragstore("import", "json", str(docs), "--store", "kb", env=env).returncode == 0
     with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute("UPDATE vector_store_files SET chunk_count = 4 WHERE file_id = (SELECT min(id) FROM files)")
-        conn.execute("UPDATE chunks SET text = 'Changed behind ragstore''s back.' WHERE chunk_index = 0 AND id = "
-                     "(SELECT max(id) FROM chunks)")  # fmt: skip
+        kb = {row[0]: row[1] for row in conn.execute("SELECT filename, id FROM files")}
+        conn.execute("UPDATE vector_store_files SET chunk_count = 4 WHERE file_id = %s", (kb["kb-0.txt"],))
+        conn.execute("UPDATE chunks SET text = 'Changed behind its back.' WHERE file_id = %s", (kb["kb-2.txt"],))
 
     found = ragstore("check", env=env)
     assert found.returncode == 2, found.stderr

@@ -21,9 +21,10 @@ from ragstore.importers.common import Report, Silent
 from ragstore.importers.records import Target
 from ragstore.ingest.chunk import AUTO
 from ragstore.models import DEFAULT_TENANT
-from ragstore.service import search, stores, tenants
+from ragstore.service import integrity, reembed, search, spaces, stores, tenants
 from ragstore.worker import Worker, ingestion_tasks
 from tests.support.documents import corpus, long_text
+from tests.support.embeddings_server import embeddings_server
 
 PASSAGES = [
     ("The cafeteria serves lunch from noon until two in the afternoon.", "food"),
@@ -460,3 +461,52 @@ def test_imports_stay_in_their_tenant(db, embedder, chunker, tmp_path):
 def test_unknown_types_are_refused(db, embedder, chunker, tmp_path):
     with pytest.raises(Exception, match=r"Unsupported types: \.exe; supported: \.csv"):
         files.start(_target(db, embedder, chunker), tmp_path, ["pdf", "exe"], AUTO, Report(), Silent())
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# A store re-embedded with another model
+
+
+def test_an_import_into_a_re_embedded_store_fills_every_space_and_checks_clean(
+    db, database_url, embedder, chunker, tmp_path
+):
+    store = stores.create(db, DEFAULT_TENANT, embedder, "moved")
+    with embeddings_server(embedder) as remote:
+        space = reembed.start(
+            db, DEFAULT_TENANT, store.id, reembed.Target(remote.model, remote.dimension, remote.url), embedder
+        )
+        reembed.build(
+            db, DEFAULT_TENANT, space, spaces.embedder_for(embedder, remote.model, remote.dimension, space), chunker
+        )
+        reembed.switch(db, DEFAULT_TENANT, store.id)
+        _chroma(tmp_path / "chroma", embedder)
+        target, report = (
+            Target(db, DEFAULT_TENANT, stores.get(db, DEFAULT_TENANT, store.id), embedder, chunker),
+            Report(),
+        )
+        chroma.import_chroma(target, tmp_path / "chroma", ["minilm"], "auto", report, Silent())
+
+        assert report.imported == len(PASSAGES) and "embeddings reused" in report.notes[0]
+        with db.connection() as conn:
+            stored = conn.execute(
+                "SELECT count(c.embedding) AS first, count(v.chunk_id) AS active FROM chunks c "
+                "LEFT JOIN chunk_vectors v ON v.chunk_id = c.id AND v.space_id = %s",
+                (space.id,),
+            ).fetchone()
+        assert stored == {"first": len(PASSAGES), "active": len(PASSAGES)}  # the way back, and the space searched
+        # Searched in the remote model's space now: what an exact search with that model finds.
+        theirs = spaces.embedder_for(embedder, remote.model, remote.dimension, space)
+        passages = theirs.embed([text for text, _ in PASSAGES])
+        for query in QUERIES:
+            best = int(np.argmax(passages @ theirs.embed([query])[0]))
+            assert _dense(db, embedder, target.store, query, k=1)[0].filename == f"doc-{best:02d}.txt", query
+        assert integrity.check(db, DEFAULT_TENANT).clean
+
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute("DELETE FROM chunk_vectors WHERE chunk_id = (SELECT min(chunk_id) FROM chunk_vectors)")
+        findings = integrity.check(db, DEFAULT_TENANT)
+        assert [(p.kind, p.detail) for p in findings.problems] == [
+            ("missing_embeddings", f"1 chunk (index 0): no vector in space {space.id}")
+        ]
+        assert integrity.repair(db, embedder, chunker, findings).reembedded_chunks == 1
+        assert integrity.check(db, DEFAULT_TENANT).clean

@@ -49,7 +49,9 @@ ORDER BY v.vector_store_id, v.file_id
 
 -- integrity_file_counts --
 -- Completed attachments whose counters (chunk_count, lexical_tokens for BM25, usage_bytes) differ from what their
--- chunks add up to. usage_bytes is the chunks' text plus their float16 embeddings, as ingestion counts it.
+-- chunks add up to. usage_bytes is the chunks' text plus their float16 embeddings, as ingestion counts it; in a store
+-- that was re-embedded it also counts the spaces that were live when the file was ingested, which the chunks alone
+-- cannot tell, so it is checked only in stores that never were.
 WITH actual AS (
     SELECT vector_store_id, file_id, count(*) AS chunks, sum(lexical_length) AS lexical_tokens,
            sum(octet_length(text)) AS text_bytes
@@ -58,7 +60,9 @@ WITH actual AS (
 ), expected AS (
     SELECT v.vector_store_id, v.file_id, f.filename, v.chunk_count, v.lexical_tokens, v.usage_bytes,
            coalesce(a.chunks, 0) AS actual_chunks, coalesce(a.lexical_tokens, 0) AS actual_lexical_tokens,
-           coalesce(a.text_bytes, 0) + coalesce(a.chunks, 0) * s.embedding_dim * 2 AS actual_usage_bytes
+           coalesce(a.text_bytes, 0) + coalesce(a.chunks, 0) * s.embedding_dim * 2 AS actual_usage_bytes,
+           NOT EXISTS (SELECT FROM embedding_spaces sp
+                       WHERE sp.tenant_id = v.tenant_id AND sp.vector_store_id = v.vector_store_id) AS usage_known
     FROM vector_store_files v
     JOIN vector_stores s ON s.tenant_id = v.tenant_id AND s.id = v.vector_store_id
     JOIN files f ON f.tenant_id = v.tenant_id AND f.id = v.file_id
@@ -68,7 +72,8 @@ WITH actual AS (
 -- A file with no chunks at all is reported as such (integrity_empty_files), not here.
 SELECT * FROM expected
 WHERE actual_chunks > 0
-  AND (chunk_count <> actual_chunks OR lexical_tokens <> actual_lexical_tokens OR usage_bytes <> actual_usage_bytes)
+  AND (chunk_count <> actual_chunks OR lexical_tokens <> actual_lexical_tokens
+       OR (usage_known AND usage_bytes <> actual_usage_bytes))
 ORDER BY vector_store_id, file_id
 
 -- recount_files --
@@ -83,34 +88,68 @@ WITH wanted AS (
     GROUP BY w.vector_store_id, w.file_id
 )
 UPDATE vector_store_files v
-SET chunk_count = a.chunks, lexical_tokens = a.lexical_tokens,
-    usage_bytes = a.text_bytes + a.chunks * s.embedding_dim * 2, updated_at = now()
+SET chunk_count = a.chunks, lexical_tokens = a.lexical_tokens, updated_at = now(),
+    usage_bytes = CASE WHEN EXISTS (SELECT FROM embedding_spaces sp
+                                    WHERE sp.tenant_id = v.tenant_id AND sp.vector_store_id = v.vector_store_id)
+                       THEN v.usage_bytes ELSE a.text_bytes + a.chunks * s.embedding_dim * 2 END
 FROM actual a, vector_stores s
 WHERE v.tenant_id = %(tenant_id)s AND v.vector_store_id = a.vector_store_id AND v.file_id = a.file_id
   AND s.tenant_id = v.tenant_id AND s.id = v.vector_store_id AND v.status = 'completed'
 RETURNING v.file_id
 
 -- integrity_stale_chunks --
--- Chunks whose content hash is not their text's sha256 (their text changed after they were embedded), or whose
--- embedding is not a unit vector (every embedder gives unit vectors; float16 keeps the norm within 1e-3).
-SELECT c.id, c.vector_store_id, c.file_id, f.filename, c.chunk_index,
-       c.content_hash <> encode(sha256(convert_to(c.text, 'UTF8')), 'hex') AS changed,
-       abs(l2_norm(c.embedding) - 1) > 0.01 AS bad_norm
-FROM chunks c
+-- Chunks whose content hash is not their text's sha256 (their text changed after they were embedded), or with an
+-- embedding, in any space, that is not a unit vector (every embedder gives unit vectors; float16 keeps the norm
+-- within 1e-3).
+WITH checked AS (
+    SELECT c.id, c.vector_store_id, c.file_id, c.chunk_index,
+           c.content_hash <> encode(sha256(convert_to(c.text, 'UTF8')), 'hex') AS changed,
+           coalesce(abs(l2_norm(c.embedding) - 1) > 0.01, false)
+           OR EXISTS (SELECT FROM chunk_vectors v
+                      WHERE v.tenant_id = c.tenant_id AND v.chunk_id = c.id AND abs(l2_norm(v.embedding) - 1) > 0.01)
+               AS bad_norm
+    FROM chunks c
+    WHERE c.tenant_id = %(tenant_id)s
+)
+SELECT k.*, f.filename
+FROM checked k
+LEFT JOIN files f ON f.tenant_id = %(tenant_id)s AND f.id = k.file_id
+WHERE k.changed OR k.bad_norm
+ORDER BY k.vector_store_id, k.file_id, k.chunk_index
+
+-- integrity_missing_embeddings --
+-- Chunks without a vector in a space that searches or a rollback rely on: chunks.embedding in a store never
+-- re-embedded or whose first space is kept, chunk_vectors in a ready, active or previous space (a space being built
+-- is filled by its build).
+WITH wanted AS (
+    SELECT s.id AS vector_store_id, NULL::text AS space_id, 'chunks' AS location
+    FROM vector_stores s
+    WHERE s.tenant_id = %(tenant_id)s
+      AND NOT EXISTS (SELECT FROM embedding_spaces x WHERE x.tenant_id = s.tenant_id AND x.vector_store_id = s.id)
+    UNION ALL
+    SELECT vector_store_id, id, location FROM embedding_spaces
+    WHERE tenant_id = %(tenant_id)s AND state IN ('ready', 'active', 'previous')
+)
+SELECT c.id, c.vector_store_id, c.file_id, f.filename, c.chunk_index, w.space_id
+FROM wanted w
+JOIN chunks c ON c.tenant_id = %(tenant_id)s AND c.vector_store_id = w.vector_store_id
 LEFT JOIN files f ON f.tenant_id = c.tenant_id AND f.id = c.file_id
-WHERE c.tenant_id = %(tenant_id)s
-  AND (c.content_hash <> encode(sha256(convert_to(c.text, 'UTF8')), 'hex') OR abs(l2_norm(c.embedding) - 1) > 0.01)
+WHERE (w.location = 'chunks' AND c.embedding IS NULL)
+   OR (w.location = 'vectors'
+       AND NOT EXISTS (SELECT FROM chunk_vectors v
+                       WHERE v.tenant_id = c.tenant_id AND v.space_id = w.space_id AND v.chunk_id = c.id))
 ORDER BY c.vector_store_id, c.file_id, c.chunk_index
 
 -- chunks_to_reembed --
-SELECT c.id, c.text, s.embedding_model, s.text_search_language
+SELECT c.id, c.vector_store_id, c.file_id, c.text, s.text_search_language
 FROM chunks c
 JOIN vector_stores s ON s.tenant_id = c.tenant_id AND s.id = c.vector_store_id
 WHERE c.tenant_id = %(tenant_id)s AND c.id = ANY (%(ids)s)
-ORDER BY c.id
+ORDER BY c.vector_store_id, c.id
 
 -- reembed_chunk --
--- Only if the text is still the one embedded: a change since is found by the next check.
+-- Only if the text is still the one embedded: a change since is found by the next check. embedding is NULL when the
+-- store's first space was dropped.
 UPDATE chunks
 SET embedding = %(embedding)s, content_hash = %(content_hash)s, token_count = %(token_count)s,
     fts = to_tsvector(%(language)s::regconfig, text),
@@ -118,3 +157,8 @@ SET embedding = %(embedding)s, content_hash = %(content_hash)s, token_count = %(
                       FROM unnest(to_tsvector(%(language)s::regconfig, text)))
 WHERE tenant_id = %(tenant_id)s AND id = %(id)s AND text = %(text)s
 RETURNING vector_store_id, file_id
+
+-- upsert_chunk_vector --
+INSERT INTO chunk_vectors (tenant_id, space_id, chunk_id, embedding)
+VALUES (%(tenant_id)s, %(space_id)s, %(chunk_id)s, %(embedding)s)
+ON CONFLICT (tenant_id, space_id, chunk_id) DO UPDATE SET embedding = EXCLUDED.embedding
