@@ -113,22 +113,29 @@ def _write_batch(target: Target, pending: list[_Pending], leftovers: list[str], 
         else:
             report.fail(item.record.filename, "no text")
     spaces_now = space_targets(target) if prepared else []
+    vectors: list[list[np.ndarray]] = []
     try:
         vectors = [_embeddings(target, space, prepared) for space in spaces_now]
     except RagstoreError as exc:
         for item, _ in prepared:
             report.fail(item.record.filename, f"embedding failed: {exc.message}")
         prepared = []
-    if not prepared and not leftovers:
-        return
     ready = [_Ready(item, pieces, [each[i] for each in vectors]) for i, (item, pieces) in enumerate(prepared)]
+    if leftovers:
+        with target.db.tenant(target.tenant_id) as conn:
+            imports.drop_imported_files(conn, target.tenant_id, target.store.id, leftovers)
+    if ready:
+        _write_ready(target, spaces_now, ready, report)
+
+
+def _write_ready(target: Target, spaces_now: list[spaces.Target], ready: list[_Ready], report: Report) -> None:
+    """Write the batch at once; if the database refuses it, record by record, so that the refused one fails alone."""
     with target.db.tenant(target.tenant_id) as conn:
-        imports.drop_imported_files(conn, target.tenant_id, target.store.id, leftovers)
         try:
             with imports.savepoint(conn):
                 _write(conn, target, spaces_now, ready)
             written = ready
-        except RagstoreError:  # then one at a time, so that the one that fails fails alone
+        except RagstoreError:
             written = []
             for one in ready:
                 try:

@@ -260,6 +260,23 @@ def test_a_changed_json_document_is_replaced(db, embedder, chunker, tmp_path):
     assert (best.filename, best.text, best.attributes) == ("kb-3.txt", changed["content"], {"id": "kb-3"})
 
 
+def test_an_older_version_left_behind_is_dropped_by_the_next_run(db, database_url, embedder, chunker, tmp_path):
+    target = _target(db, embedder, chunker, strategy=AUTO)
+    for i in (1, 0):
+        (tmp_path / "docs.json").write_text(json.dumps({"id": f"kb-{i}", "content": PASSAGES[i][0]}))
+        jsondocs.import_json(target, tmp_path / "docs.json", jsondocs.Fields(), Report(), Silent())
+    with psycopg.connect(database_url, autocommit=True) as conn:  # kb-1 made an older version of kb-0
+        conn.execute(
+            "UPDATE imported_files SET source_key = 'json:kb-0', imported_at = imported_at - interval '1 hour' "
+            "WHERE source_key = 'json:kb-1'"
+        )
+    report = Report()
+    jsondocs.import_json(target, tmp_path / "docs.json", jsondocs.Fields(), report, Silent())
+    assert (report.imported, report.unchanged) == (0, 1)
+    after = _snapshot(db)
+    assert (len(after["files"]), len(after["chunks"]), after["imports"][0]["source_key"]) == (1, 1, "json:kb-0")
+
+
 def test_json_fields_chosen_by_options(db, embedder, chunker, tmp_path):
     (tmp_path / "faq.jsonl").write_text(
         "\n".join(
