@@ -159,6 +159,7 @@ def cmd_import_json(settings: Settings, args: argparse.Namespace) -> int:
     from ragstore.importers.common import field_list
 
     fields = jsondocs.Fields(args.content_field, args.id_field, field_list(args.metadata_fields))
+    jsondocs.json_files(args.source)  # said before the model loads
     with _importing(settings, args, _strategy(args)) as (_, target, report, bars):
         jsondocs.import_json(target, args.source, fields, report, bars)
     return _print_report(target, report)
@@ -167,7 +168,8 @@ def cmd_import_json(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_import_chroma(settings: Settings, args: argparse.Namespace) -> int:
     from ragstore.importers import chroma
 
-    chroma.open_client(args.source)  # a wrong directory is said before the model loads
+    # A wrong directory or collection is said before the model loads (and before a store is made for it).
+    chroma.collection_names(chroma.open_client(args.source), args.source, args.collection)
     with _importing(settings, args, None) as (_, target, report, bars):
         chroma.import_chroma(target, args.source, args.collection, args.embeddings, report, bars)
     return _print_report(target, report)

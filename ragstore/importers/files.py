@@ -1,10 +1,11 @@
 """A folder of files, through the normal pipeline: each file is uploaded and attached with its ingestion job, in the
 same transaction as its import record, and workers parse, chunk and embed it as they do for `ragstore ingest`.
 
-A file is keyed by its absolute path and fingerprinted by its bytes' sha256 and the chunking asked for. A changed
-file is ingested as a new version while the old one keeps serving searches; once the new one is completed the old
-one is detached and deleted, and if the new one fails it is removed and the old one stays. Both happen in `finish`,
-or in the next run if this one is interrupted (an interrupted run's files are still ingested by any worker).
+A file is keyed by its absolute path through the folder (a symbolic link is not followed) and fingerprinted by its
+bytes' sha256 and the chunking asked for. A changed file is ingested as a new version while the old one keeps
+serving searches; once the new one is completed the old one is detached and deleted, and if the new one fails it is
+removed and the old one stays. Both happen in `finish`, or in the next run if this one is interrupted (an
+interrupted run's files are still ingested by any worker).
 """
 
 from __future__ import annotations
@@ -79,12 +80,14 @@ def start(
     paths, skipped = collect(folder, types)
     if skipped:
         report.notes.append(f"{skipped} files of other types skipped")
-    versions = load_versions(target, f"file:{folder.resolve()}/")
+    root = folder.resolve()
+    versions = load_versions(target, f"file:{root}/")
     work = FilesImport(target)
     specs = []
     progress.start("upload", len(paths))
     for path in paths:
-        key, name = f"file:{path.resolve()}", str(path.relative_to(folder))
+        name = str(path.relative_to(folder))
+        key = f"file:{root / name}"  # the path in the folder, not where a symbolic link leads
         try:
             fp = _fingerprint(path, strategy)
             older = versions.get(key, [])

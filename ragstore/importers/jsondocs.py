@@ -57,12 +57,19 @@ class Document:
 
 def import_json(target: Target, source: Path, fields: Fields, report: Report, progress: Progress) -> None:
     """Import every document of the .json and .jsonl files under source (a folder, or one file)."""
+    documents = [document for path in json_files(source) for document in read_documents(path, report)]
+    progress.start("json", len(documents))
+    write_records(target, _records(documents, fields, report, progress), "json:", report, progress)
+
+
+def json_files(source: Path) -> list[Path]:
+    """source itself if it is a file, else the .json and .jsonl files under it; at least one."""
+    if not source.exists():
+        raise InvalidRequest(f"{source} does not exist.")
     paths = [source] if source.is_file() else [p for p in walk(source) if p.suffix.lower() in _EXTENSIONS]
     if not paths:
         raise InvalidRequest(f"No .json or .jsonl files under {source}.")
-    documents = [document for path in paths for document in read_documents(path, report)]
-    progress.start("json", len(documents))
-    write_records(target, _records(documents, fields, report, progress), "json:", report, progress)
+    return paths
 
 
 def _records(documents: list[Document], fields: Fields, report: Report, progress: Progress) -> Iterator[Record]:
@@ -135,6 +142,8 @@ def _attributes(document: dict[str, Any], content: str | None, fields: Fields) -
         return {name: value for name, value in found.items() if value is not None}
     flat = dict(_flatten(document, ""))
     flat.pop(content, None)
+    if content and content.startswith("metadata."):  # lifted to the top by _flatten
+        flat.pop(content.removeprefix("metadata."), None)
     return flat
 
 
