@@ -52,20 +52,26 @@ def test_check_explains_problems_and_repair_fixes_them(database_url, tmp_path):
         kb = {row[0]: row[1] for row in conn.execute("SELECT filename, id FROM files")}
         conn.execute("UPDATE vector_store_files SET chunk_count = 4 WHERE file_id = %s", (kb["kb-0.txt"],))
         conn.execute("UPDATE chunks SET text = 'Changed behind its back.' WHERE file_id = %s", (kb["kb-2.txt"],))
+        conn.execute("DELETE FROM chunks WHERE file_id = %s", (kb["kb-1.txt"],))
 
     found = ragstore("check", env=env)
     assert found.returncode == 2, found.stderr
     lines = found.stdout.splitlines()
-    assert lines[0] == "default: 1 store, 3 files, 3 chunks: 3 problems"
+    assert lines[0] == "default: 1 store, 3 files, 2 chunks: 4 problems"
     assert any(line.startswith("  stale embeddings (1): chunks whose text changed") for line in lines)
     assert any(line.startswith("  count mismatches (2): per-file counters") for line in lines)
     assert any("kb-0.txt): chunk_count 4, actually 1" in line for line in lines)
+    assert any(line.startswith("  files without chunks (1): completed attachments with no chunk") for line in lines)
 
     repaired = ragstore("check", "--repair", env=env)
     assert repaired.returncode == 0, repaired.stdout + repaired.stderr
-    assert "  repaired: 0 orphan chunks deleted, 1 chunk embedded again, 2 files counted again" in repaired.stdout
+    assert (
+        "  repaired: 0 orphan chunks deleted, 1 chunk embedded again, 2 files counted again, 1 file ingested again"
+        in repaired.stdout
+    )
     assert repaired.stdout.strip().endswith("after repair: clean")
-    assert ragstore("check", env=env).returncode == 0
+    final = ragstore("check", env=env)
+    assert (final.returncode, final.stdout.strip()) == (0, "default: 1 store, 3 files, 3 chunks: clean")
 
 
 def test_import_errors_are_one_clear_line(database_url, tmp_path):
