@@ -120,7 +120,7 @@ def to_record(document: Document, fields: Fields, report: Report) -> Record | No
     field = fields.content or _text_field(value)
     text = get_path(value, field) if field else None
     if not isinstance(text, str) or not parse.normalize(text):
-        wanted = f"field '{field}'" if fields.content else f"a text field ({', '.join(_TEXT_FIELDS)})"
+        wanted = f"field '{field}'" if fields.content else f"any of {', '.join(_TEXT_FIELDS)}"
         report.fail(document.name, f"no text in {wanted}")
         return None
     identity = _identity(get_path(value, fields.id or "id"))
