@@ -33,6 +33,7 @@ from ragstore.errors import RagstoreError
 from ragstore.ingest.chunk import AUTO, ChunkingStrategy
 from ragstore.ingest.parse import SUPPORTED_EXTENSIONS
 from ragstore.models import DEFAULT_TENANT, FileCounts, FileRecord, SearchHit, VectorStore
+from ragstore.observability import logs
 
 if TYPE_CHECKING:  # these modules load the model and the database: imported when a command needs them
     from ragstore.runtime import Runtime
@@ -50,6 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         settings = _settings(args)
+        level = logging.INFO if args.verbose else logging.WARNING
+        logs.configure(settings.log_format or getattr(args, "log_format", "text"), level)
         return args.command(settings, args) or 0
     except ValidationError as exc:
         print(
@@ -83,10 +86,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="default 127.0.0.1 (RAGSTORE_HOST)")
     serve.add_argument("--port", type=int, help="default 8000 (RAGSTORE_PORT)")
     serve.add_argument("--workers", type=int, help="in-process ingestion workers, default 1 (RAGSTORE_WORKERS)")
-    serve.set_defaults(command=cmd_serve)
+    serve.set_defaults(command=cmd_serve, log_format="json")
 
     worker = commands.add_parser("worker", parents=[common], help="run an ingestion worker against the database")
-    worker.set_defaults(command=cmd_worker)
+    worker.set_defaults(command=cmd_worker, log_format="json")
 
     ingest = commands.add_parser("ingest", parents=[common], help="ingest files and folders into a vector store")
     ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
@@ -165,22 +168,40 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         f"ragstore: serving on http://{settings.host}:{settings.port} (data in {settings.data_dir})",
         flush=True,
     )
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    logging.getLogger("ragstore").setLevel(logging.INFO)  # the access lines
+    # uvicorn raises the signal that stopped it again once it has shut down, with the handler it found in place:
+    # this one makes a SIGTERM that ended in a graceful shutdown a clean exit (code 0), as orchestrators expect.
+    signal.signal(signal.SIGTERM, lambda *_: None)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        log_config=None,  # uvicorn's records go through ragstore's handler and format
+        access_log=False,  # ragstore's middleware writes the access lines, with request ids
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+    )
     return 0
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     from ragstore.runtime import open_runtime
+    from ragstore.worker import WorkerThreads
 
     runtime = open_runtime(settings)
     worker = runtime.worker()
-    signal.signal(signal.SIGTERM, lambda *_: worker.stop())
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     print(f"ragstore: worker {worker.name} waiting for jobs", flush=True)
+    # The worker runs in a thread so that a shutdown can give its job a grace period, then queue it again.
+    threads = WorkerThreads([worker]).start()
     try:
-        worker.run()
+        while threads.threads[0].is_alive() and not stopping.wait(1.0):
+            pass
     finally:
+        threads.stop(settings.shutdown_grace_seconds)
         runtime.close()
-    return 0
+    return 0 if stopping.is_set() else 1  # 1: the worker thread died of an error (logged)
 
 
 def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:

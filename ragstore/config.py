@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, field_validator, model_validator
@@ -57,6 +58,12 @@ class Settings(BaseSettings):
     pool_size: int = Field(default=8, ge=2, le=200)
     chunk_partitions: int = Field(
         default=16, ge=1, le=1024, description="hash partitions of the chunks table, fixed when first migrated"
+    )
+    shutdown_grace_seconds: float = Field(
+        default=20.0, ge=0, description="on SIGTERM, how long requests, then running jobs, may take to finish"
+    )
+    log_format: Literal["json", "text"] | None = Field(
+        default=None, description="json or text log lines; unset: json for `serve` and `worker`, text otherwise"
     )
 
     @field_validator("data_dir")

@@ -72,6 +72,7 @@ class Worker:
         self.housekeeping_seconds = housekeeping_seconds
         self._last_housekeeping = float("-inf")
         self.stop_event = threading.Event()
+        self.current: Job | None = None  # the job being run, for a shutdown that cannot wait for it
 
     def run(self) -> None:
         """Serve jobs until stop(); survive database outages by reconnecting."""
@@ -84,6 +85,24 @@ class Worker:
 
     def stop(self) -> None:
         self.stop_event.set()
+
+    def requeue_current(self) -> None:
+        """Queue the job being run again, its attempt not counted (a shutdown that could not wait for it).
+
+        Its thread may still finish it before the process exits: writing a file checks it is still in progress,
+        so the job's next run then finds it done and changes nothing.
+        """
+        job = self.current
+        if job is None:
+            return
+        try:
+            with self.db.connection() as conn:
+                requeued = jobs.requeue_job(conn, job.id, self.name)
+        except RagstoreError as exc:  # then the next worker finds it orphaned, and retries it as a failed attempt
+            log.warning("job %s could not be queued again at shutdown: %s", job.id, exc.message)
+            return
+        if requeued:
+            log.warning("job %s (%s) was still running at shutdown; queued again", job.id, job.kind)
 
     def drain(self) -> int:
         """Run due jobs until none is left; return how many ran."""
@@ -119,9 +138,11 @@ class Worker:
         job = jobs.claim_job(conn, self.name)
         if job is None:
             return False
+        self.current = job
         try:
             self._run(conn, job)
         finally:
+            self.current = None
             jobs.release_job(conn, job.id)
         return True
 
@@ -173,9 +194,17 @@ class WorkerThreads:
             thread.start()
         return self
 
-    def stop(self, timeout: float | None = None) -> None:
-        """Ask every worker to stop after its current job, and wait for them."""
+    def stop(self, grace: float | None = None) -> None:
+        """Ask every worker to stop after its current job and wait up to grace seconds (None: as long as it takes);
+        a job still running then is queued again for the next worker, its attempt not counted."""
         for worker in self.workers:
             worker.stop()
+        running = sum(worker.current is not None for worker in self.workers)
+        if running:
+            log.info("waiting up to %s s for %d running job(s) to finish", grace, running)
+        deadline = None if grace is None else time.monotonic() + grace
         for thread in self.threads:
-            thread.join(timeout)
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        for worker, thread in zip(self.workers, self.threads, strict=True):
+            if thread.is_alive():
+                worker.requeue_current()

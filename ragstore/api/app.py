@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -18,6 +19,7 @@ from ragstore.api import (
     errors,
     feedback,
     files,
+    monitoring,
     training,
     vector_store_files,
     vector_stores,
@@ -25,6 +27,7 @@ from ragstore.api import (
 from ragstore.api.deps import RuntimeDep
 from ragstore.api.ratelimit import RateLimiter
 from ragstore.config import Settings
+from ragstore.observability import logs, metrics
 from ragstore.runtime import open_runtime
 from ragstore.service import status
 
@@ -48,7 +51,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         try:
             yield
         finally:
-            workers.stop()
+            workers.stop(settings.shutdown_grace_seconds)
             runtime.close()
 
     app = FastAPI(
@@ -69,13 +72,15 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         training.examples_router,
         training.datasets_router,
         admin.router,
+        monitoring.router,
     ):
-        app.include_router(router)
+        app.include_router(router, responses=errors.ERROR_RESPONSES)
     web.mount(app)
 
     @app.middleware("http")
     async def request_id_and_size(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         request_id = request.headers.get("x-request-id") or f"req_{uuid.uuid4().hex}"
+        started, token = time.perf_counter(), logs.request_id.set(request_id)
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > settings.max_upload_bytes + _ENVELOPE_BYTES:
             response: Response = errors.envelope(
@@ -98,9 +103,13 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
                     "server_error",
                 )
         response.headers["x-request-id"] = request_id
+        elapsed = time.perf_counter() - started
+        metrics.observe_request(metrics.route_template(request.scope), request.method, response.status_code, elapsed)
+        logs.log_request(request.method, request.url.path, response.status_code, elapsed)
+        logs.request_id.reset(token)
         return response
 
-    @app.get("/healthz", tags=["Health"])
+    @app.get("/healthz", tags=["Health"], responses=errors.ERROR_RESPONSES)
     def healthz(runtime: RuntimeDep) -> dict[str, str]:
         """Liveness and database reachability."""
         info = status.server(runtime.db)

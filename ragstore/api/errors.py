@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from ragstore.api.schemas import ErrorResponse
 from ragstore.errors import RagstoreError
 
 log = logging.getLogger(__name__)
+
+# What every route documents besides its success: any error comes in the envelope (400 for invalid input, as
+# OpenAI's API does, not FastAPI's 422; 503 when the database is unavailable, which is worth a retry).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {"model": ErrorResponse, "description": "The request was refused; the error envelope says why."},
+    "5XX": {"model": ErrorResponse, "description": "The server failed (503: the database is unavailable, retry)."},
+}
 
 
 def envelope(status: int, message: str, type_: str, param: str | None, code: str | None) -> JSONResponse:

@@ -67,7 +67,11 @@ def retrieve_file(file_id: str, runtime: RuntimeDep, tenant: TenantDep) -> schem
     return objects.file_object(files.get(runtime.db, tenant, file_id))
 
 
-@router.get("/{file_id}/content")
+@router.get(
+    "/{file_id}/content",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}},
+)
 def download_file(file_id: str, runtime: RuntimeDep, tenant: TenantDep) -> StreamingResponse:
     """The file's bytes, exactly as uploaded."""
     record = files.get(runtime.db, tenant, file_id)

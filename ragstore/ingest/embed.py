@@ -16,6 +16,7 @@ import numpy as np
 from ragstore.config import Settings
 from ragstore.errors import ConfigurationError, EmbeddingError
 from ragstore.ingest.chunk import Chunker
+from ragstore.observability import metrics
 
 
 class Embedder(Protocol):
@@ -61,9 +62,14 @@ class LocalEmbedder:
         self.max_tokens = self._model.max_seq_length - 2  # [CLS] and [SEP]
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        vectors = self._model.encode(
-            list(texts), batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True
-        )
+        with metrics.timed_embedding(self.model, len(texts)):
+            vectors = self._model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,  # on at INFO level otherwise, breaking one-JSON-object-per-line logs
+            )
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dimension)
 
 
@@ -80,8 +86,9 @@ class RemoteEmbedder:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         rows = []
-        for start in range(0, len(texts), self.batch_size):
-            rows.extend(self._request(list(texts[start : start + self.batch_size])))
+        with metrics.timed_embedding(self.model, len(texts)):
+            for start in range(0, len(texts), self.batch_size):
+                rows.extend(self._request(list(texts[start : start + self.batch_size])))
         return _normalise(np.asarray(rows, dtype=np.float32).reshape(len(texts), self.dimension))
 
     def _request(self, batch: list[str]) -> list[list[float]]:

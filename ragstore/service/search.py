@@ -11,6 +11,7 @@ import numpy as np
 from ragstore.errors import InvalidRequest
 from ragstore.ingest.embed import Embedder
 from ragstore.models import EmbeddingSpace, SearchHit
+from ragstore.observability import metrics
 from ragstore.service import spaces, stores
 from ragstore.store import chunks, vector_stores
 from ragstore.store.db import Connection, Database
@@ -28,6 +29,7 @@ HYBRID_ALPHA = 0.8
 EXACT_MAX_CHUNKS = 10_000
 
 
+@metrics.search_timer
 def search(
     db: Database,
     embedder: Embedder,

@@ -67,3 +67,13 @@ def recover_orphans(conn: psycopg.Connection) -> list[int]:
 
 def job_counts(conn: psycopg.Connection) -> dict[str, int]:
     return {row["status"]: row["n"] for row in conn.execute(QUERIES["job_counts"]).fetchall()}
+
+
+def metrics_jobs(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    """Jobs by kind and status, with the due ones and the oldest due one's wait, for /metrics."""
+    return conn.execute(QUERIES["metrics_jobs"]).fetchall()
+
+
+def requeue_job(conn: psycopg.Connection, job_id: int, worker: str) -> bool:
+    """Queue a job that this worker is running again, without counting the attempt; False if it was not running."""
+    return conn.execute(QUERIES["requeue_job"], {"id": job_id, "worker": worker}).fetchone() is not None

@@ -1,0 +1,226 @@
+"""SIGTERM to a real `ragstore serve`: it stops taking connections, finishes the requests in flight, gives its running
+job a grace period (RAGSTORE_SHUTDOWN_GRACE_SECONDS) to finish or queues it again without counting the attempt,
+and exits with code 0. After a restart every file has completed exactly once.
+
+No sleep decides anything. The test holds a SHARE lock on `chunks`, so the worker's transaction that writes a
+file's chunks blocks: the job is certainly in flight. A search is held in flight the same way, by a row lock on
+its vector store (which every search touches). What is waited for is seen in PostgreSQL or in the server's log.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import signal
+import socket
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import psycopg
+from psycopg.rows import dict_row
+
+from ragstore.ingest import parse
+from ragstore.ingest.chunk import AUTO
+from ragstore.models import DEFAULT_TENANT
+from ragstore.service import files, ingestion, stores
+from tests.support.documents import long_text
+from tests.support.processes import ragstore_env, spawn
+
+FILES = 4
+
+
+class Served:
+    """A `ragstore serve` on a free port, its log lines read as they come."""
+
+    def __init__(self, database_url: str, data_dir: Path, grace: float) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = ragstore_env(database_url=database_url, data_dir=data_dir, port=self.port, shutdown_grace_seconds=grace)
+        self.process = spawn("serve", env=env)
+        self.lines: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+        wait_for(self._ready, "the server to be ready")
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def _ready(self) -> bool:
+        assert self.process.poll() is None, "the server exited:\n" + "\n".join(self.lines)
+        try:
+            return httpx.get(f"{self.url}/readyz", timeout=5).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def entries(self) -> list[dict]:
+        """The JSON log lines so far (the one line before them is the address served)."""
+        return [json.loads(line) for line in list(self.lines) if line.startswith("{")]
+
+    def logged(self, message: str) -> bool:
+        return any(message in entry["message"] for entry in self.entries())
+
+    def accepts_connections(self) -> bool:
+        with socket.socket() as sock:
+            return sock.connect_ex(("127.0.0.1", self.port)) == 0
+
+    def terminate(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=180)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(condition, what: str, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.05)
+
+
+def waiting_on_locks(conn: psycopg.Connection, pid: int) -> int:
+    """Statements of the server process that wait for a lock."""
+    return conn.execute(
+        "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = %s AND wait_event_type = 'Lock'",
+        (f"ragstore:{pid}",),
+    ).fetchone()["n"]
+
+
+def connections_of(conn: psycopg.Connection, pid: int) -> int:
+    return conn.execute(
+        "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = %s", (f"ragstore:{pid}",)
+    ).fetchone()["n"]
+
+
+def make_batch(db, embedder) -> tuple[str, str, dict[str, bytes], list[str]]:
+    """A store and a batch of FILES queued files, before any server runs: (store, batch, documents, file ids)."""
+    documents = {f"part{i}.txt": long_text(seed=i, words=600) for i in range(FILES)}
+    store = stores.create(db, DEFAULT_TENANT, embedder, "shutdown")
+    file_ids = [files.upload(db, DEFAULT_TENANT, name, io.BytesIO(data)).id for name, data in documents.items()]
+    batch = ingestion.create_batch(db, DEFAULT_TENANT, store, file_ids, AUTO)
+    return store.id, batch, documents, file_ids
+
+
+def jobs_by_id(db) -> dict[int, dict]:
+    with db.connection() as conn:
+        return {row["id"]: row for row in conn.execute("SELECT id, status, attempts FROM jobs ORDER BY id").fetchall()}
+
+
+def check_every_file_once(db, chunker, batch: str, documents: dict[str, bytes], file_ids: list[str]) -> None:
+    """The batch is complete, each file with exactly its chunks, written once."""
+    counts = ingestion.batch_counts(db, DEFAULT_TENANT, batch)
+    assert counts.completed == FILES and counts.failed == 0 and counts.in_progress == 0
+    with db.connection() as conn:
+        per_file = conn.execute(
+            "SELECT file_id, count(*) AS n, count(DISTINCT chunk_index) AS distinct_n FROM chunks GROUP BY file_id"
+        ).fetchall()
+    name_of = dict(zip(file_ids, documents, strict=True))
+    expected = {name: len(chunker.chunk(parse.parse(name, data), AUTO)) for name, data in documents.items()}
+    assert {name_of[row["file_id"]]: row["n"] for row in per_file} == expected
+    assert all(row["n"] == row["distinct_n"] for row in per_file)
+
+
+def finish_batch(db, database_url: str, data_dir: Path, batch: str) -> None:
+    """Restart the server, let it complete the batch, stop it again (cleanly)."""
+    server = Served(database_url, data_dir, grace=60)
+    try:
+        wait_for(lambda: ingestion.batch_counts(db, DEFAULT_TENANT, batch).in_progress == 0, "the batch to finish")
+        assert server.terminate() == 0
+    finally:
+        server.kill()
+
+
+def test_in_flight_requests_and_the_running_job_finish_within_the_grace_period(
+    db, database_url, embedder, chunker, tmp_path
+):
+    store_id, batch, documents, file_ids = make_batch(db, embedder)
+    with (
+        psycopg.connect(database_url, autocommit=True, row_factory=dict_row) as watcher,
+        psycopg.connect(database_url, row_factory=dict_row) as chunks_lock,
+        psycopg.connect(database_url, row_factory=dict_row) as store_lock,
+    ):
+        chunks_lock.execute("LOCK TABLE chunks IN SHARE MODE")
+        server = Served(database_url, tmp_path, grace=120)
+        try:
+            wait_for(lambda: waiting_on_locks(watcher, server.process.pid) == 1, "the worker to block in a file")
+            store_lock.execute("SELECT 1 FROM vector_stores WHERE id = %s FOR NO KEY UPDATE", (store_id,))
+            searched: list[httpx.Response] = []
+            search = threading.Thread(
+                target=lambda: searched.append(
+                    httpx.post(f"{server.url}/v1/vector_stores/{store_id}/search", json={"query": "x"}, timeout=180)
+                )
+            )
+            search.start()
+            wait_for(lambda: waiting_on_locks(watcher, server.process.pid) == 2, "the search to block")
+
+            server.process.send_signal(signal.SIGTERM)
+            wait_for(lambda: not server.accepts_connections(), "the server to stop taking connections")
+            store_lock.rollback()  # the search in flight goes on, and is answered
+            search.join(180)
+            assert [response.status_code for response in searched] == [200]
+
+            wait_for(lambda: server.logged("running job(s) to finish"), "the workers' grace period")
+            chunks_lock.rollback()  # the running job can finish now, within its grace period
+            assert server.process.wait(timeout=180) == 0
+        finally:
+            server.kill()
+
+    jobs = jobs_by_id(db)
+    done = [job for job in jobs.values() if job["status"] == "done"]
+    assert len(done) == 1 and done[0]["attempts"] == 1  # finished, not requeued
+    assert [(job["status"], job["attempts"]) for job in jobs.values() if job not in done] == [("queued", 0)] * 3
+    assert not server.logged("queued again")
+    # The search's access line, in JSON with its request id; uvicorn's own access log is off.
+    access = [entry for entry in server.entries() if entry["logger"] == "ragstore.access"]
+    assert [(entry["method"], entry["path"], entry["status"]) for entry in access if entry["method"] == "POST"] == [
+        ("POST", f"/v1/vector_stores/{store_id}/search", 200)
+    ]
+    assert all(entry["request_id"].startswith("req_") and entry["duration_ms"] >= 0 for entry in access)
+    assert not any(entry["logger"] == "uvicorn.access" for entry in server.entries())
+
+    finish_batch(db, database_url, tmp_path, batch)
+    check_every_file_once(db, chunker, batch, documents, file_ids)
+    assert {job["attempts"] for job in jobs_by_id(db).values()} == {1}
+
+
+def test_a_job_still_running_after_the_grace_period_is_queued_again_without_counting_the_attempt(
+    db, database_url, embedder, chunker, tmp_path
+):
+    _, batch, documents, file_ids = make_batch(db, embedder)
+    with (
+        psycopg.connect(database_url, autocommit=True, row_factory=dict_row) as watcher,
+        psycopg.connect(database_url, row_factory=dict_row) as chunks_lock,
+    ):
+        chunks_lock.execute("LOCK TABLE chunks IN SHARE MODE")  # held until the server has exited
+        server = Served(database_url, tmp_path, grace=1)
+        try:
+            wait_for(lambda: waiting_on_locks(watcher, server.process.pid) == 1, "the worker to block in a file")
+            running = [job_id for job_id, job in jobs_by_id(db).items() if job["status"] == "running"]
+            assert len(running) == 1
+            assert server.terminate() == 0
+        finally:
+            server.kill()
+        assert server.logged("still running at shutdown; queued again")
+        assert {job_id: (job["status"], job["attempts"]) for job_id, job in jobs_by_id(db).items()} == {
+            job_id: ("queued", 0) for job_id in jobs_by_id(db)
+        }
+        chunks_lock.rollback()
+        # The interrupted write was the exited server's: PostgreSQL rolls it back once it finds the client gone.
+        wait_for(lambda: connections_of(watcher, server.process.pid) == 0, "the exited server's connections to close")
+    with db.connection() as conn:
+        assert conn.execute("SELECT count(*) AS n FROM chunks").fetchone()["n"] == 0
+
+    finish_batch(db, database_url, tmp_path, batch)
+    check_every_file_once(db, chunker, batch, documents, file_ids)
+    assert {job["attempts"] for job in jobs_by_id(db).values()} == {1}
