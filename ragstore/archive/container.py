@@ -57,7 +57,7 @@ class ArchiveWriter:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if self._zip.fp is not None:  # not finished: an error, or finish() never called
             self._zip.close()
-            self.partial.unlink(missing_ok=True)
+        self.partial.unlink(missing_ok=True)
 
     @contextlib.contextmanager
     def member(self, name: str, *, compress: bool = True) -> Iterator[_HashingWriter]:
@@ -107,7 +107,7 @@ class ArchiveReader:
     def __init__(self, path: Path) -> None:
         self.path = path
         if not path.is_file():
-            raise ArchiveError(f"{path} does not exist.")
+            raise ArchiveError(f"{path} is not a file." if path.exists() else f"{path} does not exist.")
         try:
             self._zip = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError) as exc:

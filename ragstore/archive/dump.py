@@ -64,7 +64,7 @@ def backup(db: Database, scope: Scope, path: Path, progress: Progress = quiet) -
             raise RagstoreError("A vector store was deleted while the backup started; run it again.")
         counts = {"files": _dump_files(conn, archive, scope, progress)}
         counts["vector_stores"] = archive.write_rows(format.table_member("vector_stores"), found)
-        for kind in ("file_batches", "vector_store_files"):
+        for kind in ("file_batches", "vector_store_files", "imported_files"):
             rows = store_archive.select_rows(conn, kind, tenant_id, store_ids)
             counts[kind] = archive.write_rows(format.table_member(kind), rows)
         store_chunks = {store["id"]: _dump_chunks(conn, archive, tenant_id, store, progress) for store in found}

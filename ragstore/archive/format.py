@@ -9,6 +9,7 @@ Layout (format version 1):
     vector_stores.jsonl            every column of the stores (metadata, expiry, model, text-search language, ...)
     file_batches.jsonl
     vector_store_files.jsonl       attachments: status, chunking, attributes, last error, counters
+    imported_files.jsonl           where the importers' attachments came from (source key, fingerprint)
     chunks/<store id>.jsonl        a store's chunks by (file_id, chunk_index): text, page, token_count, attributes,
                                    doc_metadata, content_hash, lexical_length; id is the chunk's id at the source
     embeddings/<store id>.npy      their embeddings, one row per line of the chunks member: a NumPy .npy array of
@@ -33,7 +34,7 @@ VERSION = 1
 MANIFEST = "manifest.json"
 EMBEDDING_DTYPE = "<f2"
 
-STORE_KINDS = ("files", "vector_stores", "file_batches", "vector_store_files")
+STORE_KINDS = ("files", "vector_stores", "file_batches", "vector_store_files", "imported_files")
 CHAT_KINDS = ("conversations", "messages", "feedback", "training_examples", "datasets", "dataset_examples")
 # Every kind counted in a manifest, in the order a restore writes them.
 KINDS = (*STORE_KINDS, "chunks", *CHAT_KINDS)

@@ -107,6 +107,9 @@ def _write(
     )
     attachments = (_settled(row) for row in reader.rows(format.table_member("vector_store_files")))
     counts["vector_store_files"] = store_archive.insert_rows(conn, "vector_store_files", tenant_id, attachments)
+    counts["imported_files"] = store_archive.insert_rows(
+        conn, "imported_files", tenant_id, reader.rows(format.table_member("imported_files"))
+    )
     positions: dict[int, tuple[str, str, int]] = {}
     counts["chunks"] = sum(
         _load_chunks(conn, reader, tenant_id, store, plan.cited, positions, progress) for store in stores

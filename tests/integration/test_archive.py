@@ -18,10 +18,13 @@ import psycopg
 import pytest
 
 from ragstore.archive import dump, load, verify
-from ragstore.archive.format import ArchiveConflict, ArchiveDamaged, ArchiveError
+from ragstore.archive.format import KINDS, ArchiveConflict, ArchiveDamaged, ArchiveError
 from ragstore.archive.searches import Remembering
 from ragstore.config import Settings
 from ragstore.errors import InvalidRequest
+from ragstore.importers import jsondocs
+from ragstore.importers.common import Report, Silent
+from ragstore.importers.records import Target
 from ragstore.ingest.chunk import ChunkingStrategy
 from ragstore.models import DEFAULT_TENANT, PageRequest
 from ragstore.service import answers, conversations, feedback, files, reembed, search, spaces, stores, training
@@ -36,8 +39,9 @@ MODEL = ("all-MiniLM-L6-v2", 384)
 _copies = itertools.count()
 
 
-def build(db: Database, embedder, chunker) -> dict[str, str]:
-    """Two stores (one with attributes, one with expiry and metadata), answers, ratings, a dataset."""
+def build(db: Database, embedder, chunker, folder: Path) -> dict[str, str]:
+    """Three stores (one with attributes, one with expiry and metadata, one imported from JSON documents), answers,
+    ratings, a dataset."""
     handbook, _ = ingest(db, embedder, chunker, corpus(), attributes={"team": "hr", "year": 2024})
     policies = stores.create(
         db,
@@ -59,18 +63,28 @@ def build(db: Database, embedder, chunker) -> dict[str, str]:
     examples = training.list_examples(db, DEFAULT_TENANT, "candidate", PageRequest(10, "asc")).items
     approved = [training.review(db, DEFAULT_TENANT, e.id, "approved").id for e in examples]
     training.create_dataset(db, DEFAULT_TENANT, "support v1", example_ids=approved)
-    return {"handbook": handbook.id, "policies": policies.id}
+    imported = stores.create(db, DEFAULT_TENANT, embedder, "imported")
+    for i, document in enumerate(corpus()[:3]):
+        (folder / f"doc-{i}.json").write_text(json.dumps({"id": f"doc-{i}", "text": document.data.decode(), "n": i}))
+    jsondocs.import_json(_importing(db, imported, embedder, chunker), folder, jsondocs.Fields(), Report(), Silent())
+    return {"handbook": handbook.id, "policies": policies.id, "imported": imported.id, "folder": str(folder)}
+
+
+def _importing(db: Database, store, embedder, chunker) -> Target:
+    return Target(db, DEFAULT_TENANT, store, embedder, chunker)
 
 
 @pytest.fixture(scope="module")
-def built(server_url: str, template_url: str, embedder, chunker) -> Iterator[tuple[str, dict[str, str]]]:
+def built(
+    server_url: str, template_url: str, embedder, chunker, tmp_path_factory
+) -> Iterator[tuple[str, dict[str, str]]]:
     """The source data, built once through the real pipeline in a database that each test copies."""
     name = f"archive_source_{os.getpid()}"
     _create(server_url, name, TEMPLATE)
     database = Database(with_database(server_url, name), pool_size=4)
     database.pool.open(wait=True)
     try:
-        made = build(database, embedder, chunker)
+        made = build(database, embedder, chunker, tmp_path_factory.mktemp("json"))
     finally:
         database.close()
     yield name, made
@@ -119,11 +133,11 @@ def target(empty_database_url, tmp_path) -> Database:
 
 
 def everything(db: Database, tenant_id: str) -> dict:
-    """Every archived kind's rows, without chunk ids (restore gives new ones)."""
+    """Every archived kind's rows; chunks without their ids, which restore renews (and rewrites where cited)."""
     with store_archive.snapshot(db, tenant_id) as conn:
-        found = {kind: list(store_archive.select_rows(conn, kind, tenant_id)) for kind in ("files", "vector_stores")}
-        for kind in ("file_batches", "vector_store_files", "conversations", "feedback", "datasets", "dataset_examples"):
-            found[kind] = list(store_archive.select_rows(conn, kind, tenant_id))
+        found = {kind: list(store_archive.select_rows(conn, kind, tenant_id)) for kind in KINDS if kind != "chunks"}
+        for kind in ("messages", "training_examples"):
+            found[kind] = _without_chunk_ids(found[kind])
         found["chunks"] = {
             store["id"]: [
                 {k: v for k, v in row.items() if k != "id"}
@@ -150,10 +164,11 @@ def failures(checks) -> list:
     return [check for check in checks if check.status != "pass"]
 
 
-def test_a_tenant_round_trip_into_a_fresh_database(db, embedder, remembering, source, target, tmp_path):
+def test_a_tenant_round_trip_into_a_fresh_database(db, embedder, chunker, remembering, source, target, tmp_path):
     archive = tmp_path / "tenant.zip"
     report = dump.backup(db, dump.resolve_scope(db, "default"), archive)
-    assert report.counts["files"] == len(corpus()) + 1 and report.counts["vector_stores"] == 2
+    assert report.counts["files"] == len(corpus()) + 1 + 3 and report.counts["vector_stores"] == 3
+    assert report.counts["imported_files"] == 3
     assert report.counts["conversations"] == 4 and report.counts["feedback"] == 4
     assert report.counts["training_examples"] == 3 and report.counts["dataset_examples"] == 3
     before = everything(db, DEFAULT_TENANT)
@@ -165,6 +180,16 @@ def test_a_tenant_round_trip_into_a_fresh_database(db, embedder, remembering, so
 
     assert failures(verify.verify(db, embedder, archive, samples=3)) == []
     assert failures(verify.verify(target, embedder, archive, samples=3)) == []
+    again = Report()  # the restored store remembers its imports: importing the same documents changes nothing
+    restored_store = stores.get(target, DEFAULT_TENANT, source["imported"])
+    jsondocs.import_json(
+        _importing(target, restored_store, embedder, chunker),
+        Path(source["folder"]),
+        jsondocs.Fields(),
+        again,
+        Silent(),
+    )
+    assert (again.imported, again.replaced, again.unchanged) == (0, 0, 3)
     for store_id in (source["handbook"], source["policies"]):
         for ranker in ("dense", "hybrid", "lexical"):
             assert results(target, remembering, DEFAULT_TENANT, store_id, ranker) == results(
@@ -352,7 +377,7 @@ def _data_offset(archive: Path, name: str) -> int:
 
 
 def _without_chunk_ids(found):
-    text = json.dumps(found, sort_keys=True)
+    text = json.dumps(found, sort_keys=True, default=str)
     return json.loads(re.sub(r'"chunk_id": "chunk_\d+"', '"chunk_id": ""', text))
 
 

@@ -26,6 +26,8 @@ SELECT (SELECT count(*) FROM files f
         WHERE tenant_id = %(tenant_id)s AND vector_store_id IN (SELECT id FROM stores)) AS file_batches,
        (SELECT count(*) FROM vector_store_files
         WHERE tenant_id = %(tenant_id)s AND vector_store_id IN (SELECT id FROM stores)) AS vector_store_files,
+       (SELECT count(*) FROM imported_files
+        WHERE tenant_id = %(tenant_id)s AND vector_store_id IN (SELECT id FROM stores)) AS imported_files,
        (SELECT count(*) FROM chunks
         WHERE tenant_id = %(tenant_id)s AND vector_store_id IN (SELECT id FROM stores)) AS chunks,
        (SELECT count(*) FROM conversations
@@ -67,12 +69,19 @@ FROM vector_store_files
 WHERE tenant_id = %(tenant_id)s AND (%(store_ids)s::text[] IS NULL OR vector_store_id = ANY (%(store_ids)s))
 ORDER BY vector_store_id COLLATE "C", file_id COLLATE "C"
 
+-- archive_select_imported_files --
+-- Where the importers' files came from, so that importing the same sources into a restored store changes nothing.
+SELECT vector_store_id, file_id, source_key, fingerprint, imported_at
+FROM imported_files
+WHERE tenant_id = %(tenant_id)s AND (%(store_ids)s::text[] IS NULL OR vector_store_id = ANY (%(store_ids)s))
+ORDER BY vector_store_id COLLATE "C", file_id COLLATE "C"
+
 -- archive_select_conversations --
 SELECT id, user_id, title, metadata, created_at, updated_at
 FROM conversations WHERE tenant_id = %(tenant_id)s ORDER BY id COLLATE "C"
 
 -- archive_select_messages --
-SELECT id, conversation_id, position, role, content, model, vector_store_ids, context_used, unused_context,
+SELECT id, conversation_id, position, role, content, model, vector_store_ids, context_used, unused_context, prompt,
        created_at
 FROM messages WHERE tenant_id = %(tenant_id)s ORDER BY conversation_id COLLATE "C", position
 
@@ -82,7 +91,7 @@ FROM feedback WHERE tenant_id = %(tenant_id)s ORDER BY id COLLATE "C"
 
 -- archive_select_training_examples --
 SELECT id, message_id, conversation_id, source, status, rating, query, answer, messages, context_used,
-       unused_context, vector_store_ids, created_at, updated_at
+       unused_context, vector_store_ids, model, created_at, updated_at
 FROM training_examples WHERE tenant_id = %(tenant_id)s ORDER BY id COLLATE "C"
 
 -- archive_select_datasets --
@@ -176,6 +185,11 @@ SELECT %(tenant_id)s, r.vector_store_id, r.file_id, r.batch_id, r.status, r.chun
        r.chunk_count, r.lexical_tokens, r.created_at, r.updated_at
 FROM jsonb_populate_recordset(NULL::vector_store_files, %(rows)s) r
 
+-- archive_insert_imported_files --
+INSERT INTO imported_files (tenant_id, vector_store_id, file_id, source_key, fingerprint, imported_at)
+SELECT %(tenant_id)s, r.vector_store_id, r.file_id, r.source_key, r.fingerprint, r.imported_at
+FROM jsonb_populate_recordset(NULL::imported_files, %(rows)s) r
+
 -- archive_insert_conversations --
 INSERT INTO conversations (tenant_id, id, user_id, title, metadata, created_at, updated_at)
 SELECT %(tenant_id)s, r.id, r.user_id, r.title, r.metadata, r.created_at, r.updated_at
@@ -183,9 +197,9 @@ FROM jsonb_populate_recordset(NULL::conversations, %(rows)s) r
 
 -- archive_insert_messages --
 INSERT INTO messages (tenant_id, id, conversation_id, position, role, content, model, vector_store_ids,
-                      context_used, unused_context, created_at)
+                      context_used, unused_context, prompt, created_at)
 SELECT %(tenant_id)s, r.id, r.conversation_id, r.position, r.role, r.content, r.model, r.vector_store_ids,
-       r.context_used, r.unused_context, r.created_at
+       r.context_used, r.unused_context, r.prompt, r.created_at
 FROM jsonb_populate_recordset(NULL::messages, %(rows)s) r
 
 -- archive_insert_feedback --
@@ -195,9 +209,10 @@ FROM jsonb_populate_recordset(NULL::feedback, %(rows)s) r
 
 -- archive_insert_training_examples --
 INSERT INTO training_examples (tenant_id, id, message_id, conversation_id, source, status, rating, query, answer,
-                               messages, context_used, unused_context, vector_store_ids, created_at, updated_at)
+                               messages, context_used, unused_context, vector_store_ids, model, created_at,
+                               updated_at)
 SELECT %(tenant_id)s, r.id, r.message_id, r.conversation_id, r.source, r.status, r.rating, r.query, r.answer,
-       r.messages, r.context_used, r.unused_context, r.vector_store_ids, r.created_at, r.updated_at
+       r.messages, r.context_used, r.unused_context, r.vector_store_ids, r.model, r.created_at, r.updated_at
 FROM jsonb_populate_recordset(NULL::training_examples, %(rows)s) r
 
 -- archive_insert_datasets --
@@ -215,11 +230,10 @@ FROM jsonb_populate_recordset(NULL::dataset_examples, %(rows)s) r
 -- language, as ingestion does.
 INSERT INTO chunks (tenant_id, vector_store_id, file_id, chunk_index, page, text, token_count, attributes,
                     doc_metadata, content_hash, embedding, fts, lexical_length)
-VALUES (%(tenant_id)s, %(vector_store_id)s, %(file_id)s, %(chunk_index)s, %(page)s, %(text)s, %(token_count)s,
-        %(attributes)s, %(doc_metadata)s, %(content_hash)s, %(embedding)b,
-        to_tsvector(%(language)s::regconfig, %(text)s),
-        (SELECT coalesce(sum(coalesce(array_length(positions, 1), 1)), 0)::int
-         FROM unnest(to_tsvector(%(language)s::regconfig, %(text)s))))
+SELECT %(tenant_id)s, %(vector_store_id)s, %(file_id)s, %(chunk_index)s, %(page)s, %(text)s, %(token_count)s,
+       %(attributes)s, %(doc_metadata)s, %(content_hash)s, %(embedding)b, t.fts,
+       (SELECT coalesce(sum(coalesce(array_length(positions, 1), 1)), 0)::int FROM unnest(t.fts))
+FROM (SELECT to_tsvector(%(language)s::regconfig, %(text)s) AS fts) t
 
 -- archive_recount_lexical_tokens --
 -- BM25's per-file totals, from the chunks' lengths as computed here.
