@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from ragstore.api.deps import RuntimeDep, require_admin
 from ragstore.api.objects import unix
+from ragstore.api.schemas import ListEnvelope
 from ragstore.models import ApiKey, Tenant
 from ragstore.service import tenants
 
@@ -23,6 +24,73 @@ class CreateTenantRequest(BaseModel):
 class CreateApiKeyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field("", max_length=64)
+
+
+class TenantObject(BaseModel):
+    object: Literal["tenant"]
+    id: str
+    name: str
+    created_at: int
+
+
+class TenantWithCounts(TenantObject):
+    vector_stores: int
+    files: int
+    active_keys: int
+
+
+class TenantList(ListEnvelope):
+    data: list[TenantWithCounts]
+
+
+class ApiKeyObject(BaseModel):
+    object: Literal["api_key"]
+    id: str
+    tenant_id: str
+    name: str
+    prefix: str
+    created_at: int
+    last_used_at: int | None
+    revoked_at: int | None
+
+
+class CreatedApiKey(ApiKeyObject):
+    key: str = Field(description="the key itself, in this response only")
+
+
+class ApiKeyList(ListEnvelope):
+    data: list[ApiKeyObject]
+
+
+class TenantUsage(BaseModel):
+    tenant_id: str
+    name: str
+    chunks: int
+    files: int
+    file_bytes: int
+    vector_stores: int
+    partition: str | None
+
+
+class PartitionUsage(BaseModel):
+    partition: str
+    live_rows: int
+    dead_rows: int
+    table_bytes: int
+    index_bytes: int
+    last_vacuum: int | None
+    last_analyze: int | None
+
+
+class AdminStats(BaseModel):
+    object: Literal["admin.stats"]
+    tenants: list[TenantUsage]
+    partitions: list[PartitionUsage]
+
+
+def documented(model: type[BaseModel]) -> dict[str, Any]:
+    """The route options that publish model as the 200 response's schema (the routes return plain dicts)."""
+    return {"response_model": None, "responses": {200: {"model": model}}}
 
 
 def tenant_object(tenant: Tenant) -> dict[str, Any]:
@@ -52,39 +120,39 @@ def listing(data: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-@router.post("/tenants")
+@router.post("/tenants", **documented(TenantObject))
 def create_tenant(body: CreateTenantRequest, runtime: RuntimeDep) -> dict[str, Any]:
     """A new tenant (company)."""
     return tenant_object(tenants.create_tenant(runtime.db, body.name))
 
 
-@router.get("/tenants")
+@router.get("/tenants", **documented(TenantList))
 def list_tenants(runtime: RuntimeDep) -> dict[str, Any]:
     """Every tenant, with its counts of stores, files and live keys."""
     rows = tenants.list_tenants(runtime.db)
     return listing([{"object": "tenant", **row, "created_at": unix(row["created_at"])} for row in rows])
 
 
-@router.post("/tenants/{tenant}/api_keys")
+@router.post("/tenants/{tenant}/api_keys", **documented(CreatedApiKey))
 def create_api_key(tenant: str, body: CreateApiKeyRequest, runtime: RuntimeDep) -> dict[str, Any]:
     """A new API key for the tenant; `key` is in this response only and cannot be shown again."""
     record, secret = tenants.create_key(runtime.db, tenant, body.name)
     return {**key_object(record), "key": secret}
 
 
-@router.get("/api_keys")
+@router.get("/api_keys", **documented(ApiKeyList))
 def list_api_keys(runtime: RuntimeDep, tenant: str | None = None) -> dict[str, Any]:
     """API keys (never the keys themselves), optionally of one tenant."""
     return listing([key_object(key) for key in tenants.list_keys(runtime.db, tenant)])
 
 
-@router.delete("/api_keys/{key_id}")
+@router.delete("/api_keys/{key_id}", **documented(ApiKeyObject))
 def revoke_api_key(key_id: str, runtime: RuntimeDep) -> dict[str, Any]:
     """Revoke a key: requests bearing it get 401 from now on."""
     return key_object(tenants.revoke_key(runtime.db, key_id))
 
 
-@router.get("/stats")
+@router.get("/stats", **documented(AdminStats))
 def stats(runtime: RuntimeDep) -> dict[str, Any]:
     """Per tenant: chunks, files, bytes, stores and partition; per partition: rows, dead rows, sizes, upkeep."""
     found = tenants.stats(runtime.db)

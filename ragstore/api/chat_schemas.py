@@ -97,6 +97,20 @@ class ConversationItem(WireModel):
     feedback: FeedbackSummary | None
 
 
+class ExportedConversation(ConversationObject):
+    items: list[ConversationItem]
+
+
+class ConversationExport(WireModel):
+    """Conversations with every item, as one JSON document (the export routes)."""
+
+    object: Literal["conversation.export"]
+    format: str
+    exported_at: int
+    user_id: str | None
+    conversations: list[ExportedConversation]
+
+
 class ConversationList(ListEnvelope):
     data: list[ConversationObject]
 

@@ -50,7 +50,7 @@ def list_conversations(
     return wire.ConversationList.page(data, has_more=page.has_more)
 
 
-@router.get("/export")
+@router.get("/export", response_model=None, responses={200: {"model": wire.ConversationExport}})
 def export_conversations(runtime: RuntimeDep, tenant: TenantDep, user_id: str | None = None) -> dict[str, Any]:
     """Every conversation of the user `user_id` (required) with all its items, as one document."""
     if not user_id:
@@ -84,7 +84,7 @@ def delete_conversation(conversation_id: str, runtime: RuntimeDep, tenant: Tenan
     return wire.DeletedObject(id=conversation_id, object="conversation.deleted", deleted=True)
 
 
-@router.get("/{conversation_id}/export")
+@router.get("/{conversation_id}/export", response_model=None, responses={200: {"model": wire.ConversationExport}})
 def export_conversation(conversation_id: str, runtime: RuntimeDep, tenant: TenantDep) -> dict[str, Any]:
     """The conversation with all its items, as one document."""
     return conversations.export(runtime.db, tenant, conversation_id=conversation_id)

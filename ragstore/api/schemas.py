@@ -418,6 +418,19 @@ class ListEnvelope(WireModel):
         return cls(data=data, first_id=first_id, last_id=last_id, has_more=has_more)
 
 
+class VectorStoreStats(WireModel):
+    """ragstore's own: a tenant's totals (`GET /v1/vector_stores/stats`)."""
+
+    object: Literal["vector_store.stats"]
+    vector_stores: int
+    expired_stores: int
+    files: int
+    file_bytes: int
+    usage_bytes: int
+    file_batches: int
+    files_by_status: dict[str, int]
+
+
 class ListFilesResponse(ListEnvelope):
     data: list[OpenAIFile]
 

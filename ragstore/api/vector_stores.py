@@ -70,7 +70,7 @@ def list_vector_stores(
     return schemas.ListVectorStoresResponse.page([objects.store_object(s) for s in page.items], has_more=page.has_more)
 
 
-@router.get("/stats")
+@router.get("/stats", response_model=None, responses={200: {"model": schemas.VectorStoreStats}})
 def vector_store_stats(runtime: RuntimeDep, tenant: TenantDep) -> dict[str, Any]:
     """ragstore's own: totals of stores, files and batches, files by status, and bytes used."""
     return {"object": "vector_store.stats", **stores.usage(runtime.db, tenant)}
