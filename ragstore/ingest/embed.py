@@ -121,6 +121,12 @@ def create_embedder(settings: Settings) -> Embedder:
             settings.embedding_dimensions,
             settings.embedding_batch_size,
         )
+    if settings.embedding_backend == "onnx-int8":
+        from ragstore.ingest.onnx import OnnxEmbedder
+
+        return OnnxEmbedder(
+            settings.embedding_model, settings.embedding_batch_size, local_model_path(), settings.model_cache_dir
+        )
     return LocalEmbedder(settings.embedding_model, settings.embedding_batch_size)
 
 

@@ -5,12 +5,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+
+# The int8 model every ragstore process of the tests shares: made by the first one (under a lock), kept between runs.
+MODEL_CACHE = Path(tempfile.gettempdir()) / "ragstore-test-models"
 
 
 def ragstore_env(**settings: str | Path) -> dict[str, str]:
     """This environment without the developer's RAGSTORE_ settings, plus the given ones."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAGSTORE_")}
+    env["RAGSTORE_MODEL_CACHE_DIR"] = str(MODEL_CACHE)
     env.update({f"RAGSTORE_{key.upper()}": str(value) for key, value in settings.items()})
     return env
 

@@ -1,0 +1,141 @@
+"""all-MiniLM-L6-v2 through ONNX Runtime with int8 weights: the same model, several times faster on a CPU.
+
+The ONNX file is made from the installed weights on first use and kept in <data_dir>/models (nothing is
+downloaded): exported with torch (mean pooling and normalisation inside the graph), its BERT layers fused by
+ONNX Runtime's transformer optimizer, then the weights of its matrix products quantized to int8, per output
+channel (activations are quantized on the fly). Measured against the fp32 model: cosine 0.994 on average between
+the two embeddings of a text, and the nDCG@10 given in the README.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import tempfile
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ragstore.observability import metrics
+
+# Bump when the recipe changes, so that files made by an older recipe are not reused.
+RECIPE = 1
+MAX_LENGTH = 256  # the model's window, special tokens included (sentence-transformers' max_seq_length)
+HEADS, HIDDEN = 12, 384
+log = logging.getLogger(__name__)
+
+
+def model_file(model_dir: Path, cache_dir: Path) -> Path:
+    """The int8 ONNX file for the model, made once (under a file lock, written whole or not at all)."""
+    target = cache_dir / f"all-MiniLM-L6-v2.int8.r{RECIPE}.onnx"
+    if target.exists():
+        return target
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with open(cache_dir / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not target.exists():
+            log.warning("making the int8 ONNX model in %s (once; about 10 s)", cache_dir)
+            with tempfile.TemporaryDirectory(dir=cache_dir) as work, _quiet():
+                _build(model_dir, Path(work))
+                os.replace(Path(work) / "int8.onnx", target)
+    return target
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """The exporter's and quantizer's advice (tracer warnings, a root-logger hint) is noise to ragstore's users."""
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        root.setLevel(level)
+
+
+def _build(model_dir: Path, work: Path) -> None:
+    import onnx
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.transformers import optimizer
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(str(model_dir), local_files_only=True).eval()
+
+    class Pooled(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids):  # noqa: ANN001, ANN202
+            hidden = self.bert(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(mean, p=2, dim=1)
+
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    example = tuple(torch.ones((2, 8), dtype=torch.int64) for _ in names)
+    axes = {name: {0: "batch", 1: "tokens"} for name in names} | {"embedding": {0: "batch"}}
+    with torch.no_grad():
+        torch.onnx.export(
+            Pooled(),
+            example,
+            str(work / "fp32.onnx"),
+            input_names=names,
+            output_names=["embedding"],
+            dynamic_axes=axes,
+            opset_version=17,
+            dynamo=False,
+        )
+    fused = optimizer.optimize_model(str(work / "fp32.onnx"), model_type="bert", num_heads=HEADS, hidden_size=HIDDEN)
+    fused.save_model_to_file(str(work / "fused.onnx"))
+    quantize_dynamic(
+        str(work / "fused.onnx"),
+        str(work / "int8.onnx"),
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+        op_types_to_quantize=["MatMul"],
+        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},  # the fused ops' outputs are float
+    )
+
+
+class OnnxEmbedder:
+    """The bundled model's int8 ONNX version; batches are sorted by length, so that little padding is computed."""
+
+    def __init__(self, model: str, batch_size: int, model_dir: Path, cache_dir: Path) -> None:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        self.model = model
+        self.batch_size = batch_size
+        self.dimension = HIDDEN
+        self.max_tokens = MAX_LENGTH - 2  # [CLS] and [SEP]
+        self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self._tokenizer.enable_truncation(MAX_LENGTH)
+        self._tokenizer.enable_padding()
+        options = onnxruntime.SessionOptions()
+        options.inter_op_num_threads = 1
+        self._session = onnxruntime.InferenceSession(
+            str(model_file(model_dir, cache_dir)), options, providers=["CPUExecutionProvider"]
+        )
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        with metrics.timed_embedding(self.model, len(texts)):
+            for start in range(0, len(order), self.batch_size):
+                batch = order[start : start + self.batch_size]
+                encoded = self._tokenizer.encode_batch([texts[i] for i in batch])
+                ids = np.array([e.ids for e in encoded], dtype=np.int64)
+                mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+                feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+                vectors[batch] = self._session.run(None, feed)[0]
+        return vectors
