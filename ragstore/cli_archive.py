@@ -51,8 +51,9 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
         report = dump.backup(db, scope, args.output, progress=_bars)
     finally:
         db.close()
-    what = "tenant" if scope.store_ids is None else f"{len(scope.store_ids)} vector store(s) of tenant"
-    print(f"backed up {what} {scope.tenant_name} to {report.path} ({report.bytes:,} bytes) in {report.seconds:.1f} s")
+    stores = ", ".join(f"{name} ({store_id})" for store_id, name in report.stores.items())
+    what = f"tenant {scope.tenant_name}" if scope.store_ids is None else f"{stores} of tenant {scope.tenant_name}"
+    print(f"backed up {what} to {report.path} ({report.bytes:,} bytes) in {report.seconds:.1f} s")
     _print_counts(report.counts)
     return 0
 

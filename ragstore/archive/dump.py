@@ -39,6 +39,7 @@ class Scope:
 class BackupReport:
     path: Path
     scope: Scope
+    stores: dict[str, str]  # id -> name
     counts: dict[str, int]
     bytes: int
     seconds: float
@@ -76,7 +77,8 @@ def backup(db: Database, scope: Scope, path: Path, progress: Progress = quiet) -
                     counts[kind] = archive.write_rows(format.table_member(kind), rows, bar)
         manifest = format.build_manifest(scope.describe(), found, store_chunks, counts, archive.members)
         size = archive.finish(manifest)
-    return BackupReport(path, scope, manifest["counts"], size, time.perf_counter() - began)
+    names = {store["id"]: store["name"] for store in found}
+    return BackupReport(path, scope, names, manifest["counts"], size, time.perf_counter() - began)
 
 
 def _dump_files(conn: Connection, archive: ArchiveWriter, scope: Scope, progress: Progress) -> int:

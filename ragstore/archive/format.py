@@ -109,7 +109,7 @@ def build_manifest(
             }
             for s in stores
         },
-        "counts": {kind: counts.get(kind, 0) for kind in KINDS},
+        "counts": {kind: counts[kind] for kind in KINDS if kind in counts},
         "members": members,
     }
 

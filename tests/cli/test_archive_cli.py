@@ -31,7 +31,10 @@ def test_backup_restore_into_an_empty_database_then_verify(
     assert backed.stdout.startswith(f"backed up tenant default to {tenant} (")
     assert re.search(r"^  files\s+8$", backed.stdout, re.M) and re.search(r"^  conversations\s+1$", backed.stdout, re.M)
     store_backup = ragstore("backup", "--store", "handbook", "-o", str(one), env=source)
-    assert store_backup.returncode == 0 and "backed up 1 vector store(s) of tenant default" in store_backup.stdout
+    assert (
+        store_backup.returncode == 0
+        and f"backed up handbook ({store.id}) of tenant default to {one}" in store_backup.stdout
+    )
 
     restored = ragstore("restore", str(tenant), env=target)
     assert restored.returncode == 0, restored.stderr
