@@ -127,10 +127,8 @@ def _store(runtime: Runtime, tenant: str, name_or_id: str) -> VectorStore:
     from ragstore import ids
     from ragstore.service import stores
 
-    if name_or_id.startswith(ids.VECTOR_STORE):
-        found = stores.find(runtime.db, tenant, name_or_id)
-        if found is not None:
-            return found
+    if name_or_id.startswith(ids.VECTOR_STORE):  # an id names a store that exists: never one made here
+        return stores.resolve(runtime.db, tenant, name_or_id)
     language = runtime.settings.text_search_language
     return stores.get_or_create(runtime.db, tenant, name_or_id, runtime.embedder, language)
 
