@@ -17,7 +17,7 @@ import numpy as np
 import psycopg
 import pytest
 
-from ragstore.archive import dump, load, verify
+from ragstore.archive import dump, load, searches, verify
 from ragstore.archive.format import KINDS, ArchiveConflict, ArchiveDamaged, ArchiveError
 from ragstore.archive.searches import Remembering
 from ragstore.config import Settings
@@ -25,9 +25,21 @@ from ragstore.errors import InvalidRequest
 from ragstore.importers import jsondocs
 from ragstore.importers.common import Report, Silent
 from ragstore.importers.records import Target
-from ragstore.ingest.chunk import ChunkingStrategy
+from ragstore.ingest.chunk import AUTO, ChunkingStrategy
 from ragstore.models import DEFAULT_TENANT, PageRequest
-from ragstore.service import answers, conversations, feedback, files, reembed, search, spaces, stores, training
+from ragstore.service import (
+    answers,
+    conversations,
+    feedback,
+    files,
+    ingestion,
+    reembed,
+    search,
+    spaces,
+    store_files,
+    stores,
+    training,
+)
 from ragstore.store import archive as store_archive
 from ragstore.store.db import Database, open_database
 from tests.conftest import TEMPLATE, with_database
@@ -401,3 +413,38 @@ def test_a_re_embedded_store_is_archived_in_its_active_space(db, embedder, chunk
         assert failures(verify.verify(db, embedder, archive, samples=2)) == []
     with pytest.raises(InvalidRequest, match=f"holds {remote.model} embeddings \\(512-d\\), but this ragstore"):
         load.restore(target, archive, MODEL)
+
+
+def test_a_file_still_in_progress_is_restored_as_failed(db, embedder, source, target, tmp_path):
+    store = stores.get(db, DEFAULT_TENANT, source["handbook"])
+    waiting = files.upload(db, DEFAULT_TENANT, "late.txt", io.BytesIO(b"Lockers are emptied every Friday evening."))
+    ingestion.create_batch(db, DEFAULT_TENANT, store, [waiting.id], AUTO)  # no worker runs it
+    archive = tmp_path / "store.zip"
+    dump.backup(db, dump.resolve_scope(db, None, [store.id]), archive)
+    load.restore(target, archive, MODEL)
+    attached = store_files.get(target, DEFAULT_TENANT, store.id, waiting.id)
+    assert (attached.status, attached.last_error_code) == ("failed", "server_error")
+    assert attached.last_error_message.startswith("It was still being processed when the archive was made")
+
+
+def test_exact_search_and_comparison_with_ties():
+    rng = np.random.default_rng(3)
+    vectors = rng.standard_normal((1000, 384)).astype(np.float16)
+    queries = rng.standard_normal((3, 384)).astype(np.float32)
+    blocks = [vectors[i : i + 97] for i in range(0, 1000, 97)]
+    found = searches.exact_top(blocks, queries, 5)
+    q16 = queries.astype(np.float16).astype(np.float32)
+    v32 = vectors.astype(np.float32)
+    cosines = (q16 @ v32.T) / np.linalg.norm(q16, axis=1)[:, None] / np.linalg.norm(v32, axis=1)[None, :]
+    for row, top in zip(cosines, found, strict=True):
+        assert [r for r, _ in top] == list(np.argsort(-row, kind="stable")[:5])
+        assert np.allclose([s for _, s in top], np.sort(row)[::-1][:5], atol=1e-6)
+
+    a, b, c = ("file-a", 0), ("file-b", 0), ("file-c", 0)
+    expected = [(a, 0.9), (b, 0.8), (c, 0.8), (("file-d", 0), 0.1)]
+    assert searches.compare([(a, 0.9), (c, 0.8), (b, 0.8)], expected, 3) is None  # a tie, either order
+    assert searches.compare([(a, 0.9), (b, 0.8)], expected, 3) == "2 results instead of 3"
+    assert searches.compare([(b, 0.8), (a, 0.9), (c, 0.8)], expected, 3) == "rank 1 scored 0.8000 instead of 0.9000"
+    assert searches.compare([(a, 0.9), (b, 0.8), (("file-d", 0), 0.8)], expected, 3) == (
+        "rank 3 is file-d chunk 0 instead of file-c chunk 0"
+    )
