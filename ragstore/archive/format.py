@@ -14,10 +14,14 @@ Layout (format version 1):
                                    doc_metadata, content_hash, lexical_length; id is the chunk's id at the source
     embeddings/<store id>.npy      their embeddings, one row per line of the chunks member: a NumPy .npy array of
                                    float16 little-endian, shape (chunks, dimension), exactly the stored halfvec values
+                                   of the store's active embedding space (a re-embedded store: its new model's)
     conversations.jsonl, messages.jsonl, feedback.jsonl, training_examples.jsonl, datasets.jsonl,
     dataset_examples.jsonl         a tenant archive only
 
 Every row leaves out tenant_id: a restore writes it for its target tenant. Timestamps are ISO 8601 with offset.
+Members are deflated but the embeddings (float16 barely compresses: 8 %); the manifest is covered by the zip's own
+CRC-32. Not archived: API keys, jobs, chunks' tsvectors (computed again from the text), embedding spaces other than
+the active one.
 """
 
 from __future__ import annotations
