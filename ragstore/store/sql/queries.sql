@@ -377,7 +377,8 @@ SELECT id, tenant_id FROM api_keys WHERE key_hash = %(key_hash)s AND revoked_at 
 
 -- tenant_stats --
 -- The partition of a tenant is the one whose bounds its id satisfies (partitions are named chunks_pNN, NN being
--- their remainder).
+-- their remainder). The CASE keeps the planner from calling satisfies_hash_partition on other relations of
+-- pg_class (pg_toast_16385 would be "remainder 16385"), which it may do when it filters pg_class first.
 SELECT t.id AS tenant_id, t.name,
        (SELECT count(*) FROM chunks c WHERE c.tenant_id = t.id) AS chunks,
        (SELECT count(*) FROM files f WHERE f.tenant_id = t.id) AS files,
@@ -385,7 +386,10 @@ SELECT t.id AS tenant_id, t.name,
        (SELECT count(*) FROM vector_stores v WHERE v.tenant_id = t.id) AS vector_stores,
        (SELECT p.relname FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid
         WHERE i.inhparent = 'chunks'::regclass
-          AND satisfies_hash_partition('chunks'::regclass, parts.n, substring(p.relname FROM '[0-9]+$')::int, t.id)
+          AND CASE WHEN p.relname ~ '^chunks_p[0-9]+$'
+                   THEN satisfies_hash_partition('chunks'::regclass, parts.n, substring(p.relname FROM '[0-9]+$')::int,
+                                                 t.id)
+                   ELSE false END
        ) AS partition
 FROM tenants t,
      LATERAL (SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = 'chunks'::regclass) parts
