@@ -12,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from ragstore.api.app import create_app
 from ragstore.observability import logs
+from ragstore.observability.readiness import Readiness
 
 MODEL = "all-MiniLM-L6-v2"
 SEARCH_ROUTE = "/v1/vector_stores/{vector_store_id}/search"
@@ -103,7 +104,7 @@ def test_readyz_names_what_is_not_ready(settings):
     assert body["checks"]["migrations"]["detail"].endswith("1 pending: run `ragstore migrate`")
 
 
-def test_the_model_check_is_kept_for_a_few_seconds(settings):
+def test_the_model_check_is_kept_for_a_while(db):
     calls = []
 
     class Counting:
@@ -113,9 +114,12 @@ def test_the_model_check_is_kept_for_a_few_seconds(settings):
             calls.append(list(texts))
             return np.ones((len(texts), 384), dtype=np.float32)
 
-    with TestClient(create_app(settings, Counting())) as client:
-        assert [client.get("/readyz").status_code for _ in range(3)] == [200, 200, 200]
+    kept = Readiness(db, Counting(), model_check_seconds=3600)
+    assert [kept.checks()["model"].ok for _ in range(3)] == [True, True, True]
     assert calls == [["ready"]]
+    every_time = Readiness(db, Counting(), model_check_seconds=0)
+    assert [every_time.checks()["model"].ok for _ in range(2)] == [True, True]
+    assert len(calls) == 3
 
 
 def test_every_request_has_an_access_line_with_its_request_id(api, caplog):
