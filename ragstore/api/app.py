@@ -59,6 +59,8 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         version="0.1.0",
         description="A self-hosted knowledge base whose API is OpenAI's Files + Vector Stores API.",
         lifespan=lifespan,
+        # No route ends in "/": a path that does (an id that is "/") is a 404 in the envelope, not a redirect.
+        redirect_slashes=False,
     )
     errors.install(app)
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)

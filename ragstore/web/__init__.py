@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
@@ -33,5 +34,10 @@ class Page(StaticFiles):
 
 
 def mount(app: FastAPI) -> None:
-    """Serve the page at /ui/ (and /ui, redirected)."""
+    """Serve the page at /ui/ (and /ui, redirected: the app does not redirect slashes by itself)."""
+
+    @app.get("/ui", include_in_schema=False)
+    def page_root() -> RedirectResponse:
+        return RedirectResponse("/ui/")
+
     app.mount("/ui", Page(directory=STATIC, html=True), name="ui")

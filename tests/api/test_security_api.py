@@ -6,7 +6,7 @@ import logging
 import urllib.parse
 
 import httpx
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.api.conftest import API_KEY
@@ -42,6 +42,8 @@ ROUTES = [
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(identifier=HOSTILE)
+@example(identifier="/")  # once answered with a redirect (307)
+@example(identifier="..")
 def test_hostile_ids_get_a_4xx_never_a_5xx(api, identifier):
     headers = {"Authorization": f"Bearer {API_KEY}"}
     quoted = urllib.parse.quote(identifier, safe="")
