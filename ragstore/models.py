@@ -67,6 +67,7 @@ class VectorStore:
     usage_bytes: int = 0
     file_counts: FileCounts = FileCounts()
     active_space_id: str | None = None  # None: chunks.embedding, the store's first space
+    content_fingerprint: int = 0  # changes with every write to its attachments (and so chunks): the cache's key
 
     @property
     def expired(self) -> bool:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from ragstore.cache import QueryCache, open_cache
 from ragstore.chat.llm import ChatModel
 from ragstore.config import Settings
 from ragstore.ingest.chunk import Chunker
@@ -20,6 +21,7 @@ class Runtime:
     embedder: Embedder
     chunker: Chunker
     chat_model: ChatModel | None = None  # None: answers are extractive
+    cache: QueryCache = field(default_factory=QueryCache.disabled)
 
     def worker(self, **options: float) -> Worker:
         tasks = ingestion_tasks(self.db, self.embedder, self.chunker)
@@ -31,6 +33,7 @@ class Runtime:
     def close(self) -> None:
         if self.chat_model is not None:
             self.chat_model.close()
+        self.cache.close()
         self.db.close()
 
 
@@ -43,7 +46,7 @@ def open_runtime(settings: Settings, embedder: Embedder | None = None) -> Runtim
     except Exception:
         db.close()
         raise
-    return Runtime(settings, db, embedder, default_chunker(), create_chat_model(settings))
+    return Runtime(settings, db, embedder, default_chunker(), create_chat_model(settings), open_cache(settings))
 
 
 def create_chat_model(settings: Settings) -> ChatModel | None:

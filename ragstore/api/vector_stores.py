@@ -123,6 +123,7 @@ def search_vector_store(
         options.score_threshold if options and options.score_threshold is not None else 0.0,
         body.filters.model_dump() if body.filters else None,
         ranker=RANKERS[options.ranker if options else "auto"],
+        cache=runtime.cache,
     )
     return schemas.VectorStoreSearchResultsPage(
         object="vector_store.search_results.page",

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ragstore.cache import QueryCache
 from ragstore.errors import InvalidRequest
 from ragstore.ingest.embed import Embedder
 from ragstore.models import EmbeddingSpace, SearchHit
@@ -41,12 +42,14 @@ def search(
     filters: Mapping[str, Any] | None = None,
     ranker: str = "dense",
     alpha: float | None = None,
+    *,
+    cache: QueryCache | None = None,
 ) -> list[SearchHit]:
     """The k best chunks in the stores, best first, each with a score in 0..1.
 
     ranker: dense (cosine similarity, floored at 0), lexical (BM25, divided by the best one's) or hybrid (alpha times
     the cosine plus 1 - alpha times the lexical score). Several queries are searched as one: the mean of their
-    embeddings, and all their words.
+    embeddings, and all their words. With a cache, results and the query embedding are looked up there first.
     """
     queries = [query] if isinstance(query, str) else list(query)
     _check(queries, k, threshold, ranker)
@@ -59,7 +62,17 @@ def search(
     # Query words are analysed in the first store's language (stores searched together normally share one).
     language = found[0].text_search_language if found else "english"
     ids = list(store_ids)
-    embedding = None if ranker == "lexical" else _embedding(embedder, queries)
+    cache = cache or QueryCache.disabled()
+    alpha = HYBRID_ALPHA if alpha is None else alpha
+    key = cache.search_key(
+        embedder, tenant_id, found, queries, k=k, threshold=threshold, filters=filters, ranker=ranker, alpha=alpha
+    )
+    cached = cache.get_hits(key)
+    if cached is not None:
+        with db.tenant(tenant_id) as conn:
+            vector_stores.touch_vector_stores(conn, tenant_id, ids)
+        return cached
+    embedding = None if ranker == "lexical" else _embedding(embedder, queries, cache)
     with db.tenant(tenant_id) as conn:
         if ranker == "dense":
             hits = _dense(conn, tenant_id, ids, embedding, k, threshold, filters, space)
@@ -73,9 +86,10 @@ def search(
                 dense = _dense(conn, tenant_id, ids, embedding, max(k, FUSION_DEPTH), 0.0, filters, space)
                 missing = [hit.chunk_id for hit in lexical if hit.chunk_id not in {h.chunk_id for h in dense}]
                 cosines = chunks.similarities(conn, tenant_id, missing, embedding, space)
-                hits = fuse(dense, lexical, cosines, HYBRID_ALPHA if alpha is None else alpha)
+                hits = fuse(dense, lexical, cosines, alpha)
             hits = [hit for hit in hits if hit.score >= threshold][:k]
         vector_stores.touch_vector_stores(conn, tenant_id, ids)
+    cache.put_hits(key, hits)
     return hits
 
 
@@ -90,8 +104,8 @@ def _check(queries: list[str], k: int, threshold: float, ranker: str) -> None:
         raise InvalidRequest(f"score_threshold must be between 0 and 1, got {threshold}.", param="score_threshold")
 
 
-def _embedding(embedder: Embedder, queries: list[str]) -> np.ndarray:
-    mean = embedder.embed(queries).mean(axis=0)
+def _embedding(embedder: Embedder, queries: list[str], cache: QueryCache | None = None) -> np.ndarray:
+    mean = (cache or QueryCache.disabled()).embed(embedder, queries).mean(axis=0)
     return mean / (np.linalg.norm(mean) or 1.0)
 
 

@@ -105,6 +105,7 @@ def delete_vector_store(conn: psycopg.Connection, tenant_id: str, store_id: str)
 
 
 def touch_vector_stores(conn: psycopg.Connection, tenant_id: str, store_ids: list[str]) -> None:
+    conn.execute(QUERIES["commit_without_waiting"])
     conn.execute(QUERIES["touch_vector_stores"], {"tenant_id": tenant_id, "ids": store_ids})
 
 
