@@ -29,7 +29,7 @@ def orphan_chunks(conn: psycopg.Connection, tenant_id: str) -> list[dict[str, An
 
 
 def delete_orphan_chunks(conn: psycopg.Connection, tenant_id: str) -> int:
-    return conn.execute(QUERIES["delete_orphan_chunks"], {"tenant_id": tenant_id}).rowcount
+    return conn.execute(QUERIES["delete_orphan_chunks"], {"tenant_id": tenant_id}).fetchone()["deleted"]
 
 
 def empty_files(conn: psycopg.Connection, tenant_id: str) -> list[dict[str, Any]]:

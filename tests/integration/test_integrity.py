@@ -109,3 +109,16 @@ def test_a_check_sees_only_its_own_tenant(db, owner, embedder, chunker):
     assert [p.kind for p in theirs.problems] == ["count_mismatches"] * 2
     integrity.repair(db, embedder, chunker, theirs)
     assert integrity.check(db, acme.id).clean
+
+
+@pytest.mark.parametrize("damage", ["orphan", "stale"])
+def test_a_repair_changes_the_store_fingerprint_the_query_cache_keys_on(db, owner, embedder, chunker, damage):
+    store, _ = ingest(db, embedder, chunker, corpus())
+    ids = _file_ids(owner)
+    if damage == "orphan":
+        owner.execute("UPDATE vector_store_files SET status = 'failed' WHERE file_id = %s", (ids["laptops.jsonl"],))
+    else:
+        owner.execute("UPDATE chunks SET text = 'A changed text.' WHERE file_id = %s", (ids["account.md"],))
+    before = stores.get(db, DEFAULT_TENANT, store.id).content_fingerprint
+    integrity.repair(db, embedder, chunker, integrity.check(db, DEFAULT_TENANT))
+    assert stores.get(db, DEFAULT_TENANT, store.id).content_fingerprint != before

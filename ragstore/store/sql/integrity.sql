@@ -20,11 +20,19 @@ GROUP BY c.vector_store_id, c.file_id, f.filename, v.status
 ORDER BY c.vector_store_id, c.file_id
 
 -- delete_orphan_chunks --
-DELETE FROM chunks c
-WHERE c.tenant_id = %(tenant_id)s
-  AND NOT EXISTS (SELECT FROM vector_store_files v
-                  WHERE v.tenant_id = c.tenant_id AND v.vector_store_id = c.vector_store_id
-                    AND v.file_id = c.file_id AND v.status = 'completed')
+-- The stores' attachments are touched too: their row versions make the query cache's fingerprint of a store.
+WITH gone AS (
+    DELETE FROM chunks c
+    WHERE c.tenant_id = %(tenant_id)s
+      AND NOT EXISTS (SELECT FROM vector_store_files v
+                      WHERE v.tenant_id = c.tenant_id AND v.vector_store_id = c.vector_store_id
+                        AND v.file_id = c.file_id AND v.status = 'completed')
+    RETURNING c.vector_store_id
+), touched AS (
+    UPDATE vector_store_files v SET updated_at = now()
+    WHERE v.tenant_id = %(tenant_id)s AND v.vector_store_id IN (SELECT vector_store_id FROM gone)
+)
+SELECT count(*) AS deleted FROM gone
 
 -- integrity_empty_files --
 -- Completed attachments without a single chunk: a completed file always has one (a file without text fails).
@@ -150,13 +158,21 @@ ORDER BY c.vector_store_id, c.id
 -- reembed_chunk --
 -- Only if the text is still the one embedded: a change since is found by the next check. embedding is NULL when the
 -- store's first space was dropped.
-UPDATE chunks
-SET embedding = %(embedding)s, content_hash = %(content_hash)s, token_count = %(token_count)s,
-    fts = to_tsvector(%(language)s::regconfig, text),
-    lexical_length = (SELECT coalesce(sum(coalesce(array_length(positions, 1), 1)), 0)::int
-                      FROM unnest(to_tsvector(%(language)s::regconfig, text)))
-WHERE tenant_id = %(tenant_id)s AND id = %(id)s AND text = %(text)s
-RETURNING vector_store_id, file_id
+-- Its attachment is touched too, so that the query cache's fingerprint of the store changes.
+WITH done AS (
+    UPDATE chunks
+    SET embedding = %(embedding)s, content_hash = %(content_hash)s, token_count = %(token_count)s,
+        fts = to_tsvector(%(language)s::regconfig, text),
+        lexical_length = (SELECT coalesce(sum(coalesce(array_length(positions, 1), 1)), 0)::int
+                          FROM unnest(to_tsvector(%(language)s::regconfig, text)))
+    WHERE tenant_id = %(tenant_id)s AND id = %(id)s AND text = %(text)s
+    RETURNING vector_store_id, file_id
+), touched AS (
+    UPDATE vector_store_files v SET updated_at = now()
+    FROM done d
+    WHERE v.tenant_id = %(tenant_id)s AND v.vector_store_id = d.vector_store_id AND v.file_id = d.file_id
+)
+SELECT vector_store_id, file_id FROM done
 
 -- upsert_chunk_vector --
 INSERT INTO chunk_vectors (tenant_id, space_id, chunk_id, embedding)
