@@ -25,6 +25,7 @@ from ragstore.cli_admin import (
 )
 from ragstore.cli_archive import register as register_archive_commands
 from ragstore.cli_chat import register as register_chat_commands
+from ragstore.cli_common import tenant_id
 from ragstore.cli_float16 import register as register_float16_commands
 from ragstore.cli_import import register as register_import_commands
 from ragstore.cli_reembed import register as register_reembed_commands
@@ -38,7 +39,6 @@ from ragstore.observability import logs
 if TYPE_CHECKING:  # these modules load the model and the database: imported when a command needs them
     from ragstore.runtime import Runtime
     from ragstore.service.evaluation import Dataset
-    from ragstore.store.db import Database
 
 log = logging.getLogger("ragstore")
 
@@ -223,7 +223,7 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     runtime = open_runtime(settings)
     try:
-        tenant = _tenant_id(runtime.db, args.tenant)
+        tenant = tenant_id(runtime.db, args.tenant)
         store = stores.get_or_create(runtime.db, tenant, args.store, runtime.embedder, settings.text_search_language)
         file_ids = []
         for path in tqdm(paths, desc="upload", unit="file", disable=None):
@@ -266,12 +266,6 @@ def _work_until_done(runtime: Runtime, tenant: str, batch: str, total: int) -> F
     return counts
 
 
-def _tenant_id(db: Database, tenant: str | None) -> str:
-    from ragstore.service import tenants
-
-    return tenants.get_tenant(db, tenant).id if tenant else DEFAULT_TENANT
-
-
 def _collect(paths: Sequence[Path]) -> tuple[list[Path], int]:
     """Files named on the command line, and the supported files under named folders; (files, skipped)."""
     found: list[Path] = []
@@ -302,7 +296,7 @@ def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
 
     runtime = open_runtime(settings)
     try:
-        tenant = _tenant_id(runtime.db, args.tenant)
+        tenant = tenant_id(runtime.db, args.tenant)
         store_ids = [stores.resolve(runtime.db, tenant, name).id for name in args.store]
         hits = search.search(
             runtime.db, runtime.embedder, tenant, store_ids, args.query, args.k, args.threshold, ranker=args.ranker

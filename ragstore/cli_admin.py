@@ -4,22 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 
+from ragstore.cli_common import database
 from ragstore.config import Settings
 from ragstore.service import tenants
-from ragstore.store.db import Database, open_database
-
-
-@contextmanager
-def _database(settings: Settings) -> Iterator[Database]:
-    db = open_database(settings)
-    try:
-        yield db
-    finally:
-        db.close()
 
 
 def _when(moment: datetime | None) -> str:
@@ -27,14 +16,14 @@ def _when(moment: datetime | None) -> str:
 
 
 def cmd_tenants_create(settings: Settings, args: argparse.Namespace) -> int:
-    with _database(settings) as db:
+    with database(settings) as db:
         tenant = tenants.create_tenant(db, args.name)
     print(f"{tenant.id}  {tenant.name}")
     return 0
 
 
 def cmd_tenants_list(settings: Settings, args: argparse.Namespace) -> int:
-    with _database(settings) as db:
+    with database(settings) as db:
         rows = tenants.list_tenants(db)
     print(f"{'id':<29} {'name':<20} {'stores':>6} {'files':>6} {'keys':>5}  created")
     for row in rows:
@@ -46,7 +35,7 @@ def cmd_tenants_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_keys_create(settings: Settings, args: argparse.Namespace) -> int:
-    with _database(settings) as db:
+    with database(settings) as db:
         record, secret = tenants.create_key(db, args.tenant, args.name)
     print(f"created {record.id} for tenant {record.tenant_id}; the key is shown once, here:")
     print(secret)
@@ -54,7 +43,7 @@ def cmd_keys_create(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_keys_list(settings: Settings, args: argparse.Namespace) -> int:
-    with _database(settings) as db:
+    with database(settings) as db:
         keys = tenants.list_keys(db, args.tenant)
     print(f"{'id':<28} {'tenant':<29} {'name':<16} {'prefix':<10} {'last used':<16} revoked")
     for key in keys:
@@ -66,14 +55,14 @@ def cmd_keys_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_keys_revoke(settings: Settings, args: argparse.Namespace) -> int:
-    with _database(settings) as db:
+    with database(settings) as db:
         key = tenants.revoke_key(db, args.key_id)
     print(f"revoked {key.id} ({key.name}) of tenant {key.tenant_id}")
     return 0
 
 
 def cmd_stats(settings: Settings, args: argparse.Namespace) -> int:
-    with _database(settings) as db:
+    with database(settings) as db:
         found = tenants.stats(db)
     if args.json:
         print(json.dumps(found, indent=2, default=str))

@@ -10,9 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from ragstore.cli_common import database, tenant_id
 from ragstore.config import Settings
-from ragstore.models import DEFAULT_TENANT
-from ragstore.store.db import Database, open_database
 
 
 def register(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -52,8 +51,8 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
 def cmd_conversations_export(settings: Settings, args: argparse.Namespace) -> int:
     from ragstore.service import conversations
 
-    with _database(settings) as db:
-        tenant = _tenant_id(db, args.tenant)
+    with database(settings) as db:
+        tenant = tenant_id(db, args.tenant)
         document = conversations.export(db, tenant, conversation_id=args.conversation, user_id=args.user)
     with _output(args.output) as out:
         json.dump(document, out, indent=2, ensure_ascii=False)
@@ -68,8 +67,8 @@ def cmd_datasets_list(settings: Settings, args: argparse.Namespace) -> int:
     from ragstore.models import PageRequest
     from ragstore.service import training
 
-    with _database(settings) as db:
-        tenant = _tenant_id(db, args.tenant)
+    with database(settings) as db:
+        tenant = tenant_id(db, args.tenant)
         found, cursor = [], None
         while True:
             page = training.list_datasets(db, tenant, PageRequest(100, "asc", cursor))
@@ -87,8 +86,8 @@ def cmd_datasets_list(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_datasets_export(settings: Settings, args: argparse.Namespace) -> int:
     from ragstore.service import training
 
-    with _database(settings) as db:
-        tenant = _tenant_id(db, args.tenant)
+    with database(settings) as db:
+        tenant = tenant_id(db, args.tenant)
         dataset = training.find_dataset(db, tenant, args.name)
         records = training.export(db, tenant, dataset.id, args.format, scrub=args.scrub)
         lines = 0
@@ -106,15 +105,6 @@ def cmd_datasets_export(settings: Settings, args: argparse.Namespace) -> int:
 
 
 @contextmanager
-def _database(settings: Settings) -> Iterator[Database]:
-    db = open_database(settings)
-    try:
-        yield db
-    finally:
-        db.close()
-
-
-@contextmanager
 def _output(path: Path | None) -> Iterator[IO[str]]:
     """The file (written whole or not at all: a temporary sibling renamed at the end), or standard output."""
     if path is None:
@@ -129,9 +119,3 @@ def _output(path: Path | None) -> Iterator[IO[str]]:
             partial.unlink(missing_ok=True)
             raise
     partial.replace(path)
-
-
-def _tenant_id(db: Database, tenant: str | None) -> str:
-    from ragstore.service import tenants
-
-    return tenants.get_tenant(db, tenant).id if tenant else DEFAULT_TENANT

@@ -9,10 +9,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ragstore.cli_common import tenant_id
 from ragstore.config import Settings
 from ragstore.errors import InvalidRequest
 from ragstore.ingest.chunk import AUTO, ChunkingStrategy
-from ragstore.models import DEFAULT_TENANT, VectorStore
+from ragstore.models import VectorStore
 
 if TYPE_CHECKING:  # these load the model and the database: imported when a command runs
     from ragstore.importers.common import Report
@@ -108,19 +109,13 @@ def _importing(settings: Settings, args: argparse.Namespace, strategy: ChunkingS
     runtime = open_runtime(settings)
     bars = _Bars()
     try:
-        tenant = _tenant_id(runtime, args.tenant)
+        tenant = tenant_id(runtime.db, args.tenant)
         store = _store(runtime, tenant, args.store)
         target = Target(runtime.db, tenant, store, runtime.embedder, runtime.chunker, strategy)
         yield runtime, target, Report(), bars
     finally:
         bars.close()
         runtime.close()
-
-
-def _tenant_id(runtime: Runtime, tenant: str | None) -> str:
-    from ragstore.service import tenants
-
-    return tenants.get_tenant(runtime.db, tenant).id if tenant else DEFAULT_TENANT
 
 
 def _store(runtime: Runtime, tenant: str, name_or_id: str) -> VectorStore:

@@ -9,8 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ragstore.cli_common import tenant_id
 from ragstore.config import Settings
-from ragstore.models import DEFAULT_TENANT
 
 if TYPE_CHECKING:
     from ragstore.runtime import Runtime
@@ -150,7 +150,7 @@ def _runtime(settings: Settings) -> Iterator[Runtime]:
 
 
 def _store(runtime: Runtime, args: argparse.Namespace) -> tuple[str, Any]:
-    from ragstore.service import stores, tenants
+    from ragstore.service import stores
 
-    tenant = tenants.get_tenant(runtime.db, args.tenant).id if args.tenant else DEFAULT_TENANT
+    tenant = tenant_id(runtime.db, args.tenant)
     return tenant, stores.resolve(runtime.db, tenant, args.store)
