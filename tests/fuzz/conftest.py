@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 import uvicorn
+from schemathesis.core.errors import InvalidSchema
 
 from ragstore.api.app import create_app
 from ragstore.config import Settings
@@ -16,6 +17,19 @@ from tests.api.conftest import API_KEY, Recorder, Server, check_responses
 from tests.conftest import TEMPLATE, with_database
 
 DATABASE = "fuzz_api"
+# schemathesis' negative-data generator now and then fails to make an array for a schema like
+# `{"type": "array", "items": {"type": "string"}, "minItems": 1}` (an upstream bug, schemathesis issue #4282 and its
+# kin, not fixed in 4.32.5): a generator error, which says nothing about ragstore. Such a case is reported as a
+# skip with the generator's message; every other failure stays a failure.
+GENERATOR_BUG = "Cannot generate an array with"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    outcome = yield
+    error = outcome.excinfo[1] if outcome.excinfo else None
+    if isinstance(error, InvalidSchema) and GENERATOR_BUG in str(error):
+        outcome.force_exception(pytest.skip.Exception(f"schemathesis could not generate this case: {error}"))
 
 
 @pytest.fixture(scope="module")
