@@ -20,6 +20,7 @@ from ragstore.errors import InvalidRequest
 from ragstore.importers.common import Progress, Record, Report, Scalar, clean_attributes, storable
 from ragstore.importers.records import Target, write_records
 from ragstore.ingest import parse
+from ragstore.ingest.parse import sniff
 
 _TEXT_COLUMNS = ("text", "content")
 _INTEGER = re.compile(r"-?(?:0|[1-9]\d{0,17})")
@@ -83,7 +84,7 @@ def read_table(path: Path) -> Table:
         text = parse.decode(path.read_bytes(), "CSV")
     except OSError as exc:
         raise InvalidRequest(f"Could not read {path}: {exc.strerror}.") from exc
-    dialect = _sniff(text)
+    dialect = sniff(text)
     try:
         rows = [row for row in csv.reader(io.StringIO(text, newline=""), dialect) if any(c.strip() for c in row)]
     except csv.Error as exc:
@@ -96,16 +97,6 @@ def read_table(path: Path) -> Table:
         header.append(name if name not in header else f"{name} {number}")
     delimiter = dialect if isinstance(dialect, str) else dialect.delimiter
     return Table(header, rows[1:], comma_decimals=delimiter not in (",", "excel"))
-
-
-def _sniff(text: str) -> type[csv.Dialect] | str:
-    sample = text[:16384]
-    if len(text) > len(sample) and "\n" in sample:
-        sample = sample[: sample.rindex("\n")]
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t|")
-    except csv.Error:
-        return "excel"
 
 
 def typed(value: str, comma_decimals: bool) -> Scalar:

@@ -273,7 +273,7 @@ def _docx_row(row: Any) -> str:
 def parse_csv(data: bytes) -> list[Section]:
     """CSV: each data row as 'header: value; header: value', one line per row."""
     text = decode(data, "CSV")
-    reader = csv.reader(io.StringIO(text, newline=""), _sniff(text))
+    reader = csv.reader(io.StringIO(text, newline=""), sniff(text))
     try:
         rows = [row for row in reader if any(cell.strip() for cell in row)]
     except csv.Error as exc:
@@ -284,7 +284,8 @@ def parse_csv(data: bytes) -> list[Section]:
     return [Section("\n".join(_csv_line(header, row) for row in rows[1:]))]
 
 
-def _sniff(text: str) -> type[csv.Dialect] | str:
+def sniff(text: str) -> type[csv.Dialect] | str:
+    """The CSV dialect of the text's first 16 KiB (whole lines), else Excel's."""
     sample = text[:16384]
     if len(text) > len(sample) and "\n" in sample:
         sample = sample[: sample.rindex("\n")]

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.support.serving import serving
 
 
 @dataclass
@@ -125,13 +126,6 @@ def _chunk(model: str, delta: dict, finish: str | None) -> dict:
 def chat_server() -> Iterator[ChatServer]:
     """A running stand-in at http://127.0.0.1:<port>/v1, stopped on exit."""
     state = ChatServer(url="")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_port}/v1"
-    try:
+    with serving(_handler(state)) as url:
+        state.url = url
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)

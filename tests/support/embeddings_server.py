@@ -9,15 +9,15 @@ finds what it found before, and a report's overlap is high but not 1.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import numpy as np
 
 from ragstore.ingest.embed import Embedder
+from tests.support.serving import serving
 
 
 @dataclass
@@ -57,13 +57,6 @@ def embeddings_server(
     """A running stand-in at http://127.0.0.1:<port>/v1, stopped on exit."""
     projection = np.random.default_rng(7).normal(size=(dimension - local.dimension, local.dimension)) * 0.5
     state = EmbeddingsServer("", model, dimension)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state, local, projection.astype(np.float32)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_port}/v1"
-    try:
+    with serving(_handler(state, local, projection.astype(np.float32))) as url:
+        state.url = url
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
