@@ -24,6 +24,7 @@ from ragstore.config import Settings
 from ragstore.models import DEFAULT_TENANT
 from ragstore.service import files, ingestion, search, store_files, stores
 from ragstore.worker import Worker, ingestion_tasks
+from tests.support.served import free_port
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 T = DEFAULT_TENANT
@@ -182,12 +183,6 @@ def test_two_processes_share_the_redis_cache(db, embedder, chunker, prefix):
     finally:
         one.close()
         other.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_redis(port: int) -> subprocess.Popen:

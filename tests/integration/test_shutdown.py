@@ -10,11 +10,8 @@ its vector store (which every search touches). What is waited for is seen in Pos
 from __future__ import annotations
 
 import io
-import json
 import signal
-import socket
 import threading
-import time
 from pathlib import Path
 
 import httpx
@@ -26,67 +23,9 @@ from ragstore.ingest.chunk import AUTO
 from ragstore.models import DEFAULT_TENANT
 from ragstore.service import files, ingestion, stores
 from tests.support.documents import long_text
-from tests.support.processes import ragstore_env, spawn
+from tests.support.served import Served, wait_for
 
 FILES = 4
-
-
-class Served:
-    """A `ragstore serve` on a free port, its log lines read as they come."""
-
-    def __init__(self, database_url: str, data_dir: Path, grace: float) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = ragstore_env(database_url=database_url, data_dir=data_dir, port=self.port, shutdown_grace_seconds=grace)
-        self.process = spawn("serve", env=env)
-        self.lines: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-        wait_for(self._ready, "the server to be ready")
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line.rstrip("\n"))
-
-    def _ready(self) -> bool:
-        assert self.process.poll() is None, "the server exited:\n" + "\n".join(self.lines)
-        try:
-            return httpx.get(f"{self.url}/readyz", timeout=5).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    def entries(self) -> list[dict]:
-        """The JSON log lines so far (the one line before them is the address served)."""
-        return [json.loads(line) for line in list(self.lines) if line.startswith("{")]
-
-    def logged(self, message: str) -> bool:
-        return any(message in entry["message"] for entry in self.entries())
-
-    def accepts_connections(self) -> bool:
-        with socket.socket() as sock:
-            return sock.connect_ex(("127.0.0.1", self.port)) == 0
-
-    def terminate(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=180)
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(condition, what: str, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"gave up waiting for {what}"
-        time.sleep(0.05)
 
 
 def waiting_on_locks(conn: psycopg.Connection, pid: int) -> int:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import os
 import signal
-import time
 
 import psycopg
 from psycopg.rows import dict_row
@@ -21,15 +20,9 @@ from ragstore.models import DEFAULT_TENANT
 from ragstore.service import files, ingestion, stores
 from tests.support.documents import long_text
 from tests.support.processes import ragstore_env, spawn
+from tests.support.served import wait_for
 
 FILES = 8
-
-
-def wait_for(condition, what: str, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"gave up waiting for {what}"
-        time.sleep(0.05)
 
 
 def test_a_killed_worker_loses_nothing_and_duplicates_nothing(db, database_url, embedder, chunker, tmp_path):
