@@ -1,0 +1,422 @@
+"""ragstore beside its peers: the same vectors and queries in ragstore, Chroma, LanceDB and FAISS, side by side.
+
+    .venv/bin/pip install -r bench/requirements-peers.txt   # lancedb and faiss-cpu, for this benchmark only
+    .venv/bin/python bench/peers.py [--clustered 100000] [--clustered-queries 1000] [--real 20000]
+                                    [--real-queries 500] [--engines ragstore,chroma,...] [--warmup 20]
+
+Sets (bench/datasets.py): seeded clustered 384-d unit vectors, and the local model's embeddings of msmarco sentence
+windows; --clustered 0 or --real 0 leaves a set out. Each engine gets the same float32 vectors, is timed loading
+them (and building its index), is warmed with a few base vectors as queries, then answers the set's queries one at a
+time from this single thread: recall@10 against the exact top-10 by cosine, p50 and p99 latency per query. Each
+engine runs alone (the previous one closed and its files deleted), in a temp dir. Prints one table per set and
+writes bench/results/peers.json with the machine, its load average and every engine's version.
+
+The engines, each at its documented defaults except for the cosine metric:
+- ragstore: one store in a fresh embedded PostgreSQL + pgvector, loaded with COPY into the chunks table (its halfvec
+  HNSW index, m=16, ef_construction=64, is built as the rows arrive, as when a user ingests), searched through
+  ragstore.service.search.search with a stub query embedder that returns the query vector: a tenant transaction,
+  row-level security, the store's chunk count, then an exact scan up to search.EXACT_MAX_CHUNKS (10k) chunks and the
+  HNSW walk (hnsw.ef_search = chunks.EF_SEARCH, 100) above. Both default sets are above 10k, so this is the HNSW path.
+- chroma: PersistentClient, one collection with configuration hnsw space cosine (defaults: max_neighbors 16,
+  ef_construction 100, ef_search 100), added in batches of the client's maximum batch size.
+- lancedb-flat: one table, no index: LanceDB's default search then is a flat (exact) scan by cosine.
+- lancedb-ivfpq: the same table plus LanceDB's default vector index, IVF_PQ by cosine at its defaults
+  (sqrt(n) partitions, dim/16 = 24 sub-vectors of 8 bits, 20 probes, no refine step): approximate.
+- faiss-flat: IndexFlatIP on the unit vectors, in memory: exact, the recall 1.0 reference and a speed floor. Its
+  OpenMP pool is set to one thread: one query at a time gains nothing from a second one on this 2-core machine shared
+  with other work, and its spinning workers made a single query ~6x slower (p50 152 ms against 24 ms at 100k).
+
+Every other engine runs with its own threading as shipped: PostgreSQL answers a query in one backend process, Chroma's
+HNSW walks one query in one thread, and LanceDB may spread a flat scan over its runtime's threads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import json
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.datasets import K, VectorSet, clustered, real, recall  # noqa: E402
+
+REQUIREMENTS = "bench/requirements-peers.txt"
+ENGINES = ("ragstore", "chroma", "lancedb-flat", "lancedb-ivfpq", "faiss-flat")
+# The Python module each engine needs, and where it comes from.
+MODULES = {"chroma": "chromadb", "lancedb-flat": "lancedb", "lancedb-ivfpq": "lancedb", "faiss-flat": "faiss"}
+TENANT, STORE = "bench_peers", "vs_peers"
+
+
+def folder_bytes(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+class Ragstore:
+    """One store in a fresh embedded PostgreSQL, searched through ragstore's own search."""
+
+    name = "ragstore"
+
+    def __init__(self, folder: Path) -> None:
+        from ragstore.config import Settings
+        from ragstore.service import search
+        from ragstore.store import chunks
+        from ragstore.store.db import open_database
+
+        self.search_module = search
+        self.settings = Settings(data_dir=folder)
+        self.db = open_database(self.settings)
+        self.embedder = QueryEmbedder()
+        self.settings_note = (
+            f"halfvec HNSW m=16 ef_construction=64, ef_search={chunks.EF_SEARCH}; "
+            f"exact up to {search.EXACT_MAX_CHUNKS} chunks"
+        )
+
+    def load(self, base: np.ndarray) -> None:
+        from pgvector.psycopg import register_vector
+
+        from tests.support.synthetic import load_store
+
+        with self.db.connection() as conn:
+            register_vector(conn)
+            load_store(conn, TENANT, STORE, base)
+            conn.execute("VACUUM ANALYZE chunks")
+
+    def search(self, query: np.ndarray) -> list[int]:
+        self.embedder.query = query
+        hits = self.search_module.search(self.db, self.embedder, TENANT, [STORE], "q", k=K)
+        return [hit.chunk_index for hit in hits]
+
+    def disk_bytes(self) -> int:
+        """The chunks table's partitions with their indexes (one tenant, so all of it is this store)."""
+        with self.db.connection() as conn:
+            row = conn.execute(
+                "SELECT sum(pg_total_relation_size(inhrelid))::bigint AS n FROM pg_inherits "
+                "WHERE inhparent = 'chunks'::regclass"
+            ).fetchone()
+        return int(row["n"])
+
+    def versions(self) -> dict[str, str]:
+        from ragstore.store.db import server_info
+
+        with self.db.connection() as conn:
+            info = server_info(conn, self.db.url)
+        return {
+            "ragstore": importlib.metadata.version("ragstore"),
+            "postgresql": info.server_version,
+            "pgvector": info.pgvector_version,
+        }
+
+    def close(self) -> None:
+        from ragstore.store import embedded
+
+        self.db.close()
+        embedded.stop(self.settings.pgdata)
+
+
+class QueryEmbedder:
+    """Stands in for the model: the query's embedding is the vector set beforehand."""
+
+    model, dimension, batch_size, max_tokens = "all-MiniLM-L6-v2", 384, 1, None
+
+    def __init__(self) -> None:
+        self.query = np.zeros(384, np.float32)
+
+    def embed(self, texts):
+        return np.stack([self.query] * len(texts))
+
+
+class Chroma:
+    name = "chroma"
+
+    def __init__(self, folder: Path) -> None:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        self.folder = folder
+        self.client = chromadb.PersistentClient(path=str(folder), settings=ChromaSettings(anonymized_telemetry=False))
+        self.collection = self.client.create_collection(
+            "peers", embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+        )
+        hnsw = self.collection.configuration["hnsw"]
+        self.settings_note = (
+            f"HNSW max_neighbors={hnsw['max_neighbors']} ef_construction={hnsw['ef_construction']} "
+            f"ef_search={hnsw['ef_search']}"
+        )
+
+    def load(self, base: np.ndarray) -> None:
+        step = self.client.get_max_batch_size()
+        for start in range(0, len(base), step):
+            part = base[start : start + step]
+            self.collection.add(ids=[str(i) for i in range(start, start + len(part))], embeddings=part)
+
+    def search(self, query: np.ndarray) -> list[int]:
+        found = self.collection.query(query_embeddings=[query], n_results=K, include=[])
+        return [int(i) for i in found["ids"][0]]
+
+    def disk_bytes(self) -> int:
+        return folder_bytes(self.folder)
+
+    def versions(self) -> dict[str, str]:
+        import chromadb
+
+        return {"chromadb": chromadb.__version__}
+
+    def close(self) -> None:
+        # chromadb has no close; dropping the client lets its files go.
+        del self.collection, self.client
+
+
+class LanceFlat:
+    name = "lancedb-flat"
+    settings_note = "no index: flat scan by cosine"
+
+    def __init__(self, folder: Path) -> None:
+        import lancedb
+
+        self.folder = folder
+        self.db = lancedb.connect(str(folder))
+        self.table = None
+
+    def load(self, base: np.ndarray) -> None:
+        import pyarrow as pa
+
+        data = pa.table(
+            {
+                "id": pa.array(np.arange(len(base), dtype=np.int32)),
+                "vector": pa.FixedSizeListArray.from_arrays(pa.array(base.ravel()), base.shape[1]),
+            }
+        )
+        self.table = self.db.create_table("peers", data=data)
+
+    def search(self, query: np.ndarray) -> list[int]:
+        found = self.table.search(query).distance_type("cosine").limit(K).select(["id", "_distance"]).to_arrow()
+        return found.column("id").to_pylist()
+
+    def disk_bytes(self) -> int:
+        return folder_bytes(self.folder)
+
+    def versions(self) -> dict[str, str]:
+        import lancedb
+        import pyarrow
+
+        return {"lancedb": lancedb.__version__, "pyarrow": pyarrow.__version__}
+
+    def close(self) -> None:
+        self.table = None
+
+
+class LanceIvfPq(LanceFlat):
+    name = "lancedb-ivfpq"
+
+    def load(self, base: np.ndarray) -> None:
+        from lancedb.index import IvfPq
+
+        super().load(base)
+        self.table.create_index("vector", config=IvfPq(distance_type="cosine"))
+        details = self.table.list_indices()[0]
+        stats = self.table.index_stats(details.name)
+        pq = details.index_details.get("compression", {}) if details.index_details else {}
+        self.settings_note = (
+            f"{stats.index_type} cosine, {round(len(base) ** 0.5)} partitions (sqrt n), "
+            f"{pq.get('num_sub_vectors', '?')} sub-vectors x {pq.get('num_bits', '?')} bits, 20 probes, no refine"
+        )
+
+
+class FaissFlat:
+    name = "faiss-flat"
+    settings_note = "IndexFlatIP, in memory, exact, 1 OpenMP thread"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.index = None
+
+    def load(self, base: np.ndarray) -> None:
+        import faiss
+
+        faiss.omp_set_num_threads(1)
+        self.index = faiss.IndexFlatIP(base.shape[1])
+        self.index.add(base)
+
+    def search(self, query: np.ndarray) -> list[int]:
+        _, found = self.index.search(query[None, :], K)
+        return found[0].tolist()
+
+    def disk_bytes(self) -> int:
+        """The index written to a file (it lives in memory; this is what saving it costs)."""
+        import faiss
+
+        path = self.folder / "flat.faiss"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        faiss.write_index(self.index, str(path))
+        return path.stat().st_size
+
+    def versions(self) -> dict[str, str]:
+        import faiss
+
+        return {"faiss": faiss.__version__}
+
+    def close(self) -> None:
+        self.index = None
+
+
+CLASSES = {cls.name: cls for cls in (Ragstore, Chroma, LanceFlat, LanceIvfPq, FaissFlat)}
+
+
+def check_installed(engines: list[str]) -> None:
+    """A clear stop, naming the requirements file, when a peer's package is missing."""
+    missing = []
+    for engine in engines:
+        module = MODULES.get(engine)
+        if module and module not in missing:
+            try:
+                __import__(module)
+            except ImportError:
+                missing.append(module)
+    if missing:
+        raise SystemExit(
+            f"bench/peers.py needs {', '.join(missing)}, installed only for this benchmark: "
+            f".venv/bin/pip install -r {REQUIREMENTS}"
+        )
+
+
+def run_engine(name: str, vectors: VectorSet, warmup: int) -> dict:
+    """Load, warm and query one engine in a temp dir of its own, then close it and delete the dir."""
+    folder = Path(tempfile.mkdtemp(prefix=f"ragstore-peers-{name}-"))
+    engine = CLASSES[name](folder / "data")
+    try:
+        began = time.perf_counter()
+        engine.load(vectors.base)
+        load_s = time.perf_counter() - began
+        for vector in vectors.base[:warmup]:
+            engine.search(vector)
+        latencies, found = [], []
+        for query in vectors.queries:
+            began = time.perf_counter()
+            ids = engine.search(query)
+            latencies.append((time.perf_counter() - began) * 1000)
+            found.append(ids)
+        latencies.sort()
+        result = {
+            "settings": engine.settings_note,
+            "load_s": load_s,
+            "disk_bytes": engine.disk_bytes(),
+            "recall_at_10": recall(found, vectors.truth),
+            "p50_ms": statistics.median(latencies),
+            "p99_ms": latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))],
+            "mean_ms": statistics.mean(latencies),
+            "short_answers": sum(len(ids) < K for ids in found),
+            "versions": engine.versions(),
+        }
+    finally:
+        engine.close()
+        shutil.rmtree(folder, ignore_errors=True)
+    print(
+        f"  {name:<14} load {result['load_s']:7.1f} s  recall@10 {result['recall_at_10']:.3f}  "
+        f"p50 {result['p50_ms']:7.2f} ms  p99 {result['p99_ms']:7.2f} ms",
+        flush=True,
+    )
+    return result
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine() -> dict:
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": cpu_model(),
+        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+    }
+
+
+def print_table(name: str, found: dict) -> None:
+    print(f"\n{name}: {found['base']} vectors, {found['queries']} queries, k={K}, one query at a time")
+    print(f"{'engine':<14} {'load s':>8} {'disk MB':>8} {'recall@10':>10} {'p50 ms':>8} {'p99 ms':>8}  settings")
+    for engine, row in found["engines"].items():
+        print(
+            f"{engine:<14} {row['load_s']:>8.1f} {row['disk_bytes'] / 2**20:>8.1f} {row['recall_at_10']:>10.3f}"
+            f" {row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f}  {row['settings']}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--clustered", type=int, default=100_000, help="clustered base vectors (0: leave out)")
+    parser.add_argument("--clustered-queries", type=int, default=1000)
+    parser.add_argument("--real", type=int, default=20_000, help="msmarco embeddings (0: leave out)")
+    parser.add_argument("--real-queries", type=int, default=500)
+    parser.add_argument("--engines", default=",".join(ENGINES), help=f"comma-separated, of {', '.join(ENGINES)}")
+    parser.add_argument("--warmup", type=int, default=20, help="queries (base vectors) each engine answers first")
+    args = parser.parse_args()
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    unknown = [e for e in engines if e not in CLASSES]
+    if unknown:
+        parser.error(f"unknown engine(s) {', '.join(unknown)}: choose from {', '.join(ENGINES)}")
+    check_installed(engines)
+
+    sets = []
+    if args.clustered:
+        sets.append(lambda: clustered(args.clustered, args.clustered_queries))
+    if args.real:
+        sets.append(lambda: real(args.real, args.real_queries))
+    began = time.time()
+    report: dict = {"machine": machine(), "load_average_before": list(os.getloadavg()), "sets": {}}
+    for make in sets:
+        vectors = make()
+        print(f"{vectors.name}: {len(vectors.base)} vectors, {len(vectors.queries)} queries", flush=True)
+        load_before = list(os.getloadavg())
+        rows = {name: run_engine(name, vectors, args.warmup) for name in engines}
+        report["sets"][vectors.name] = {
+            "base": len(vectors.base),
+            "queries": len(vectors.queries),
+            "load_average_before": load_before,
+            "load_average_after": list(os.getloadavg()),
+            "engines": rows,
+        }
+    report["load_average_after"] = list(os.getloadavg())
+    report["seconds"] = time.time() - began
+    report["versions"] = {
+        key: value
+        for found in report["sets"].values()
+        for row in found["engines"].values()
+        for key, value in row["versions"].items()
+    }
+
+    info = report["machine"]
+    print(f"\nmachine: {info['cpus']} CPUs ({info['cpu_model']}), {info['memory_gib']} GiB, {info['platform']}")
+    for name, found in report["sets"].items():
+        print_table(name, found)
+        print(f"load average before / after: {fmt(found['load_average_before'])} / {fmt(found['load_average_after'])}")
+    print("versions: " + ", ".join(f"{k} {v}" for k, v in report["versions"].items()))
+    out = Path(__file__).parent / "results" / "peers.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(report, indent=2))
+    print(f"wrote {out}")
+
+
+def fmt(load: list[float]) -> str:
+    return " ".join(f"{x:.2f}" for x in load)
+
+
+if __name__ == "__main__":
+    main()
