@@ -25,8 +25,8 @@ status, texts embedded); the CPU seconds of the clients, the server and PostgreS
 load average. Prints a table; writes bench/results/load.json (load-redis.json with --redis). Exits 1 and prints the
 errors if there was any (a client error, an unfinished or failed file, or an ERROR line in the server's log).
 
-Clients are threads: the run records the clients' own CPU time, which stays far below one core (about a tenth of
-the server's per request), so the client's GIL is not what limits the throughput measured.
+Clients are threads: each run records their CPU time, which stayed at 0.1 to 0.2 of a core (a fifth of the server's),
+far from the one core a GIL allows, so the clients are not what limits the throughput measured.
 """
 
 from __future__ import annotations
