@@ -52,8 +52,13 @@ from bench.datasets import K, VectorSet, clustered, real, recall  # noqa: E402
 
 REQUIREMENTS = "bench/requirements-peers.txt"
 ENGINES = ("ragstore", "chroma", "lancedb-flat", "lancedb-ivfpq", "faiss-flat")
-# The Python module each engine needs, and where it comes from.
-MODULES = {"chroma": "chromadb", "lancedb-flat": "lancedb", "lancedb-ivfpq": "lancedb", "faiss-flat": "faiss"}
+# The module each peer imports, and the package (in REQUIREMENTS) that brings it.
+MODULES = {
+    "chroma": ("chromadb", "chromadb"),
+    "lancedb-flat": ("lancedb", "lancedb"),
+    "lancedb-ivfpq": ("lancedb", "lancedb"),
+    "faiss-flat": ("faiss", "faiss-cpu"),
+}
 TENANT, STORE = "bench_peers", "vs_peers"
 
 
@@ -276,16 +281,15 @@ def check_installed(engines: list[str]) -> None:
     """A clear stop, naming the requirements file, when a peer's package is missing."""
     missing = []
     for engine in engines:
-        module = MODULES.get(engine)
-        if module and module not in missing:
+        module, package = MODULES.get(engine, (None, None))
+        if module and package not in missing:
             try:
                 __import__(module)
             except ImportError:
-                missing.append(module)
+                missing.append(package)
     if missing:
         raise SystemExit(
-            f"bench/peers.py needs {', '.join(missing)}, installed only for this benchmark: "
-            f".venv/bin/pip install -r {REQUIREMENTS}"
+            f"bench/peers.py needs {', '.join(missing)} (see {REQUIREMENTS}): .venv/bin/pip install -r {REQUIREMENTS}"
         )
 
 
