@@ -16,6 +16,15 @@ test: $(STAMP) browser
 browser:
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
+# Benchmarks: `make bench-ingest`, bench-ann, bench-api, bench-peers, bench-load, bench-tenants; ARGS='...' passes
+# options. Each prints a table and writes bench/results/<name>.json. The peers are installed for bench-peers only.
+bench-%: $(STAMP)
+	$(BIN)/python bench/$*.py $(ARGS)
+
+bench-peers: $(STAMP)
+	$(BIN)/pip install --quiet -r bench/requirements-peers.txt
+	$(BIN)/python bench/peers.py $(ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check ragstore tests
 	$(BIN)/ruff format --check ragstore tests
