@@ -221,9 +221,10 @@ def timed(record: Record, operation: str, call, *args, **kwargs):
     began = time.monotonic()
     try:
         result = call(*args, **kwargs)
-    except APIError as exc:
+    except Exception as exc:  # an API error, or anything else the SDK raised (a body it could not read): all count
         status = exc.status_code if isinstance(exc, APIStatusError) else None
-        error = {"operation": operation, "status": status, "error": f"{type(exc).__name__}: {exc.message}"}
+        message = exc.message if isinstance(exc, APIError) else str(exc)
+        error = {"operation": operation, "status": status, "error": f"{type(exc).__name__}: {message}"}
         record.errors.append({**error, "request_id": getattr(exc, "request_id", None)})
         result = None
     record.samples.append((operation, began, time.monotonic() - began))
