@@ -8,6 +8,7 @@ import numpy as np
 import psycopg
 import pytest
 from pgvector import HalfVector
+from pgvector.psycopg import register_vector
 from psycopg.rows import dict_row
 
 from ragstore.service import tenants
@@ -16,6 +17,7 @@ from ragstore.store.chunks import vector_source
 from ragstore.store.queries import QUERIES
 from tests.support.documents import corpus
 from tests.support.ingesting import ingest
+from tests.support.synthetic import clustered, load_store
 
 TENANT_TABLES = [
     "files",
@@ -126,3 +128,60 @@ def test_the_partition_count_is_configurable(empty_database_url):
         n = conn.execute("SELECT count(*) AS n FROM pg_inherits WHERE inhparent = 'chunks'::regclass").fetchone()["n"]
         indexes = conn.execute("SELECT count(*) AS n FROM pg_indexes WHERE tablename = 'chunks_p03'").fetchone()["n"]
     assert n == 4 and indexes >= 5  # primary key, position, HNSW, two GIN
+
+
+def test_lexical_candidates_returns_only_the_entered_tenant_s_chunks(database_url, two_tenants):
+    """The security-definer function behind BM25 bypasses the policy, so it must restrict itself."""
+    a, b = two_tenants
+    with psycopg.connect(database_url, row_factory=dict_row, autocommit=True) as owner:
+        stores = {r["tenant_id"]: r["id"] for r in owner.execute("SELECT tenant_id, id FROM vector_stores")}
+        every_store = list(stores.values())
+        every_word = owner.execute(  # a query matching every chunk of both tenants
+            "SELECT string_agg(quote_literal(word), ' | ')::text AS q "
+            "FROM (SELECT DISTINCT unnest(tsvector_to_array(fts)) AS word FROM chunks) words"
+        ).fetchone()["q"]
+    question = "SELECT count(*) AS n FROM lexical_candidates(%s, %s::tsquery)"
+    with as_app(database_url) as conn:
+        assert conn.execute(question, (every_store, every_word)).fetchone()["n"] == 0  # no tenant entered: nothing
+        for tenant in (a, b):
+            conn.execute("SELECT set_config('ragstore.tenant_id', %s, false)", (tenant.id,))
+            own = conn.execute("SELECT count(*) AS n FROM chunks").fetchone()["n"]
+            assert own > 0
+            assert conn.execute(question, ([stores[tenant.id]], every_word)).fetchone()["n"] == own
+            assert conn.execute(question, (every_store, every_word)).fetchone()["n"] == own  # no foreign chunk
+        conn.execute("SELECT set_config('ragstore.tenant_id', '', false)")
+
+
+def test_a_tenant_s_lexical_search_reads_the_text_index(database_url):
+    """Under row-level security `@@` is not leakproof: the plain query could only scan the tenant's every chunk.
+
+    The index's scan counter, flushed by this backend, must grow by the search; with the query written as before
+    migration 0013 it does not.
+    """
+    with psycopg.connect(database_url, row_factory=dict_row, autocommit=True) as owner:
+        register_vector(owner)
+        load_store(owner, "tenant_fts", "vs_fts", clustered(np.random.default_rng(3), 5000))
+        owner.execute(
+            "UPDATE chunks SET text = 'plain words ' || CASE WHEN chunk_index % 1000 = 0 THEN 'zanzibar' ELSE '' END"
+        )
+        owner.execute("UPDATE chunks SET fts = to_tsvector('english', text)")
+        owner.execute("ANALYZE chunks")
+    params = {"tenant_id": "tenant_fts", "store_ids": ["vs_fts"], "query": "zanzibar", "language": "english"}
+    query = psycopg.sql.SQL(QUERIES["search_chunks_lexical"]).format(filter=psycopg.sql.SQL("TRUE"))
+    with as_app(database_url) as conn:
+        conn.execute("SELECT set_config('ragstore.tenant_id', 'tenant_fts', false)")
+        before = text_index_scans(conn)
+        hits = conn.execute(query, {**params, "limit": 10, "k1": 1.2, "b": 0.75}).fetchall()
+        conn.execute("SELECT pg_stat_force_next_flush()")
+        conn.execute("SELECT set_config('ragstore.tenant_id', '', false)")
+        after = text_index_scans(conn)
+    assert len(hits) == 5
+    assert after > before
+
+
+def text_index_scans(conn: psycopg.Connection) -> int:
+    """Scans of the chunks' text indexes, as this backend's statistics see them now."""
+    conn.execute("SELECT pg_stat_clear_snapshot()")
+    return conn.execute(
+        "SELECT coalesce(sum(idx_scan), 0) AS n FROM pg_stat_all_indexes WHERE indexrelname LIKE 'chunks_p%%_fts_idx'"
+    ).fetchone()["n"]

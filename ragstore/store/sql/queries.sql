@@ -436,8 +436,9 @@ SELECT set_config('hnsw.ef_search', %(ef_search)s, true), set_config('hnsw.itera
 
 -- search_chunks_lexical --
 -- BM25 (Lucene's idf; k1, b as given) over the stores' chunks, the query analysed in the stores' language. The
--- candidates are the chunks holding any query term (found through the GIN index); a term's document frequency is
--- counted among them, which is exact, since every chunk holding the term is a candidate.
+-- candidates are the chunks holding any query term, found through the GIN index by lexical_candidates() (migration
+-- 0013: under row-level security `@@` alone cannot use the index); a term's document frequency is counted among
+-- them, which is exact, since every chunk holding the term is a candidate.
 WITH terms AS (
     SELECT DISTINCT lexeme
     FROM unnest(tsvector_to_array(to_tsvector(%(language)s::regconfig, %(query)s))) AS lexeme
@@ -450,11 +451,13 @@ corpus AS (
     FROM vector_store_files
     WHERE tenant_id = %(tenant_id)s AND vector_store_id = ANY (%(store_ids)s) AND status = 'completed'
 ),
+candidates AS MATERIALIZED (
+    SELECT found.* FROM question q, lexical_candidates(%(store_ids)s, q.tsq) found
+),
 matched AS (
     SELECT c.id, c.lexical_length AS dl, u.lexeme, coalesce(array_length(u.positions, 1), 1) AS tf
-    FROM chunks c, question q, unnest(c.fts) u
-    WHERE c.tenant_id = %(tenant_id)s AND c.vector_store_id = ANY (%(store_ids)s) AND {filter}
-      AND c.fts @@ q.tsq AND u.lexeme IN (SELECT lexeme FROM terms)
+    FROM candidates c, unnest(c.fts) u
+    WHERE {filter} AND u.lexeme IN (SELECT lexeme FROM terms)
 ),
 frequency AS (
     SELECT lexeme, count(*) AS df FROM matched GROUP BY lexeme
