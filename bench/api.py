@@ -258,6 +258,8 @@ def main() -> None:
             server, clients[name] = serve(database_url, folder, **env)
             servers.append(server)
         with psycopg.connect(database_url, autocommit=True, row_factory=dict_row) as conn:
+            # The owner's session names the tenant once: BM25's candidates function reads it (migration 0013).
+            conn.execute("SELECT set_config('ragstore.tenant_id', %s, false)", (DEFAULT_TENANT,))
             register_vector(conn)
             for client in clients.values():  # warm-up: connections, the model's first call
                 http_search(client, store_id, "warm up", "hybrid")

@@ -1,0 +1,78 @@
+"""What wraps every request: its id, the size limit, the last-resort 500, its metrics and its access line.
+
+A plain ASGI middleware rather than Starlette's BaseHTTPMiddleware (`@app.middleware("http")`), which runs the
+app in a task of its own and copies the response body through a memory stream: a cost on every search.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ragstore.api import errors
+from ragstore.observability import logs, metrics
+
+log = logging.getLogger(__name__)
+
+# Multipart framing around an upload's bytes.
+ENVELOPE_BYTES = 1 << 20
+
+
+class AccessMiddleware:
+    def __init__(self, app: ASGIApp, max_upload_bytes: int) -> None:
+        self.app = app
+        self.max_request_bytes = max_upload_bytes + ENVELOPE_BYTES
+        self.max_upload_bytes = max_upload_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = _headers(scope)
+        request_id = headers.get("x-request-id") or f"req_{uuid.uuid4().hex}"
+        started, token = time.perf_counter(), logs.request_id.set(request_id)
+        status: dict[str, Any] = {"code": 500, "started": False}
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status.update(code=message["status"], started=True)
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            length = headers.get("content-length", "")
+            if length.isdigit() and int(length) > self.max_request_bytes:
+                await self._too_large(scope, receive, send_with_id)
+            else:
+                await self.app(scope, receive, send_with_id)
+        except Exception:  # rendered here so that even a 500 carries its request id
+            log.exception("%s %s failed", scope["method"], scope["path"])
+            if not status["started"]:
+                response = errors.envelope(
+                    500, "The server had an error while processing your request.", "server_error", None, "server_error"
+                )
+                await response(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = metrics.route_template(scope)
+            metrics.observe_request(route, scope["method"], status["code"], elapsed)
+            logs.log_request(scope["method"], scope["path"], status["code"], elapsed)
+            logs.request_id.reset(token)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = errors.envelope(
+            413,
+            f"The request is larger than the limit of {self.max_upload_bytes} bytes.",
+            "invalid_request_error",
+            None,
+            "request_too_large",
+        )
+        await response(scope, receive, send)
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
