@@ -1,4 +1,8 @@
-"""What every route needs: the runtime, and the tenant of the request's API key."""
+"""What every route needs: the runtime, and the tenant of the request's API key.
+
+The dependencies are coroutines: FastAPI runs a plain function dependency in its thread pool, a hop per dependency
+per request; only a key's lookup in the database goes there.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import hmac
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from starlette.concurrency import run_in_threadpool
 
 from ragstore.errors import PermissionDenied, Unauthorized
 from ragstore.models import DEFAULT_TENANT
@@ -15,7 +20,7 @@ from ragstore.service import tenants
 ANONYMOUS = "anonymous"
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
@@ -28,19 +33,19 @@ def same(secret: str | None, expected: str | None) -> bool:
     return secret is not None and expected is not None and hmac.compare_digest(secret.encode(), expected.encode())
 
 
-def get_tenant(request: Request, authorization: Annotated[str | None, Header()] = None) -> str:
+async def get_tenant(request: Request, authorization: Annotated[str | None, Header()] = None) -> str:
     """The tenant of the request's API key; then the key's rate limit is spent.
 
     Keys are required once the deployment has any (RAGSTORE_API_KEY or RAGSTORE_ADMIN_KEY set); until then a
     request without a known key runs as the default tenant.
     """
-    runtime = get_runtime(request)
+    runtime: Runtime = request.app.state.runtime
     settings = runtime.settings
     secret = bearer(authorization)
     if same(secret, settings.api_key):
         key_id, tenant_id = "settings", DEFAULT_TENANT
     else:
-        owner = tenants.authenticate(runtime.db, secret) if secret else None
+        owner = await run_in_threadpool(tenants.authenticate, runtime.db, secret) if secret else None
         if owner is None and (settings.api_key or settings.admin_key):
             raise Unauthorized(
                 "Incorrect API key provided."
@@ -52,8 +57,8 @@ def get_tenant(request: Request, authorization: Annotated[str | None, Header()] 
     return tenant_id
 
 
-def require_admin(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
-    expected = get_runtime(request).settings.admin_key
+async def require_admin(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
+    expected = request.app.state.runtime.settings.admin_key
     if expected is None:
         raise PermissionDenied("The admin API is off: set RAGSTORE_ADMIN_KEY to use it.")
     if not same(bearer(authorization), expected):
