@@ -37,6 +37,18 @@ class DatabaseUnavailable(RagstoreError):
 
     status = 503
     code = "database_unavailable"
+    retry_after = 2  # seconds: about what a PostgreSQL restart takes
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
+class InsufficientStorage(RagstoreError):
+    """There is no space left to store this; nothing of it was kept."""
+
+    status = 507
+    code = "insufficient_storage"
 
 
 class PgvectorMissing(ConfigurationError):

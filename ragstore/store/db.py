@@ -12,16 +12,21 @@ from urllib.parse import urlsplit
 import psycopg
 from pgvector.psycopg import register_vector
 from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ragstore.config import Settings, redact_url
-from ragstore.errors import Conflict, DatabaseUnavailable, InvalidRequest, PgvectorMissing
+from ragstore.errors import Conflict, DatabaseUnavailable, InsufficientStorage, InvalidRequest, PgvectorMissing
 from ragstore.store import embedded, migrate
 from ragstore.store.queries import QUERIES
 
 log = logging.getLogger(__name__)
 
 MIN_PGVECTOR = (0, 7)
+# While the database is unreachable the pool retries in the background with a doubling delay; giving an attempt up
+# after this long (the next request starts another) keeps that delay, and so the recovery after an outage, short.
+RECONNECT_SECONDS = 10.0
+# How long a request's own connection attempt may take while the database is unreachable.
+PROBE_SECONDS = 2
 # The connection type, for annotations in the layers above, which never import psycopg themselves.
 Connection = psycopg.Connection
 
@@ -48,13 +53,30 @@ class Database:
             configure=_register_types,
             open=False,
             name="ragstore",
+            reconnect_timeout=RECONNECT_SECONDS,
         )
+        # Set when a connection broke or none could be had; until a connection succeeds again, each request tries
+        # one of its own first and is answered 503 at once when it fails, rather than wait for the pool.
+        self.unreachable = False
 
     @contextlib.contextmanager
     def connection(self) -> Iterator[psycopg.Connection]:
         """A pooled autocommit connection as the tables' owner (system work); driver errors become ragstore errors."""
-        with translate_errors(), self.pool.connection() as conn:
-            yield conn
+        with translate_errors():
+            if self.unreachable:
+                self._probe()
+            try:
+                with self.pool.connection() as conn:
+                    try:
+                        yield conn
+                    except psycopg.OperationalError:
+                        if conn.broken:  # the server went away: the idle connections are as dead as this one
+                            self.unreachable = True
+                            self.pool.drain()
+                        raise
+            except PoolTimeout:
+                self.unreachable = True
+                raise
 
     @contextlib.contextmanager
     def tenant(self, tenant_id: str) -> Iterator[psycopg.Connection]:
@@ -76,6 +98,11 @@ class Database:
 
     def close(self) -> None:
         self.pool.close()
+
+    def _probe(self) -> None:
+        """Connect once outside the pool: raises while the database is still unreachable."""
+        psycopg.connect(self.url, connect_timeout=PROBE_SECONDS, application_name=application_name()).close()
+        self.unreachable = False
 
 
 def application_name() -> str:
@@ -169,6 +196,8 @@ def translate_errors() -> Iterator[None]:
         raise Conflict(f"The request conflicts with the current state: {_first_line(exc)}") from exc
     except psycopg.DataError as exc:  # e.g. NUL characters, which PostgreSQL text cannot hold
         raise InvalidRequest(f"The request holds a value the database cannot store: {_first_line(exc)}") from exc
+    except psycopg.errors.DiskFull as exc:
+        raise InsufficientStorage(f"The database's disk is full: {_first_line(exc)}") from exc
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable(f"The database is unavailable: {_first_line(exc)}") from exc
     except TimeoutError as exc:  # psycopg_pool.PoolTimeout
