@@ -26,6 +26,9 @@ from ragstore.store.db import Database
 
 log = logging.getLogger(__name__)
 
+# The longest a worker waits between attempts to reach a database that is down.
+MAX_RETRY_SECONDS = 10.0
+
 
 @dataclass(frozen=True)
 class Task:
@@ -73,15 +76,19 @@ class Worker:
         self._last_housekeeping = float("-inf")
         self.stop_event = threading.Event()
         self.current: Job | None = None  # the job being run, for a shutdown that cannot wait for it
+        self._retry_delay = backoff_seconds  # until the next attempt to connect, doubling while they fail
 
     def run(self) -> None:
-        """Serve jobs until stop(); survive database outages by reconnecting."""
+        """Serve jobs until stop(); survive database outages, and anything unforeseen, by reconnecting (backing off)."""
         while not self.stop_event.is_set():
             try:
                 self._serve()
             except DatabaseUnavailable as exc:
-                log.warning("worker %s: %s; retrying", self.name, exc.message)
-                self.stop_event.wait(self.backoff_seconds)
+                log.warning("worker %s: %s; retrying in %.0f s", self.name, exc.message, self._retry_delay)
+            except Exception:  # the thread must outlive any one failure, or ingestion stops unseen
+                log.exception("worker %s failed; retrying in %.0f s", self.name, self._retry_delay)
+            self.stop_event.wait(self._retry_delay)
+            self._retry_delay = min(2 * self._retry_delay, MAX_RETRY_SECONDS)
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -115,6 +122,9 @@ class Worker:
 
     def _serve(self) -> None:
         with self.db.dedicated() as conn:
+            if self._retry_delay > self.backoff_seconds:
+                log.info("worker %s: connected to the database again", self.name)
+            self._retry_delay = self.backoff_seconds
             conn.execute(f"LISTEN {jobs.CHANNEL}")
             self._recover(conn)
             while not self.stop_event.is_set():
@@ -154,14 +164,8 @@ class Worker:
             task.run(job)
         except Exception as exc:  # a job's failure must never stop the worker
             error = exc.message if isinstance(exc, RagstoreError) else f"{type(exc).__name__}: {exc}"
-            log.warning(
-                "job %s (%s) attempt %s failed: %s\n%s",
-                job.id,
-                job.kind,
-                job.attempts,
-                error,
-                traceback.format_exc(),
-            )
+            where = "" if isinstance(exc, DatabaseUnavailable) else "\n" + traceback.format_exc()  # an outage: no bug
+            log.warning("job %s (%s) attempt %s failed: %s%s", job.id, job.kind, job.attempts, error, where)
             self._retry_or_fail(conn, job.id, error)
         else:
             jobs.finish_job(conn, job.id)
