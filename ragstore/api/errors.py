@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 from typing import Any
 
@@ -11,21 +12,35 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from ragstore.api.schemas import ErrorResponse
-from ragstore.errors import RagstoreError
+from ragstore.errors import InsufficientStorage, RagstoreError
 
 log = logging.getLogger(__name__)
 
 # What every route documents besides its success: any error comes in the envelope (400 for invalid input, as
-# OpenAI's API does, not FastAPI's 422; 503 when the database is unavailable, which is worth a retry).
+# OpenAI's API does, not FastAPI's 422; 503 when the database is unavailable, which is worth a retry; 507 when a disk
+# is full, and nothing of the request was kept).
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     "4XX": {"model": ErrorResponse, "description": "The request was refused; the error envelope says why."},
-    "5XX": {"model": ErrorResponse, "description": "The server failed (503: the database is unavailable, retry)."},
+    "5XX": {
+        "model": ErrorResponse,
+        "description": "The server failed (503: the database is unavailable, retry after Retry-After; 507: no space "
+        "left to store the request).",
+    },
 }
 
 
 def envelope(status: int, message: str, type_: str, param: str | None, code: str | None) -> JSONResponse:
     body = {"error": {"message": message, "type": type_, "param": param, "code": code}}
     return JSONResponse(body, status_code=status)
+
+
+def no_space_left(exc: BaseException | None) -> InsufficientStorage | None:
+    """The 507 for a local disk that filled up (the temporary directory uploads are spooled to), if one did."""
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            return InsufficientStorage("The server has no space left to receive this request; nothing of it was kept.")
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 def install(app: FastAPI) -> None:
@@ -53,6 +68,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        if (full := no_space_left(exc.__cause__)) is not None:  # FastAPI says 400 for any failure to read a body
+            return await ragstore_error(request, full)
         code = "not_found" if exc.status_code == 404 else None
         message = (
             f"Unrecognized request URL ({request.method} {request.url.path})."
