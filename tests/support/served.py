@@ -17,11 +17,21 @@ from tests.support.processes import ragstore_env, spawn
 class Served:
     """A `ragstore serve` on a free port, its log lines read as they come."""
 
-    def __init__(self, database_url: str, data_dir: Path, grace: float) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        data_dir: Path,
+        grace: float,
+        env: dict[str, str] | None = None,
+        **settings: str | Path | int,
+    ) -> None:
+        """settings: more RAGSTORE_ settings (api_key=...); env: other variables of the process (TMPDIR)."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = ragstore_env(database_url=database_url, data_dir=data_dir, port=self.port, shutdown_grace_seconds=grace)
-        self.process = spawn("serve", env=env)
+        environment = ragstore_env(
+            database_url=database_url, data_dir=data_dir, port=self.port, shutdown_grace_seconds=grace, **settings
+        )
+        self.process = spawn("serve", env={**environment, **(env or {})})
         self.lines: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
         wait_for(self._ready, "the server to be ready")
