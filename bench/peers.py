@@ -56,6 +56,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pgvector.psycopg import register_vector  # noqa: E402
 
+from bench import pg  # noqa: E402
 from bench.datasets import K, VectorSet, clustered, real, recall  # noqa: E402
 from ragstore.config import Settings  # noqa: E402
 from ragstore.service import search  # noqa: E402
@@ -105,7 +106,7 @@ class Ragstore(Engine):
         except BaseException:
             embedded.stop(self.settings.pgdata)
             raise
-        self.embedder = QueryEmbedder()
+        self.embedder = pg.QueryEmbedder()
         self.settings_note = (
             f"halfvec HNSW m=16 ef_construction=64, ef_search={chunks.EF_SEARCH}; "
             f"exact up to {search.EXACT_MAX_CHUNKS} chunks"
@@ -143,18 +144,6 @@ class Ragstore(Engine):
     def close(self) -> None:
         self.db.close()
         embedded.stop(self.settings.pgdata)
-
-
-class QueryEmbedder:
-    """Stands in for the model: the query's embedding is the vector set beforehand."""
-
-    model, dimension, batch_size, max_tokens = "all-MiniLM-L6-v2", 384, 1, None
-
-    def __init__(self) -> None:
-        self.query = np.zeros(384, np.float32)
-
-    def embed(self, texts):
-        return np.stack([self.query] * len(texts))
 
 
 class Chroma(Engine):
@@ -361,31 +350,18 @@ def measure(search: Callable[[np.ndarray], list[int]], vectors: VectorSet, warmu
         ids = search(query)
         latencies.append((time.perf_counter() - began) * 1000)
         found.append(ids)
-    latencies.sort()
     return {
         "recall_at_10": recall(found, vectors.truth),
-        "p50_ms": statistics.median(latencies),
-        "p99_ms": latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))],
+        **pg.percentiles(latencies),
         "mean_ms": statistics.mean(latencies),
         "short_answers": sum(len(ids) < K for ids in found),
     }
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def machine() -> dict:
+    """bench/pg.py's CPUs, memory and load average, and the software around the engines."""
     return {
-        "cpus": os.cpu_count(),
-        "cpu_model": cpu_model(),
-        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        **pg.machine(),
         "platform": platform.platform(),
         "python": platform.python_version(),
         "numpy": np.__version__,
@@ -410,6 +386,7 @@ def main() -> None:
     parser.add_argument("--real-queries", type=int, default=500)
     parser.add_argument("--engines", default=",".join(ENGINES), help=f"comma-separated, of {', '.join(ENGINES)}")
     parser.add_argument("--warmup", type=int, default=20, help="queries (base vectors) each engine answers first")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "peers.json")
     args = parser.parse_args()
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     unknown = [e for e in engines if e not in CLASSES]
@@ -446,15 +423,14 @@ def main() -> None:
     }
 
     info = report["machine"]
-    print(f"\nmachine: {info['cpus']} CPUs ({info['cpu_model']}), {info['memory_gib']} GiB, {info['platform']}")
+    print(f"\nmachine: {info['cpus']} CPUs ({info['cpu_model']}), {info['ram_gb']} GB RAM, {info['platform']}")
     for name, found in report["sets"].items():
         print_table(name, found)
         print(f"load average before / after: {fmt(found['load_average_before'])} / {fmt(found['load_average_after'])}")
     print("versions: " + ", ".join(f"{k} {v}" for k, v in report["versions"].items()))
-    out = Path(__file__).parent / "results" / "peers.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(report, indent=2))
-    print(f"wrote {out}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2))
+    print(f"wrote {args.out}")
 
 
 def fmt(load: list[float]) -> str:
