@@ -24,6 +24,7 @@ from pgvector.psycopg import register_vector
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.pg import QueryEmbedder  # noqa: E402
 from ragstore.config import Settings  # noqa: E402
 from ragstore.service import search  # noqa: E402
 from ragstore.store import chunks, embedded  # noqa: E402
@@ -31,16 +32,6 @@ from ragstore.store.db import open_database  # noqa: E402
 from tests.support.synthetic import clustered, exact_top, load_store  # noqa: E402
 
 TENANTS, LARGE = 100, 5
-
-
-class QueryEmbedder:
-    model, dimension, batch_size, max_tokens = "all-MiniLM-L6-v2", 384, 1, None
-
-    def __init__(self) -> None:
-        self.query = np.zeros(384, np.float32)
-
-    def embed(self, texts):
-        return np.stack([self.query] * len(texts))
 
 
 def sizes(rng: np.random.Generator, large: int) -> dict[str, int]:
