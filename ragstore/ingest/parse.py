@@ -16,13 +16,14 @@ from typing import Any
 import docx
 from bs4 import BeautifulSoup
 from bs4.dammit import EncodingDetector
-from bs4.element import PreformattedString
 from charset_normalizer import from_bytes
+from docx.enum.style import WD_STYLE_TYPE
 from docx.table import Table
 from pypdf import PdfReader
 from pypdf.errors import DependencyError
 
 from ragstore.errors import InvalidFile, UnsupportedFile
+from ragstore.ingest import html_text, zipguard
 
 Scalar = str | int | float | bool
 
@@ -47,6 +48,15 @@ _BOMS = (
 # Control characters that do not occur in text; NUL is left out because it is stripped, not refused.
 _CONTROL = re.compile(r"[\x01-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 _BLANK_RUN = re.compile(r"\n(?:[ \t]*\n){3,}")
+# Binary formats recognised by their first bytes, to say what a file named as text really is.
+_MAGIC = (
+    (b"%PDF-", "a PDF document (.pdf)"),
+    (b"PK\x03\x04", "a zip archive, such as a Word document (.docx)"),
+    (b"MZ", "a Windows program"),
+    (b"\x7fELF", "a program"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+)
 _TEXT_FIELDS = ("text", "content", "page_content", "body")
 _LIST_FIELDS = ("documents", "data", "items")
 
@@ -57,9 +67,8 @@ def parse(filename: str, data: bytes) -> list[Section]:
     parser = PARSERS.get(ext)
     if parser is None:
         supported = ", ".join(sorted(PARSERS))
-        raise UnsupportedFile(
-            f"Files of type {ext or 'without an extension'} are not supported; supported: {supported}."
-        )
+        kind = f"of type {ext}" if ext else "without an extension"
+        raise UnsupportedFile(f"Files {kind} are not supported; supported: {supported}.")
     sections = [replace(s, text=normalize(s.text), metadata=_clean_metadata(s.metadata)) for s in parser(data)]
     sections = [s for s in sections if s.text]
     if not sections:
@@ -96,6 +105,9 @@ def decode(data: bytes, kind: str, declared: str | None = None) -> str:
         text = _detect(data)
     sample = text[:65536] if text is not None else ""
     if text is None or len(_CONTROL.findall(sample)) > len(sample) / 10:
+        known = next((name for magic, name in _MAGIC if data.startswith(magic)), None)
+        if known:
+            raise InvalidFile(f"Could not read this as {kind}: it is {known}; upload it with the right extension.")
         raise InvalidFile(
             f"Could not read this as {kind}: it is not a text file (it looks binary, or its encoding "
             "cannot be recognised)."
@@ -144,15 +156,6 @@ def parse_text(data: bytes) -> list[Section]:
     return [Section(decode(data, "text"))]
 
 
-_INVISIBLE = ["script", "style", "noscript", "template"]
-_LINE_TAGS = {"div", "li", "tr", "dt", "dd", "caption", "figcaption", "summary", "legend", "option"}
-_PARAGRAPH_TAGS = {
-    "title", "p", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote", "table", "ul", "ol", "dl", "hr",
-    "section", "article", "header", "footer", "main", "nav", "aside", "form", "address", "figure", "details",
-}  # fmt: skip
-_PARAGRAPH_BREAK = "\ue000"  # a private-use character, standing on its own line for a blank line
-
-
 def parse_html(data: bytes) -> list[Section]:
     """HTML: the visible text, one line per block element, paragraphs separated by a blank line."""
     declared = EncodingDetector.find_declared_encoding(data[:4096], is_html=True)
@@ -161,42 +164,7 @@ def parse_html(data: bytes) -> list[Section]:
         soup = BeautifulSoup(markup, "lxml")
     except Exception as exc:  # lxml and bs4 have no common error class
         raise InvalidFile("This HTML file could not be read.") from exc
-    for tag in soup.find_all(_INVISIBLE) + soup.find_all(attrs={"hidden": True}):
-        if not tag.decomposed:  # it may sit inside one removed before it
-            tag.decompose()
-    _mark_blocks(soup)
-    return [Section(_join_lines(soup.get_text()))]
-
-
-def _mark_blocks(soup: BeautifulSoup) -> None:
-    """Collapse source whitespace, then put line and paragraph breaks around block elements."""
-    for string in soup.find_all(string=True):
-        # Comments and the doctype are preformatted strings; replacing them would make them visible.
-        if not isinstance(string, PreformattedString) and string.find_parent("pre") is None:
-            string.replace_with(re.sub(r"\s+", " ", string))
-    for br in soup.find_all("br"):
-        br.replace_with("\n")
-    for cell in soup.find_all(["td", "th"]):
-        if cell.find_previous_sibling(["td", "th"]) is not None:
-            cell.insert_before(" | ")
-    for tag in soup.find_all(_LINE_TAGS | _PARAGRAPH_TAGS):
-        mark = f"\n{_PARAGRAPH_BREAK}\n" if tag.name in _PARAGRAPH_TAGS else "\n"
-        tag.insert_before(mark)
-        tag.append(mark)
-
-
-def _join_lines(text: str) -> str:
-    lines: list[str] = []
-    blank = False
-    for line in (line.strip() for line in text.split("\n")):
-        if line == _PARAGRAPH_BREAK:
-            blank = bool(lines)
-        elif line:
-            if blank:
-                lines.append("")
-            lines.append(line)
-            blank = False
-    return "\n".join(lines)
+    return [Section(html_text.visible_text(soup))]
 
 
 def parse_pdf(data: bytes) -> list[Section]:
@@ -236,19 +204,33 @@ def _decrypt(reader: PdfReader) -> None:
 
 def parse_docx(data: bytes) -> list[Section]:
     """Word (.docx): paragraphs and tables in document order, headings marked with '#'."""
+    zipguard.check_docx(data)
     try:
         document = docx.Document(io.BytesIO(data))
-        blocks = [_docx_block(item) for item in document.iter_inner_content()]
+        levels = _heading_levels(document)
+        blocks = [_docx_block(item, levels) for item in document.iter_inner_content()]
     except Exception as exc:  # python-docx raises zip, XML and key errors on damaged files
         raise InvalidFile("This .docx file is damaged or is not a Word document.") from exc
     return [Section("\n\n".join(block for block in blocks if block.strip()))]
 
 
-def _docx_block(item: Any) -> str:
+def _heading_levels(document: Any) -> dict[str | None, int]:
+    """Heading level by paragraph style id, None for the default style.
+
+    Read once: python-docx's `paragraph.style` searches every style of the document for each paragraph.
+    """
+    styles = document.styles
+    levels = {s.style_id: _heading_level(s.name or "") for s in styles if s.type == WD_STYLE_TYPE.PARAGRAPH}
+    default = styles.default(WD_STYLE_TYPE.PARAGRAPH)
+    levels[None] = _heading_level(default.name or "") if default is not None else 0
+    return levels
+
+
+def _docx_block(item: Any, levels: dict[str | None, int]) -> str:
     if isinstance(item, Table):
         return "\n".join(_docx_row(row) for row in item.rows)
-    style = item.style.name if item.style is not None else None
-    level = _heading_level(style or "")
+    style_id = item._p.style  # an id that is not a paragraph style's means the default, as in python-docx
+    level = levels.get(style_id, levels[None])
     return "#" * level + " " + item.text if level and item.text.strip() else item.text
 
 
