@@ -2,9 +2,15 @@
 
 Consecutive sections from the same page with the same metadata are joined and cut into windows of at most
 `max_tokens` word pieces, each overlapping the previous by at most `overlap_tokens`. Windows are cut between
-words, so a chunk re-tokenised on its own has exactly its recorded token count. A chunk never spans two pages
-(its page is a citation) nor two documents of a JSON file (each has its own metadata). A chunk's text is the
-exact span of the source between its first and last token, so nothing is rewritten.
+words, so a chunk re-tokenised on its own has exactly its recorded token count (long runs without spaces aside,
+see below). A chunk never spans two pages (its page is a citation) nor two documents of a JSON file (each has its
+own metadata). A chunk's text is the exact span of the source between its first and last token, so nothing is
+rewritten.
+
+No file makes a worker's time or memory grow without bound: a file of more than MAX_FILE_TOKENS tokens (OpenAI's
+limit for a file) fails as soon as that many are counted, and a token covers at most _MAX_TOKEN_CHARS characters
+(a longer run without spaces, which the tokenizer reads as one unknown token, counts as one token per
+_MAX_TOKEN_CHARS characters), so a chunk's text is at most max_tokens * _MAX_TOKEN_CHARS characters long.
 """
 
 from __future__ import annotations
@@ -16,10 +22,14 @@ from pathlib import Path
 
 from tokenizers import Tokenizer
 
-from ragstore.errors import InvalidRequest
+from ragstore.errors import InvalidFile, InvalidRequest
 from ragstore.ingest.parse import Section
 
 MIN_TOKENS, MAX_TOKENS = 100, 4096
+# "The Assistants API supports files up to 2 million tokens" (OpenAI's file upload documentation).
+MAX_FILE_TOKENS = 2_000_000
+# WordPiece reads a word longer than this (its max_input_chars_per_word) as one unknown token.
+_MAX_TOKEN_CHARS = 100
 # Tokenise long texts in slices this long, so that a 50 MB file never becomes one list of offsets.
 _SLICE_CHARS = 64_000
 _SEPARATOR = "\n\n"
@@ -83,8 +93,9 @@ class Chunker:
     def chunk(self, sections: Sequence[Section], strategy: ChunkingStrategy) -> list[Chunk]:
         """All chunks of a document, numbered from 0."""
         chunks: list[Chunk] = []
+        tally = _Tally()
         for text, page, metadata in _groups(sections):
-            for start, end, count in self._windows(text, strategy.max_tokens, strategy.overlap_tokens):
+            for start, end, count in self._windows(text, strategy.max_tokens, strategy.overlap_tokens, tally):
                 chunks.append(Chunk(len(chunks), text[start:end], count, page, metadata))
         return chunks
 
@@ -92,10 +103,12 @@ class Chunker:
         """Cut text into consecutive pieces of at most max_tokens word pieces each, without overlap."""
         return [text[start:end] for start, end, _ in self._windows(text, max_tokens, 0)]
 
-    def _windows(self, text: str, size: int, overlap: int) -> Iterator[tuple[int, int, int]]:
+    def _windows(
+        self, text: str, size: int, overlap: int, tally: _Tally | None = None
+    ) -> Iterator[tuple[int, int, int]]:
         """(start, end, token count) character spans of windows over text, cut between words."""
         offsets: list[tuple[int, int]] = []
-        for piece_offsets in self._offsets(text):
+        for piece_offsets in self._offsets(text, tally):
             offsets.extend(piece_offsets)
             while len(offsets) > size:
                 end = _word_boundary(offsets, size, -1)
@@ -104,14 +117,41 @@ class Chunker:
         if offsets:
             yield offsets[0][0], offsets[-1][1], len(offsets)
 
-    def _offsets(self, text: str) -> Iterator[list[tuple[int, int]]]:
+    def _offsets(self, text: str, tally: _Tally | None = None) -> Iterator[list[tuple[int, int]]]:
         """Token character offsets of text, slice by slice, cut only at whitespace."""
         start = 0
         while start < len(text):
             end = _slice_end(text, start)
             encoding = self.tokenizer.encode(text[start:end], add_special_tokens=False)
-            yield [(start + a, start + b) for a, b in encoding.offsets]
+            offsets = [(start + a, start + b) for a, b in encoding.offsets]
+            if any(b - a > _MAX_TOKEN_CHARS for a, b in offsets):
+                offsets = _split_long_tokens(offsets)
+            if tally is not None:
+                tally.add(len(offsets))
+            yield offsets
             start = end
+
+
+def _split_long_tokens(offsets: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Each token longer than _MAX_TOKEN_CHARS as several tokens of at most that many characters."""
+    return [
+        (a + i, min(b, a + i + _MAX_TOKEN_CHARS)) for a, b in offsets for i in range(0, max(1, b - a), _MAX_TOKEN_CHARS)
+    ]
+
+
+class _Tally:
+    """Tokens counted so far in one file."""
+
+    def __init__(self) -> None:
+        self.tokens = 0
+
+    def add(self, count: int) -> None:
+        self.tokens += count
+        if self.tokens > MAX_FILE_TOKENS:
+            raise InvalidFile(
+                f"This file has more than {MAX_FILE_TOKENS:,} tokens of text, the most one file may have; "
+                "split it into smaller files."
+            )
 
 
 def _word_boundary(offsets: list[tuple[int, int]], index: int, step: int, limit: int | None = None) -> int:

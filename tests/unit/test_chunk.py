@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ragstore.errors import InvalidRequest
+from ragstore.errors import InvalidFile, InvalidRequest
+from ragstore.ingest import chunk
 from ragstore.ingest.chunk import AUTO, ChunkingStrategy
 from ragstore.ingest.embed import embed_chunks
 from ragstore.ingest.parse import Section
@@ -62,6 +63,23 @@ def test_a_huge_single_line_is_tokenised_in_slices(chunker):
     text = "word " * 100_000  # longer than one tokenizer slice
     chunks = chunker.chunk([Section(text.strip())], ChunkingStrategy(1000, 0))
     assert sum(c.token_count for c in chunks) == 100_000 and len(chunks) == 100
+
+
+def test_a_run_without_spaces_makes_chunks_of_bounded_length(chunker):
+    # The tokenizer reads a word of more than 100 characters as one unknown token, whatever its length.
+    text = "ab" * 1_000_000
+    chunks = chunker.chunk([Section(text)], ChunkingStrategy(250, 0))
+    assert [len(c.text) for c in chunks] == [25_000] * 80
+    assert "".join(c.text for c in chunks) == text and {c.token_count for c in chunks} == {250}
+
+
+def test_a_file_of_too_many_tokens_fails_once_they_are_counted(chunker, monkeypatch):
+    monkeypatch.setattr(chunk, "MAX_FILE_TOKENS", 1_000)
+    assert len(chunker.chunk([Section("word " * 999 + "end")], AUTO)) == 5
+    sections = [Section("word " * 600, page=1), Section("word " * 401, page=2)]
+    with pytest.raises(InvalidFile, match=r"^This file has more than 1,000 tokens of text, the most one file may"):
+        chunker.chunk(sections, AUTO)
+    assert len(chunker.split("word " * 5000, 250)) == 20  # the embedder's windows over one chunk are not limited
 
 
 class RecordingEmbedder:
