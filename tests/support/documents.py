@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import docx
 from fpdf import FPDF
+from PIL import Image, ImageDraw
+from pypdf import PdfReader, PdfWriter
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,25 @@ def pdf_bytes(*pages: str) -> bytes:
     for text in pages:
         pdf.add_page()
         pdf.multi_cell(0, 6, text)
+    return bytes(pdf.output())
+
+
+def encrypted_pdf_bytes(text: str, user_password: str) -> bytes:
+    """A PDF encrypted with AES-256; an empty user password opens it (owner-only protection), another does not."""
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_bytes(text))))
+    writer.encrypt(user_password, owner_password="owner", algorithm="AES-256")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def scanned_pdf_bytes(text: str) -> bytes:
+    """A PDF whose page is a picture of the text, as a scanner makes it: no text layer."""
+    image = Image.new("L", (800, 200), color=255)
+    ImageDraw.Draw(image).text((20, 80), text, fill=0)
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.image(image, x=10, y=10, w=190)
     return bytes(pdf.output())
 
 
