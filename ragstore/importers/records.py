@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from ragstore import ids
-from ragstore.errors import RagstoreError
+from ragstore.errors import FileError, RagstoreError
 from ragstore.importers.common import Progress, Record, Report, batched, fingerprint
 from ragstore.ingest.chunk import MAX_TOKENS, Chunk, Chunker, ChunkingStrategy
 from ragstore.ingest.embed import Embedder, embed_chunks
@@ -107,7 +107,11 @@ def write_records(target: Target, records: Iterable[Record], prefix: str, report
 def _write_batch(target: Target, pending: list[_Pending], leftovers: list[str], report: Report) -> None:
     prepared = []
     for item in pending:
-        pieces = _chunks(target, item.record)
+        try:
+            pieces = _chunks(target, item.record)
+        except FileError as exc:  # a record past a file's limits (2,000,000 tokens) fails alone
+            report.fail(item.record.filename, exc.message)
+            continue
         if pieces:
             prepared.append((item, pieces))
         else:

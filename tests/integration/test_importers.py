@@ -19,6 +19,7 @@ from chromadb.config import Settings as ChromaSettings
 from ragstore.importers import chroma, csvrows, files, jsondocs
 from ragstore.importers.common import Report, Silent
 from ragstore.importers.records import Target
+from ragstore.ingest import chunk as chunk_module
 from ragstore.ingest.chunk import AUTO
 from ragstore.models import DEFAULT_TENANT
 from ragstore.service import integrity, reembed, search, spaces, stores, tenants
@@ -527,3 +528,15 @@ def test_an_import_into_a_re_embedded_store_fills_every_space_and_checks_clean(
         ]
         assert integrity.repair(db, embedder, chunker, findings).reembedded_chunks == 1
         assert integrity.check(db, DEFAULT_TENANT).clean
+
+
+def test_a_record_past_a_file_s_token_limit_fails_alone(db, embedder, chunker, tmp_path, monkeypatch):
+    monkeypatch.setattr(chunk_module, "MAX_FILE_TOKENS", 200)
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "small.json").write_text(json.dumps({"id": "small", "content": "Holidays are booked in the portal."}))
+    (folder / "huge.json").write_text(json.dumps({"id": "huge", "content": "word " * 1000}))
+    target, report = _target(db, embedder, chunker, strategy=AUTO), Report()
+    jsondocs.import_json(target, folder, jsondocs.Fields(), report, Silent())
+    assert report.imported == 1
+    assert [(f.name, "200 tokens" in f.reason) for f in report.failed] == [("huge.txt", True)]
