@@ -123,6 +123,9 @@ class OnnxEmbedder:
         self._tokenizer.enable_padding()
         options = onnxruntime.SessionOptions()
         options.inter_op_num_threads = 1
+        # Idle intra-op threads sleep instead of spinning: they share the cores with PostgreSQL (and the server),
+        # whose work they would otherwise slow down while waiting for the next operator.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = onnxruntime.InferenceSession(
             str(model_file(model_dir, cache_dir)), options, providers=["CPUExecutionProvider"]
         )
