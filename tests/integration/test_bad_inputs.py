@@ -85,7 +85,7 @@ def test_each_bad_file_fails_alone_and_the_worker_stays_bounded(db, database_url
         assert len(jobs) == len(names)
         assert {(job["status"], job["attempts"], job["worker"]) for job in jobs} == {("done", 1, worker.name)}
         assert "Traceback" not in worker.output() and "Traceback" not in "\n".join(server.lines)
-        assert worker.stop() == 0
+        assert worker.terminate() == 0
         assert server.terminate() == 0
         assert peak < MEMORY_BOUND, f"the worker's peak memory was {peak / MB:.0f} MB"
     finally:

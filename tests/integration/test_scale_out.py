@@ -73,7 +73,7 @@ def test_two_worker_processes_share_a_batch_and_process_each_file_once(db, datab
         assert {(job["status"], job["attempts"]) for job in jobs} == {("done", 1)}  # each claimed once
         assert {job["worker"] for job in jobs} == {worker.name for worker in workers}
         print("files per worker:", {w.name: sum(job["worker"] == w.name for job in jobs) for w in workers})
-        assert [worker.stop() for worker in workers] == [0, 0]
+        assert [worker.terminate() for worker in workers] == [0, 0]
         assert server.terminate() == 0
     finally:
         for worker in workers:

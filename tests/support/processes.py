@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 # The int8 model every ragstore process of the tests shares: made by the first one (under a lock), kept between runs.
@@ -34,3 +36,31 @@ def spawn(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+class Child:
+    """A `ragstore` subprocess whose output lines are read as they come; stopped by SIGTERM, or killed."""
+
+    def __init__(self, *args: str, env: dict[str, str]) -> None:
+        self.process = spawn(*args, env=env)
+        self.pid = self.process.pid
+        self.lines: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    def terminate(self) -> int:
+        """SIGTERM, and the exit code once the process has finished its work and exited."""
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=180)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()

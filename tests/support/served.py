@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import signal
 import socket
-import threading
 import time
 from pathlib import Path
 
 import httpx
 
-from tests.support.processes import ragstore_env, spawn
+from tests.support.processes import Child, ragstore_env
 
 
-class Served:
+class Served(Child):
     """A `ragstore serve` on a free port, its log lines read as they come."""
 
     def __init__(
@@ -31,18 +29,11 @@ class Served:
         environment = ragstore_env(
             database_url=database_url, data_dir=data_dir, port=self.port, shutdown_grace_seconds=grace, **settings
         )
-        self.process = spawn("serve", env={**environment, **(env or {})})
-        self.lines: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
+        super().__init__("serve", env={**environment, **(env or {})})
         wait_for(self._ready, "the server to be ready")
 
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line.rstrip("\n"))
-
     def _ready(self) -> bool:
-        assert self.process.poll() is None, "the server exited:\n" + "\n".join(self.lines)
+        assert self.process.poll() is None, "the server exited:\n" + self.output()
         try:
             return httpx.get(f"{self.url}/readyz", timeout=5).status_code == 200
         except httpx.TransportError:
@@ -58,15 +49,6 @@ class Served:
     def accepts_connections(self) -> bool:
         with socket.socket() as sock:
             return sock.connect_ex(("127.0.0.1", self.port)) == 0
-
-    def terminate(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=180)
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
 
 
 def free_port() -> int:

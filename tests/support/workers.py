@@ -2,56 +2,33 @@
 
 from __future__ import annotations
 
-import signal
-import threading
 from pathlib import Path
 
 from ragstore.ingest.embed import local_model_path
 from ragstore.ingest.onnx import model_file
-from tests.support.processes import MODEL_CACHE, ragstore_env, spawn
+from tests.support.processes import MODEL_CACHE, Child, ragstore_env
 from tests.support.served import wait_for
 
 _STARTED = "ragstore: worker "
 
 
-class WorkerProcess:
+class WorkerProcess(Child):
     """`ragstore worker` against a database, started and ready for jobs."""
 
     def __init__(self, database_url: str, data_dir: Path, **settings: str | Path | int) -> None:
         # The int8 model is made once per machine; made here, its making never counts in a worker's peak memory.
         model_file(local_model_path(), MODEL_CACHE)
-        self.process = spawn("worker", env=ragstore_env(database_url=database_url, data_dir=data_dir, **settings))
-        self.pid = self.process.pid
-        self.lines: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
+        super().__init__("worker", env=ragstore_env(database_url=database_url, data_dir=data_dir, **settings))
         wait_for(self._started, "the worker to start")
         # "ragstore: worker NAME waiting for jobs": the name it records in jobs.worker
         self.name = next(line for line in self.lines if line.startswith(_STARTED))[len(_STARTED) :].split()[0]
 
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line.rstrip("\n"))
-
     def _started(self) -> bool:
         assert self.process.poll() is None, "the worker exited:\n" + self.output()
         return any(line.startswith(_STARTED) for line in list(self.lines))
-
-    def output(self) -> str:
-        return "\n".join(self.lines)
 
     def peak_memory(self) -> int:
         """The most resident memory the process has used so far, in bytes (VmHWM)."""
         status = Path(f"/proc/{self.pid}/status").read_text()
         kilobytes = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))
         return int(kilobytes) * 1024
-
-    def stop(self) -> int:
-        """SIGTERM, and the exit code once it has finished its job and exited."""
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=180)
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
