@@ -69,8 +69,10 @@ ORDER BY r
 LIMIT %(limit)s
 
 -- create_space_index --
+-- m and ef_construction come from spaces.HNSW_M and HNSW_EF_CONSTRUCTION, as chunks_embedding's (migration 0014).
 CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON chunk_vectors
-USING hnsw ((embedding::halfvec({dimension})) halfvec_cosine_ops) WHERE space_id = {space_id}
+USING hnsw ((embedding::halfvec({dimension})) halfvec_cosine_ops) WITH (m = {m}, ef_construction = {ef_construction})
+WHERE space_id = {space_id}
 
 -- drop_space_index --
 DROP INDEX CONCURRENTLY IF EXISTS {name}
