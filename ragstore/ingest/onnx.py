@@ -1,10 +1,16 @@
 """all-MiniLM-L6-v2 through ONNX Runtime with int8 weights: the same model, several times faster on a CPU.
 
 The ONNX file is made from the installed weights on first use and kept in <data_dir>/models (nothing is
-downloaded): exported with torch (mean pooling and normalisation inside the graph), its BERT layers fused by
-ONNX Runtime's transformer optimizer, then the weights of its matrix products quantized to int8, per output
-channel (activations are quantized on the fly). Measured against the fp32 model: cosine 0.994 on average between
-the two embeddings of a text, and the nDCG@10 given in the README.
+downloaded): exported with torch (mean pooling and normalisation inside the graph) with the plain ("eager")
+attention, whose pattern ONNX Runtime's transformer optimizer recognises, so that each layer becomes one fused
+Attention, SkipLayerNormalization and BiasGelu; then the weights of the matrix products, the attention's
+projections included, are quantized to int8 per output channel (activations are quantized on the fly).
+Measured against the fp32 model: cosine 0.994 on average between the two embeddings of a text, and the nDCG@10
+given in the README.
+
+Recipe 1 exported PyTorch's SDPA attention, which the optimizer left unfused (48 separate MatMuls, masks built of
+Where and IsNaN): its query, key and value projections stayed fp32. Recipe 2 is about 5 % faster per CPU-second
+on an AVX2 machine and scores nDCG@10 0.7004 on msmarco against 0.6989 (fp32: 0.7043).
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import numpy as np
 from ragstore.observability import metrics
 
 # Bump when the recipe changes, so that files made by an older recipe are not reused.
-RECIPE = 1
+RECIPE = 2
 MAX_LENGTH = 256  # the model's window, special tokens included (sentence-transformers' max_seq_length)
 HEADS, HIDDEN = 12, 384
 log = logging.getLogger(__name__)
@@ -66,7 +72,7 @@ def _build(model_dir: Path, work: Path) -> None:
     from onnxruntime.transformers import optimizer
     from transformers import AutoModel
 
-    model = AutoModel.from_pretrained(str(model_dir), local_files_only=True).eval()
+    model = AutoModel.from_pretrained(str(model_dir), local_files_only=True, attn_implementation="eager").eval()
 
     class Pooled(torch.nn.Module):
         def __init__(self) -> None:
@@ -102,7 +108,7 @@ def _build(model_dir: Path, work: Path) -> None:
         str(work / "int8.onnx"),
         weight_type=QuantType.QInt8,
         per_channel=True,
-        op_types_to_quantize=["MatMul"],
+        op_types_to_quantize=["MatMul", "Attention"],
         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},  # the fused ops' outputs are float
     )
 
