@@ -102,6 +102,18 @@ class FileTooLarge(InvalidRequest):
     code = "file_too_large"
 
 
+class RequestTooLarge(InvalidRequest):
+    """The request's body is larger than any upload may be: refused unread, or as soon as the limit is passed."""
+
+    status = 413
+    code = "request_too_large"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        # The server then closes the connection instead of reading the rest of the body to keep it alive.
+        return {"Connection": "close"}
+
+
 class Unauthorized(RagstoreError):
     """Incorrect API key provided."""
 

@@ -1,5 +1,9 @@
 """What wraps every request: its id, the size limit, the last-resort 500, its metrics and its access line.
 
+The size limit holds whether or not the client declares its body's size: a Content-Length over it is refused
+before the body is read; a body streamed without one (chunked) is cut off as soon as it passes the limit, so that
+no more than the limit is ever spooled to disk.
+
 A plain ASGI middleware rather than Starlette's BaseHTTPMiddleware (`@app.middleware("http")`), which runs the
 app in a task of its own and copies the response body through a memory stream: a cost on every search.
 """
@@ -14,6 +18,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ragstore.api import errors
+from ragstore.errors import RequestTooLarge
 from ragstore.observability import logs, metrics
 
 log = logging.getLogger(__name__)
@@ -48,7 +53,10 @@ class AccessMiddleware:
             if length.isdigit() and int(length) > self.max_request_bytes:
                 await self._too_large(scope, receive, send_with_id)
             else:
-                await self.app(scope, receive, send_with_id)
+                await self.app(scope, self._limited(receive), send_with_id)
+        except RequestTooLarge:  # passed the limit while a route read the body outside FastAPI's own parsing
+            if not status["started"]:
+                await self._too_large(scope, receive, send_with_id)
         except Exception:  # rendered here so that even a 500 carries its request id
             log.exception("%s %s failed", scope["method"], scope["path"])
             if not status["started"]:
@@ -63,14 +71,28 @@ class AccessMiddleware:
             logs.log_request(scope["method"], scope["path"], status["code"], elapsed)
             logs.request_id.reset(token)
 
+    def _limited(self, receive: Receive) -> Receive:
+        """receive, raising RequestTooLarge once the body read so far passes the limit."""
+        read = 0
+
+        async def limited() -> Message:
+            nonlocal read
+            message = await receive()
+            if message["type"] == "http.request":
+                read += len(message.get("body", b""))
+                if read > self.max_request_bytes:
+                    raise self._error()
+            return message
+
+        return limited
+
+    def _error(self) -> RequestTooLarge:
+        return RequestTooLarge(f"The request is larger than the limit of {self.max_upload_bytes} bytes.")
+
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = errors.envelope(
-            413,
-            f"The request is larger than the limit of {self.max_upload_bytes} bytes.",
-            "invalid_request_error",
-            None,
-            "request_too_large",
-        )
+        error = self._error()
+        response = errors.envelope(error.status, error.message, error.type, error.param, error.code)
+        response.headers.update(error.headers)
         await response(scope, receive, send)
 
 

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from ragstore.api.schemas import ErrorResponse
-from ragstore.errors import InsufficientStorage, RagstoreError
+from ragstore.errors import InsufficientStorage, RagstoreError, RequestTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +34,14 @@ def envelope(status: int, message: str, type_: str, param: str | None, code: str
     return JSONResponse(body, status_code=status)
 
 
-def no_space_left(exc: BaseException | None) -> InsufficientStorage | None:
-    """The 507 for a local disk that filled up (the temporary directory uploads are spooled to), if one did."""
+def body_failure(exc: BaseException | None) -> RagstoreError | None:
+    """Why a request's body could not be read, if ragstore knows: a local disk that filled up (the temporary
+    directory uploads are spooled to: 507), or a body that streamed past the size limit (413)."""
     while exc is not None:
         if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
             return InsufficientStorage("The server has no space left to receive this request; nothing of it was kept.")
+        if isinstance(exc, RequestTooLarge):
+            return exc
         exc = exc.__cause__ or exc.__context__
     return None
 
@@ -68,8 +71,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        if (full := no_space_left(exc.__cause__)) is not None:  # FastAPI says 400 for any failure to read a body
-            return await ragstore_error(request, full)
+        if (failure := body_failure(exc.__cause__)) is not None:  # FastAPI says 400 for any failure to read a body
+            return await ragstore_error(request, failure)
         code = "not_found" if exc.status_code == 404 else None
         message = (
             f"Unrecognized request URL ({request.method} {request.url.path})."

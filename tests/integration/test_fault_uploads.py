@@ -1,6 +1,7 @@
 """Uploads that cannot be stored, against a real `ragstore serve`: a clean error in the envelope and no partial file.
 
-- Over RAGSTORE_MAX_UPLOAD_BYTES: 413, whether the size is declared (Content-Length) or only found while reading.
+- Over RAGSTORE_MAX_UPLOAD_BYTES: 413, whether the size is declared (Content-Length) or only found while reading;
+  a body streamed without Content-Length is cut off once past the limit, not read (and spooled) to its end.
 - The server's own temporary directory full (Starlette spools uploads there): 507 insufficient_storage.
 - The database's disk full: 507 insufficient_storage; the rolled-back upload leaves no row and, once vacuumed, no
   space taken; the server keeps serving, and stores uploads again as soon as there is room, without a restart.
@@ -93,8 +94,10 @@ def count_files(database_url: str) -> tuple[int, int]:
     return files, parts
 
 
-def chunked_upload(url: str, size: int) -> httpx.Response:
-    """A multipart upload sent without Content-Length (chunked), so its size is known only once read."""
+def chunked_upload(url: str, size: int, sent: list[int] | None = None) -> httpx.Response:
+    """A multipart upload sent without Content-Length (chunked), so its size is known only once read; sent, if
+    given, counts the bytes of file content handed to the connection."""
+    sent = [0] if sent is None else sent
 
     def body() -> Iterator[bytes]:
         yield (
@@ -104,6 +107,7 @@ def chunked_upload(url: str, size: int) -> httpx.Response:
         )
         for _ in range(size // MiB):
             yield b"c" * MiB
+            sent[0] += MiB
         yield b"\r\n--b--\r\n"
 
     headers = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "multipart/form-data; boundary=b"}
@@ -130,7 +134,12 @@ def test_an_upload_over_the_limit_is_refused_and_leaves_nothing(database_url, tm
             assert (error.status_code, error.body["type"], error.body["code"]) == (413, "invalid_request_error", code)
             assert str(limit) in error.body["message"]
         response = chunked_upload(server.url, 2 * limit)
-        assert response.status_code == 413 and response.json()["error"]["code"] == "file_too_large"
+        assert response.status_code == 413 and response.json()["error"]["code"] in ("file_too_large", "request_too_large")
+        # 256 MiB streamed: refused once past the limit; the client could hand over only what socket buffers hold.
+        sent = [0]
+        response = chunked_upload(server.url, 128 * limit, sent)
+        assert response.status_code == 413 and response.json()["error"]["code"] == "request_too_large"
+        assert sent[0] < 32 * limit, f"{sent[0]} bytes sent: the server read on past the limit"
 
         assert [f.id for f in client.files.list()] == [at_limit.id]
         assert count_files(database_url) == (1, 2)  # the file at the limit, in its two parts of 1 MiB
