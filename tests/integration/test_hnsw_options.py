@@ -182,6 +182,28 @@ def test_an_index_rebuilt_before_the_upgrade_without_blocking_writes_is_kept(old
     assert len(tree) == 17 and {(options, valid) for _, options, valid in tree.values()} == {(OPTIONS, True)}
 
 
+def test_the_rebuild_raises_maintenance_work_mem_for_the_largest_partition_graph(empty_database_url, monkeypatch):
+    """pgvector builds fast only while the graph fits maintenance_work_mem: at 1MB, 1,500 vectors in one partition
+    would overflow it (a NOTICE says so); the migration raises it for its own transaction."""
+    migrate_to(empty_database_url, BEFORE, monkeypatch)
+    with connect(empty_database_url) as conn:
+        register_vector(conn)
+        load_store(conn, "ten_a", "vs_a", clustered(np.random.default_rng(2), 1500))
+        notices: list[str] = []
+        conn.add_notice_handler(lambda notice: notices.append(notice.message_primary))
+        conn.execute("SET maintenance_work_mem = '1MB'")
+        assert [m.version for m in migrate.apply(conn)] == [14]
+        assert not [n for n in notices if "no longer fits" in n]
+        assert conn.execute("SHOW maintenance_work_mem").fetchone()["maintenance_work_mem"] == "1MB"
+        # The same build without the raise: the graph overflows.
+        partition = conn.execute("SELECT tableoid::regclass::text AS p FROM chunks LIMIT 1").fetchone()["p"]
+        conn.execute(
+            f"CREATE INDEX overflowing ON {partition} USING hnsw (embedding halfvec_cosine_ops) "
+            f"WITH (m = {spaces.HNSW_M}, ef_construction = {spaces.HNSW_EF_CONSTRUCTION})"
+        )
+    assert [n for n in notices if "no longer fits" in n]
+
+
 # -- float16's rebuilds ------------------------------------------------------------------------------------------------
 
 

@@ -9,11 +9,11 @@
 -- insert with that m. ALTER INDEX ... SET (m = 24) would change only what pg_class.reloptions says (an index so altered
 -- grows exactly as the m = 16 one does), and PostgreSQL refuses it on a partitioned index anyway.
 --
--- How, on a database with data: each index is built anew beside the old one, in this migration's transaction (migrate.py
--- applies each migration in one), then the old one is dropped and the new one takes its name (and each partition's
--- index its old name). While the new graph is built, chunks is under a SHARE lock: searches from processes still
--- running go on through the old index, writes wait for the commit. The drop's ACCESS EXCLUSIVE lock lasts from the drop
--- to the commit, an instant. At 1M chunks that is the 548 s above, writes waiting throughout.
+-- How, on a database with data: each index is built anew beside the old one, in this migration's transaction
+-- (migrate.py applies each migration in one), then the old one is dropped and the new one takes its name (and each
+-- partition's index its old name). While the new graph is built, chunks is under a SHARE lock: searches from processes
+-- still running go on through the old index, writes wait for the commit. The drop's ACCESS EXCLUSIVE lock lasts from
+-- the drop to the commit, an instant. At 1M chunks that is the 548 s above, writes waiting throughout.
 -- A database that cannot pause its writes that long builds the new index before upgrading, without blocking writes:
 -- for each partition, CREATE INDEX CONCURRENTLY chunks_pNN_embedding_m24 ON chunks_pNN USING hnsw (embedding
 -- halfvec_cosine_ops) WITH (m = 24, ef_construction = 128); then in one transaction CREATE INDEX chunks_embedding_m24
@@ -21,12 +21,13 @@
 -- chunks_embedding, ALTER INDEX chunks_embedding_m24 RENAME TO chunks_embedding. An index whose every part already has
 -- these options is left as it is here (tests/integration/test_hnsw_options.py runs this recipe).
 --
--- Memory: pgvector builds fast only while the graph fits in maintenance_work_mem (1.7 kB per 384-d halfvec at m = 24,
--- measured; past that, a build is ten times slower or worse). For this transaction it is raised to 2 kB per row of the
--- largest partition (each partition's graph is built alone), at most 4GB, and never lowered: a server configured with
--- more keeps it. Parallel workers are the server's (max_parallel_maintenance_workers, 2 by default): a parallel build
--- holds that memory in dynamic shared memory, so PostgreSQL in a container needs a /dev/shm larger than it (Docker's
--- --shm-size), or max_parallel_maintenance_workers = 0 for ragstore's role during the upgrade.
+-- Memory: pgvector builds fast only while the graph fits in maintenance_work_mem (at m = 24, 1.6 kB per 384-d halfvec
+-- and 1 MB more, measured; past that, a build is ten times slower or worse). For this transaction it is raised to 2 kB
+-- per row of the largest partition (each partition's graph is built alone) and 16MB more, at most 4GB, and never
+-- lowered: a server configured with more keeps it. Parallel workers are the server's (max_parallel_maintenance_workers,
+-- 2 by default): a parallel build holds that memory in dynamic shared memory, so PostgreSQL in a container needs a
+-- /dev/shm larger than it (Docker's --shm-size), or max_parallel_maintenance_workers = 0 for ragstore's role during
+-- the upgrade.
 --
 -- Space indexes are rebuilt the same way, one by one, with the definition spaces.sql's create_space_index gives them.
 -- An index of a space that no longer exists (its store deleted) indexes nothing and is left alone.
@@ -35,6 +36,7 @@ DECLARE
     wanted constant text[] := ARRAY['m=24', 'ef_construction=128'];
     opclass text;
     biggest bigint;
+    memory bigint;
     part record;
     space record;
 BEGIN
@@ -44,9 +46,10 @@ BEGIN
         FROM pg_index i JOIN pg_opclass o ON o.oid = i.indclass[0]
         WHERE i.indexrelid = 'chunks_embedding'::regclass;
         SELECT coalesce(max(n), 0) INTO biggest FROM (SELECT count(embedding) AS n FROM chunks GROUP BY tableoid) p;
-        PERFORM set_config('maintenance_work_mem', greatest(pg_size_bytes(current_setting('maintenance_work_mem')),
-                                                            least(biggest * 2048, pg_size_bytes('4GB'))) / 1024 || 'kB',
-                           true);
+        memory := least(biggest * 2048 + pg_size_bytes('16MB'), pg_size_bytes('4GB'));
+        IF memory > pg_size_bytes(current_setting('maintenance_work_mem')) THEN
+            PERFORM set_config('maintenance_work_mem', memory / 1024 || 'kB', true);
+        END IF;
         EXECUTE format('CREATE INDEX chunks_embedding_rebuilt ON chunks USING hnsw (embedding %I) '
                        'WITH (m = 24, ef_construction = 128)', opclass);
         DROP INDEX chunks_embedding;
@@ -70,10 +73,10 @@ BEGIN
         WHERE s.location = 'vectors' AND NOT coalesce(c.reloptions @> wanted, false)
     LOOP
         SELECT count(*) INTO biggest FROM chunk_vectors WHERE space_id = space.id;
-        PERFORM set_config('maintenance_work_mem', greatest(pg_size_bytes(current_setting('maintenance_work_mem')),
-                                                            least(biggest * (2 * space.dimension + 1280),
-                                                                  pg_size_bytes('4GB'))) / 1024 || 'kB',
-                           true);
+        memory := least(biggest * (2 * space.dimension + 1280) + pg_size_bytes('16MB'), pg_size_bytes('4GB'));
+        IF memory > pg_size_bytes(current_setting('maintenance_work_mem')) THEN
+            PERFORM set_config('maintenance_work_mem', memory / 1024 || 'kB', true);
+        END IF;
         EXECUTE format('CREATE INDEX %I ON chunk_vectors USING hnsw ((embedding::halfvec(%s)) halfvec_cosine_ops) '
                        'WITH (m = 24, ef_construction = 128) WHERE space_id = %L',
                        space.name || '_rebuilt', space.dimension, space.id);
