@@ -9,7 +9,6 @@ still recognised), else by the CSV's path and the row's number.
 from __future__ import annotations
 
 import csv
-import io
 import math
 import re
 from collections.abc import Iterator
@@ -20,7 +19,6 @@ from ragstore.errors import InvalidRequest
 from ragstore.importers.common import Progress, Record, Report, Scalar, clean_attributes, storable
 from ragstore.importers.records import Target, write_records
 from ragstore.ingest import parse
-from ragstore.ingest.parse import sniff
 
 _TEXT_COLUMNS = ("text", "content")
 _INTEGER = re.compile(r"-?(?:0|[1-9]\d{0,17})")
@@ -84,9 +82,9 @@ def read_table(path: Path) -> Table:
         text = parse.decode(path.read_bytes(), "CSV")
     except OSError as exc:
         raise InvalidRequest(f"Could not read {path}: {exc.strerror}.") from exc
-    dialect = sniff(text)
+    dialect = parse.sniff(text)
     try:
-        rows = [row for row in csv.reader(io.StringIO(text, newline=""), dialect) if any(c.strip() for c in row)]
+        rows = parse.csv_rows(text, dialect)
     except csv.Error as exc:
         raise InvalidRequest(f"{path} could not be read as CSV: {exc}.") from exc
     if not rows:

@@ -255,15 +255,22 @@ def _docx_row(row: Any) -> str:
 def parse_csv(data: bytes) -> list[Section]:
     """CSV: each data row as 'header: value; header: value', one line per row."""
     text = decode(data, "CSV")
-    reader = csv.reader(io.StringIO(text, newline=""), sniff(text))
     try:
-        rows = [row for row in reader if any(cell.strip() for cell in row)]
+        rows = csv_rows(text)
     except csv.Error as exc:
         raise InvalidFile(f"This CSV file could not be read: {exc}.") from exc
     if len(rows) == 1:
         raise InvalidFile("This CSV file has a header row but no data rows.")
     header = [cell.strip() or f"column {n}" for n, cell in enumerate(rows[0], start=1)] if rows else []
     return [Section("\n".join(_csv_line(header, row) for row in rows[1:]))]
+
+
+def csv_rows(text: str, dialect: type[csv.Dialect] | str | None = None) -> list[list[str]]:
+    """The CSV's non-empty rows, in the dialect given or sniffed. A cell may be as long as the text: the csv module's
+    default limit of 128 KiB per cell (process-wide, hence raised here, before each read) refused long text cells."""
+    csv.field_size_limit(max(len(text), csv.field_size_limit()))
+    reader = csv.reader(io.StringIO(text, newline=""), dialect or sniff(text))
+    return [row for row in reader if any(cell.strip() for cell in row)]
 
 
 def sniff(text: str) -> type[csv.Dialect] | str:

@@ -333,6 +333,12 @@ def test_csv_delimiter_is_sniffed_and_quotes_respected():
     assert texts(parse("people.csv", data)) == ["name: Ann; note: likes ; semicolons\nname: Bob; note: two lines"]
 
 
+def test_csv_cells_longer_than_the_csv_modules_default_limit_are_read():
+    long = "word " * 60_000  # 300 kB in one cell; the csv module refuses cells over 128 KiB by default
+    data = f'title,body\nmanual,"{long}"\n'.encode()
+    assert texts(parse("long.csv", data)) == [f"title: manual; body: {long.strip()}"]
+
+
 def test_csv_with_only_a_header_is_invalid():
     with pytest.raises(InvalidFile, match="no data rows"):
         parse("empty.csv", b"city,country\n")
