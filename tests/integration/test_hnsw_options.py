@@ -28,7 +28,7 @@ def connect(url: str) -> psycopg.Connection:
     return psycopg.connect(url, autocommit=True, row_factory=dict_row)
 
 
-def migrate_to(url: str, last: int, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+def migrate_to(url: str, last: int | None, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Apply the migrations up to `last` (all of them when last is None); the versions applied."""
     shipped = migrate.available()
     with monkeypatch.context() as patch:
