@@ -120,7 +120,8 @@ def index_name(space_id: str) -> str:
 
 
 def create_index(conn: psycopg.Connection, space: EmbeddingSpace) -> None:
-    """The space's HNSW index, built without blocking writes (conn must be in autocommit, as the owner)."""
+    """The space's HNSW index, built without blocking writes (conn must be in autocommit, as the owner), with the
+    memory its graph needs; the session's maintenance_work_mem is as it was afterwards."""
     query = sql.SQL(QUERIES["create_space_index"]).format(
         name=sql.Identifier(index_name(space.id)),
         dimension=sql.Literal(space.dimension),
@@ -128,7 +129,12 @@ def create_index(conn: psycopg.Connection, space: EmbeddingSpace) -> None:
         m=sql.Literal(HNSW_M),
         ef_construction=sql.Literal(HNSW_EF_CONSTRUCTION),
     )
-    conn.execute(query)
+    previous = conn.execute(QUERIES["build_memory"]).fetchone()["value"]
+    conn.execute(QUERIES["raise_build_memory_for_space"], {"space_id": space.id, "dimension": space.dimension})
+    try:
+        conn.execute(query)
+    finally:
+        conn.execute(QUERIES["set_build_memory"], {"value": previous})
 
 
 def drop_index(conn: psycopg.Connection, space_id: str) -> None:

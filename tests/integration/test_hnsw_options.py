@@ -79,6 +79,29 @@ def test_a_new_space_index_has_ragstore_parameters(db):
         assert options_of(conn, spaces.index_name(space.id)) == OPTIONS
 
 
+def test_a_space_index_is_built_with_the_memory_its_graph_needs(database_url):
+    """At maintenance_work_mem 1MB, 1,500 vectors overflow the graph (a NOTICE says so): the build raises it for
+    itself, and the session has 1MB again afterwards."""
+    with connect(database_url) as conn:
+        register_vector(conn)
+        load_store(conn, "ten_a", "vs_a", clustered(np.random.default_rng(1), 1500))
+        space = space_of("vs_a", 8)
+        spaces.insert_space(conn, "ten_a", space)
+        ids = [r["id"] for r in conn.execute("SELECT id FROM chunks ORDER BY chunk_index")]
+        spaces.insert_vectors(conn, "ten_a", space.id, ids, small_vectors(len(ids)))
+        notices: list[str] = []
+        conn.add_notice_handler(lambda notice: notices.append(notice.message_primary))
+        conn.execute("SET maintenance_work_mem = '1MB'")
+        spaces.create_index(conn, space)
+        assert not [n for n in notices if "no longer fits" in n]
+        assert conn.execute("SHOW maintenance_work_mem").fetchone()["maintenance_work_mem"] == "1MB"
+        conn.execute(
+            "CREATE INDEX overflowing ON chunk_vectors USING hnsw ((embedding::halfvec(8)) halfvec_cosine_ops) "
+            f"WITH (m = {spaces.HNSW_M}, ef_construction = {spaces.HNSW_EF_CONSTRUCTION})"
+        )
+    assert [n for n in notices if "no longer fits" in n]
+
+
 # -- upgrading a database made at migration 0013 ----------------------------------------------------------------------
 
 

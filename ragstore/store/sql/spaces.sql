@@ -74,5 +74,23 @@ CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON chunk_vectors
 USING hnsw ((embedding::halfvec({dimension})) halfvec_cosine_ops) WITH (m = {m}, ef_construction = {ef_construction})
 WHERE space_id = {space_id}
 
+-- build_memory --
+-- What an index build of the session may use now.
+SELECT current_setting('maintenance_work_mem') AS value
+
+-- raise_build_memory_for_space --
+-- For this session: maintenance_work_mem raised to what the space's graph needs, as migration 0014 sizes it (2 bytes a
+-- dimension and 1,280 more per vector, 16MB more, at most 4GB); never lowered. pgvector builds fast only while the graph
+-- fits in it.
+SELECT set_config('maintenance_work_mem',
+                  greatest(pg_size_bytes(current_setting('maintenance_work_mem')),
+                           least(count(*) * (2 * %(dimension)s + 1280) + pg_size_bytes('16MB'), pg_size_bytes('4GB')))
+                  / 1024 || 'kB', false)
+FROM chunk_vectors
+WHERE space_id = %(space_id)s
+
+-- set_build_memory --
+SELECT set_config('maintenance_work_mem', %(value)s, false)
+
 -- drop_space_index --
 DROP INDEX CONCURRENTLY IF EXISTS {name}
