@@ -50,8 +50,10 @@ def create_answer(body: wire.AnswerRequest, runtime: RuntimeDep, tenant: TenantD
         score_threshold=options.score_threshold if options else 0.0,
     )
     if not body.stream:
-        return answer_object(answers.answer(runtime.db, runtime.embedder, runtime.chat_model, tenant, question))
-    prepared = answers.prepare(runtime.db, runtime.embedder, tenant, question)  # errors here are plain responses
+        return answer_object(
+            answers.answer(runtime.db, runtime.embedder, runtime.chat_model, tenant, question, runtime.cache)
+        )
+    prepared = answers.prepare(runtime.db, runtime.embedder, tenant, question, runtime.cache)  # errors: plain responses
     pieces = Relay(answers.stream(runtime.db, runtime.embedder, runtime.chat_model, tenant, prepared))
     return StreamingResponse(_events(prepared, pieces), media_type="text/event-stream")
 

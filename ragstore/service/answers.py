@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ragstore import ids
+from ragstore.cache import QueryCache
 from ragstore.chat import extractive, prompt
 from ragstore.chat.llm import ChatModel
 from ragstore.errors import InvalidRequest
@@ -58,8 +59,11 @@ class Prepared:
     messages: list[dict[str, str]]
 
 
-def prepare(db: Database, embedder: Embedder, tenant_id: str, question: Question) -> Prepared:
-    """Check the question, read the conversation's recent turns and retrieve its context."""
+def prepare(
+    db: Database, embedder: Embedder, tenant_id: str, question: Question, cache: QueryCache | None = None
+) -> Prepared:
+    """Check the question, read the conversation's recent turns and retrieve its context (through the cache, if
+    given, as the search route does: a question asked again of unchanged stores is not embedded or searched again)."""
     _check(question)
     # A store named twice is searched, recorded and counted in feedback stats once.
     question = replace(question, vector_store_ids=tuple(dict.fromkeys(question.vector_store_ids)))
@@ -79,6 +83,7 @@ def prepare(db: Database, embedder: Embedder, tenant_id: str, question: Question
         question.score_threshold,
         question.filters,
         ranker=question.ranker,
+        cache=cache,
     )
     found = tuple(passage(hit) for hit in hits)
     used, unused = found[: question.max_num_results], found[question.max_num_results :]
@@ -92,9 +97,16 @@ def prepare(db: Database, embedder: Embedder, tenant_id: str, question: Question
     )
 
 
-def answer(db: Database, embedder: Embedder, model: ChatModel | None, tenant_id: str, question: Question) -> Answer:
+def answer(
+    db: Database,
+    embedder: Embedder,
+    model: ChatModel | None,
+    tenant_id: str,
+    question: Question,
+    cache: QueryCache | None = None,
+) -> Answer:
     """Answer the question with the chat model when one is configured, else extractively; store the exchange."""
-    prepared = prepare(db, embedder, tenant_id, question)
+    prepared = prepare(db, embedder, tenant_id, question, cache)
     if model is None:
         text = extractive.answer(embedder, question.text, prepared.used)
         return store(db, tenant_id, prepared, text, extractive.MODEL)

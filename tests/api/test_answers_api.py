@@ -13,6 +13,7 @@ import pytest
 from tests.support.chat import Rest, make_store, stream_events
 from tests.support.chat_server import chat_server, reply_to
 from tests.support.documents import corpus
+from tests.support.scrape import scrape, value
 
 LLM_KEY = "sk-remote-llm"
 LLM_MODEL = "stand-in-chat-1"
@@ -37,6 +38,21 @@ def kb(llm_api):
 
 def account():
     return next(d for d in corpus() if d.filename == "account.md")
+
+
+def search_cache_hits(url: str) -> float:
+    return value(scrape(url), "ragstore_cache_requests_total", kind="search", result="hit")
+
+
+def test_a_question_asked_again_of_unchanged_stores_is_searched_from_the_cache(kb):
+    api, rest, store_id = kb
+    question = {"question": account().question, "vector_store_ids": [store_id]}
+    before = search_cache_hits(api.url)
+    first = rest.post("/answers", question)
+    assert search_cache_hits(api.url) == before
+    second = rest.post("/answers", {**question, "stream": False})
+    assert search_cache_hits(api.url) == before + 1
+    assert [p["chunk_id"] for p in second["context_used"]] == [p["chunk_id"] for p in first["context_used"]]
 
 
 def test_an_answer_from_the_chat_model_is_grounded_cited_and_stored(kb, chat):

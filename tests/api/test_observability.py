@@ -8,29 +8,14 @@ import logging
 import httpx
 import numpy as np
 from fastapi.testclient import TestClient
-from prometheus_client.parser import text_string_to_metric_families
 
 from ragstore.api.app import create_app
 from ragstore.observability import logs
 from ragstore.observability.readiness import Readiness
+from tests.support.scrape import scrape, value
 
 MODEL = "all-MiniLM-L6-v2"
 SEARCH_ROUTE = "/v1/vector_stores/{vector_store_id}/search"
-
-
-def scrape(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    """Every sample of /metrics (asked without an API key), by name and labels."""
-    response = httpx.get(f"{url}/metrics")
-    assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(response.text)
-        for sample in family.samples
-    }
-
-
-def value(samples, name: str, **labels: str) -> float:
-    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
 def test_metrics_count_requests_by_route_template_searches_embeddings_and_jobs(api, client):
