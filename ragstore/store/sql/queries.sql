@@ -414,17 +414,22 @@ WHERE tenant_id = %(tenant_id)s AND vector_store_id = ANY (%(store_ids)s) AND st
 
 -- search_chunks_exact --
 -- Every chunk of the stores that passes the filter, scored: exact, for small stores and as the fallback when the
--- approximate scan comes back short. MATERIALIZED keeps the planner from ordering through the HNSW index.
+-- approximate scan comes back short. MATERIALIZED keeps the planner from ordering through the HNSW index. Only ids
+-- and distances are scored and sorted; the k best rows are read again by primary key (carrying every chunk's text
+-- and attributes through the sort cost a fifth of the query: p50 4.1 against 3.3 ms over 3,000 msmarco chunks).
 WITH scored AS MATERIALIZED (
-    SELECT c.id, c.vector_store_id, c.file_id, c.chunk_index, c.page, c.text, c.attributes,
-           {vector} <=> %(embedding)s AS distance
+    SELECT c.id, {vector} <=> %(embedding)s AS distance
     FROM {source}
     WHERE c.tenant_id = %(tenant_id)s AND c.vector_store_id = ANY (%(store_ids)s) AND {filter}
+),
+nearest AS (
+    SELECT * FROM scored ORDER BY distance, id LIMIT %(limit)s
 )
-SELECT n.id, n.vector_store_id, n.file_id, f.filename, n.chunk_index, n.page, n.text, n.attributes,
+SELECT c.id, c.vector_store_id, c.file_id, f.filename, c.chunk_index, c.page, c.text, c.attributes,
        greatest(0, 1 - n.distance) AS score
-FROM (SELECT * FROM scored ORDER BY distance, id LIMIT %(limit)s) n
-JOIN files f ON f.tenant_id = %(tenant_id)s AND f.id = n.file_id
+FROM nearest n
+JOIN chunks c ON c.tenant_id = %(tenant_id)s AND c.id = n.id
+JOIN files f ON f.tenant_id = %(tenant_id)s AND f.id = c.file_id
 WHERE greatest(0, 1 - n.distance) >= %(threshold)s
 ORDER BY n.distance, n.id
 
