@@ -81,8 +81,6 @@ def search_chunks(
     (None, or a space in chunks: chunks.embedding).
     """
     condition, filter_params = compile_filter_named(filters) if filters else (sql.SQL("TRUE"), {})
-    if not exact:
-        conn.execute(QUERIES["tune_hnsw"], {"ef_search": str(max(EF_SEARCH, limit)), "max_scan": str(MAX_SCAN_TUPLES)})
     query = sql.SQL(QUERIES["search_chunks_exact" if exact else "search_chunks"]).format(
         filter=condition, **vector_source(space)
     )
@@ -94,7 +92,11 @@ def search_chunks(
         "threshold": threshold,
         **filter_params,
     }
-    return _hits(conn.execute(query, params).fetchall())
+    if exact:
+        return _hits(conn.execute(query, params).fetchall())
+    with conn.pipeline():  # the walk's settings and the query in one round trip
+        conn.execute(QUERIES["tune_hnsw"], {"ef_search": str(max(EF_SEARCH, limit)), "max_scan": str(MAX_SCAN_TUPLES)})
+        return _hits(conn.execute(query, params).fetchall())
 
 
 def _hits(rows: list[dict[str, Any]]) -> list[SearchHit]:
