@@ -109,7 +109,7 @@ def delete_vector_store(
 @router.post("/{vector_store_id}/search", response_model=schemas.VectorStoreSearchResultsPage)
 def search_vector_store(
     vector_store_id: str, body: schemas.VectorStoreSearchRequest, runtime: RuntimeDep, tenant: TenantDep
-) -> schemas.VectorStoreSearchResultsPage:
+) -> Response:
     """The passages nearest to the query, with scores in 0..1, optionally filtered by file attributes."""
     queries = [body.query] if isinstance(body.query, str) else list(body.query)
     options = body.ranking_options
@@ -125,10 +125,13 @@ def search_vector_store(
         ranker=RANKERS[options.ranker if options else "auto"],
         cache=runtime.cache,
     )
-    return schemas.VectorStoreSearchResultsPage(
+    page = schemas.VectorStoreSearchResultsPage(
         object="vector_store.search_results.page",
         search_query=queries,
         data=[objects.search_item(hit) for hit in hits],
         has_more=False,
         next_page=None,
     )
+    # Serialised here, in the worker thread: a model returned would be validated again, in a second trip through
+    # the thread pool (a search is the hot path).
+    return Response(page.model_dump_json(), media_type="application/json")
