@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from ragstore.cache import QueryCache
 from ragstore.errors import InvalidRequest
-from ragstore.ingest.embed import Embedder
-from ragstore.models import EmbeddingSpace, SearchHit
+from ragstore.ingest.embed import Embedder, RemoteEmbedder
+from ragstore.models import EmbeddingSpace, SearchHit, VectorStore
 from ragstore.observability import metrics
 from ragstore.service import spaces, stores
 from ragstore.store import chunks, vector_stores
@@ -28,6 +28,29 @@ HYBRID_ALPHA = 0.8
 # scan at about 1.1 ms per thousand chunks (5.4 ms at 5k, 43 ms at 50k) against 1.7-2.7 ms for the HNSW walk: up
 # to 10k chunks, certainty costs at most ~11 ms.
 EXACT_MAX_CHUNKS = 10_000
+# A search writes its stores' last_active_at (which expires_after runs from) only once it is older than this: one
+# UPDATE a minute per store at most, instead of one per search. last_active_at, the expires_at it moves and the
+# listing by last activity lag the latest search by up to this much.
+TOUCH_AFTER_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a search covers: its stores (in the order asked), their embedding space, the embedder of its queries and
+    their text-search language, their chunks, the rows of the partition whose HNSW index a walk would cross, and the
+    stores due for a touch."""
+
+    stores: list[VectorStore]
+    space: EmbeddingSpace | None
+    embedder: Embedder
+    language: str
+    chunks: int
+    partition_chunks: int
+    stale: list[str]
+
+    @property
+    def store_ids(self) -> list[str]:
+        return [store.id for store in self.stores]
 
 
 @metrics.search_timer
@@ -53,44 +76,81 @@ def search(
     """
     queries = [query] if isinstance(query, str) else list(query)
     _check(queries, k, threshold, ranker)
-    found = [stores.get(db, tenant_id, store_id) for store_id in store_ids]
-    space = spaces.active_space(db, tenant_id, found)
-    if found:
-        embedder = spaces.query_embedder(embedder, found[0], space)
-    for store in found:
-        stores.check_searchable(store, embedder)
-    # Query words are analysed in the first store's language (stores searched together normally share one).
-    language = found[0].text_search_language if found else "english"
-    ids = list(store_ids)
     cache = cache or QueryCache.disabled()
     alpha = HYBRID_ALPHA if alpha is None else alpha
-    key = cache.search_key(
-        embedder, tenant_id, found, queries, k=k, threshold=threshold, filters=filters, ranker=ranker, alpha=alpha
-    )
-    cached = cache.get_hits(key)
-    if cached is not None:
-        with db.tenant(tenant_id) as conn:
-            vector_stores.touch_vector_stores(conn, tenant_id, ids)
-        return cached
-    embedding = None if ranker == "lexical" else _embedding(embedder, queries, cache)
+    options = {"k": k, "threshold": threshold, "filters": filters, "ranker": ranker, "alpha": alpha}
     with db.tenant(tenant_id) as conn:
-        if ranker == "dense":
-            hits = _dense(conn, tenant_id, ids, embedding, k, threshold, filters, space)
-        else:
-            lexical = chunks.search_chunks_lexical(
-                conn, tenant_id, ids, " ".join(queries), max(k, FUSION_DEPTH), filters, language
-            )
-            if ranker == "lexical":
-                hits = _relative(lexical)
-            else:
-                dense = _dense(conn, tenant_id, ids, embedding, max(k, FUSION_DEPTH), 0.0, filters, space)
-                missing = [hit.chunk_id for hit in lexical if hit.chunk_id not in {h.chunk_id for h in dense}]
-                cosines = chunks.similarities(conn, tenant_id, missing, embedding, space)
-                hits = fuse(dense, lexical, cosines, alpha)
-            hits = [hit for hit in hits if hit.score >= threshold][:k]
-        vector_stores.touch_vector_stores(conn, tenant_id, ids)
-    cache.put_hits(key, hits)
+        scope = _scope(conn, tenant_id, store_ids, embedder)
+        key = cache.search_key(scope.embedder, tenant_id, scope.stores, queries, **options)
+        cached = hits = cache.get_hits(key)
+        if hits is None and (ranker == "lexical" or not isinstance(scope.embedder, RemoteEmbedder)):
+            # A model in this process embeds the query here, in the transaction: a few ms, none if cached.
+            embedding = None if ranker == "lexical" else _embedding(scope.embedder, queries, cache)
+            hits = _rank(conn, tenant_id, scope, queries, embedding, **options)
+        if scope.stale:
+            vector_stores.touch_vector_stores(conn, tenant_id, scope.stale)
+    if hits is None:  # an endpoint embeds it, between two transactions: no connection waits on the network
+        embedding = _embedding(scope.embedder, queries, cache)
+        with db.tenant(tenant_id) as conn:
+            hits = _rank(conn, tenant_id, scope, queries, embedding, **options)
+    if cached is None:
+        cache.put_hits(key, hits)
     return hits
+
+
+def exact_scan(chunks: int, partition_chunks: int) -> bool:
+    """Whether stores of this many chunks are scanned exactly rather than through the HNSW index of a partition of
+    partition_chunks rows."""
+    return chunks <= EXACT_MAX_CHUNKS
+
+
+def _scope(conn: Connection, tenant_id: str, store_ids: Sequence[str], embedder: Embedder) -> Scope:
+    """The stores (missing ones, stores in different spaces, expired ones or of another model refused) and what
+    searching them takes."""
+    found = stores.for_search(conn, tenant_id, store_ids, TOUCH_AFTER_SECONDS)
+    listed = [searched.store for searched in found]
+    spaces.shared_space_id(listed)  # refuses stores kept in different spaces
+    space = found[0].space if found else None
+    if listed:
+        embedder = spaces.query_embedder(embedder, listed[0], space)
+    for store in listed:
+        stores.check_searchable(store, embedder)
+    size = sum({searched.store.id: searched.chunks for searched in found}.values())
+    # A space of its own (chunk_vectors) has an index per store: its walk crosses only the store's vectors.
+    in_partition = space is None or space.in_chunks
+    partition = max((searched.partition_chunks for searched in found), default=0) if in_partition else size
+    # Query words are analysed in the first store's language (stores searched together normally share one).
+    language = listed[0].text_search_language if listed else "english"
+    stale = sorted({searched.store.id for searched in found if searched.stale})
+    return Scope(listed, space, embedder, language, size, partition, stale)
+
+
+def _rank(
+    conn: Connection,
+    tenant_id: str,
+    scope: Scope,
+    queries: list[str],
+    embedding: np.ndarray | None,
+    k: int,
+    threshold: float,
+    filters: Mapping[str, Any] | None,
+    ranker: str,
+    alpha: float,
+) -> list[SearchHit]:
+    """The hits of a search, inside the caller's transaction."""
+    if ranker == "dense":
+        return _dense(conn, tenant_id, scope, embedding, k, threshold, filters)
+    ids = scope.store_ids
+    depth = max(k, FUSION_DEPTH)
+    lexical = chunks.search_chunks_lexical(conn, tenant_id, ids, " ".join(queries), depth, filters, scope.language)
+    if ranker == "lexical":
+        hits = _relative(lexical)
+    else:
+        dense = _dense(conn, tenant_id, scope, embedding, depth, 0.0, filters)
+        missing = [hit.chunk_id for hit in lexical if hit.chunk_id not in {h.chunk_id for h in dense}]
+        cosines = chunks.similarities(conn, tenant_id, missing, embedding, scope.space)
+        hits = fuse(dense, lexical, cosines, alpha)
+    return [hit for hit in hits if hit.score >= threshold][:k]
 
 
 def _check(queries: list[str], k: int, threshold: float, ranker: str) -> None:
@@ -112,22 +172,19 @@ def _embedding(embedder: Embedder, queries: list[str], cache: QueryCache | None 
 def _dense(
     conn: Connection,
     tenant_id: str,
-    store_ids: list[str],
+    scope: Scope,
     embedding: np.ndarray,
     k: int,
     threshold: float,
     filters: Mapping[str, Any] | None,
-    space: EmbeddingSpace | None = None,
 ) -> list[SearchHit]:
-    size = chunks.store_chunk_count(conn, tenant_id, store_ids)
-    exact = size <= EXACT_MAX_CHUNKS
-    hits = chunks.search_chunks(conn, tenant_id, store_ids, embedding, k, threshold, filters, exact=exact, space=space)
-    if not exact and len(hits) < min(k, size):
+    exact = exact_scan(scope.chunks, scope.partition_chunks)
+    ids, space = scope.store_ids, scope.space
+    hits = chunks.search_chunks(conn, tenant_id, ids, embedding, k, threshold, filters, exact=exact, space=space)
+    if not exact and len(hits) < min(k, scope.chunks):
         # The index walk came back short (a selective filter, a store that is a sliver of its partition, or the
         # threshold): an exact scan says for sure.
-        hits = chunks.search_chunks(
-            conn, tenant_id, store_ids, embedding, k, threshold, filters, exact=True, space=space
-        )
+        hits = chunks.search_chunks(conn, tenant_id, ids, embedding, k, threshold, filters, exact=True, space=space)
     return hits
 
 

@@ -7,6 +7,7 @@ re-embedding starts, its first space is recorded (location `chunks`) beside the 
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ragstore.config import secret
@@ -33,6 +34,15 @@ class Target:
 
 def active_space(db: Database, tenant_id: str, stores: list[VectorStore]) -> EmbeddingSpace | None:
     """The space the stores are searched in (None: chunks.embedding); stores searched together must share it."""
+    space_id = shared_space_id(stores)
+    if space_id is None:
+        return None
+    with db.tenant(tenant_id) as conn:
+        return spaces.get_space(conn, tenant_id, space_id)
+
+
+def shared_space_id(stores: Sequence[VectorStore]) -> str | None:
+    """The id of the one space the stores are searched in (None: chunks.embedding); refuses stores that differ."""
     chosen = {store.active_space_id for store in stores}
     if len(chosen) > 1:
         raise InvalidRequest(
@@ -40,11 +50,7 @@ def active_space(db: Database, tenant_id: str, stores: list[VectorStore]) -> Emb
             "one at a time.",
             param="vector_store_ids",
         )
-    space_id = chosen.pop() if chosen else None
-    if space_id is None:
-        return None
-    with db.tenant(tenant_id) as conn:
-        return spaces.get_space(conn, tenant_id, space_id)
+    return chosen.pop() if chosen else None
 
 
 def embedder_for(default: Embedder, model: str, dimension: int, space: EmbeddingSpace | None = None) -> Embedder:

@@ -13,7 +13,8 @@ from ragstore.models import Page, PageRequest, VectorStore
 from ragstore.service import files as file_service
 from ragstore.service import ingestion, paging
 from ragstore.store import vector_stores
-from ragstore.store.db import Database
+from ragstore.store.db import Connection, Database
+from ragstore.store.vector_stores import SearchedStore
 
 
 def create(
@@ -58,6 +59,16 @@ def get(db: Database, tenant_id: str, store_id: str) -> VectorStore:
     if store is None:
         raise VectorStoreNotFound(f"No vector store found with id '{store_id}'.", param="vector_store_id")
     return store
+
+
+def for_search(conn: Connection, tenant_id: str, store_ids: Sequence[str], touch_after: float) -> list[SearchedStore]:
+    """The stores, in the order asked, with what a search needs of them, in one statement inside the caller's tenant
+    transaction; the first missing one is a VectorStoreNotFound, as get's."""
+    found = vector_stores.search_stores(conn, tenant_id, store_ids, touch_after)
+    for store_id in store_ids:
+        if store_id not in found:
+            raise VectorStoreNotFound(f"No vector store found with id '{store_id}'.", param="vector_store_id")
+    return [found[store_id] for store_id in store_ids]
 
 
 def list_stores(db: Database, tenant_id: str, page: PageRequest, order_by: str = "created_at") -> Page[VectorStore]:

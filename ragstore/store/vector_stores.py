@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -9,13 +11,14 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from ragstore.models import FileCounts, PageRequest, VectorStore
+from ragstore.models import EmbeddingSpace, FileCounts, PageRequest, VectorStore
 from ragstore.store.pages import fetch_page
 from ragstore.store.queries import QUERIES
 
 _COLUMNS = sql.SQL(QUERIES["vector_store_columns"])
 _SOURCE = sql.SQL(QUERIES["vector_store_source"])
 _COUNTS = ("in_progress", "completed", "failed", "cancelled", "total")
+_SPACE_FIELDS = [field.name for field in fields(EmbeddingSpace)]
 
 
 def _store(row: dict[str, Any]) -> VectorStore:
@@ -102,6 +105,37 @@ def update_vector_store(conn: psycopg.Connection, tenant_id: str, store_id: str,
 
 def delete_vector_store(conn: psycopg.Connection, tenant_id: str, store_id: str) -> bool:
     return conn.execute(QUERIES["delete_vector_store"], {"tenant_id": tenant_id, "id": store_id}).fetchone() is not None
+
+
+@dataclass(frozen=True)
+class SearchedStore:
+    """A store as a search sees it before its query (see search_stores)."""
+
+    store: VectorStore
+    space: EmbeddingSpace | None  # the active embedding space; None: chunks.embedding
+    chunks: int  # in its completed files: what the search would scan
+    stale: bool  # last_active_at is older than the search's touch_after
+    partition_chunks: int  # rows of the tenant's chunks partition (an estimate; 0 if never analysed)
+
+
+def search_stores(
+    conn: psycopg.Connection, tenant_id: str, store_ids: Sequence[str], touch_after: float
+) -> dict[str, SearchedStore]:
+    """The existing ones of these stores by id, with what a search needs of them, in one statement."""
+    query = sql.SQL(QUERIES["search_stores"]).format(columns=_COLUMNS, source=_SOURCE)
+    rows = conn.execute(query, {"tenant_id": tenant_id, "ids": list(store_ids), "touch_after": touch_after})
+    found = {}
+    for row in rows.fetchall():
+        space = {name: row.pop(f"space_{name}") for name in _SPACE_FIELDS}
+        context = {name: row.pop(name) for name in ("searchable_chunks", "stale", "partition_chunks")}
+        found[row["id"]] = SearchedStore(
+            _store(row),
+            EmbeddingSpace(**space) if space["id"] is not None else None,
+            context["searchable_chunks"],
+            context["stale"],
+            context["partition_chunks"] or 0,
+        )
+    return found
 
 
 def touch_vector_stores(conn: psycopg.Connection, tenant_id: str, store_ids: list[str]) -> None:

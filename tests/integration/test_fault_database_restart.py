@@ -7,9 +7,9 @@ outage and finishes the batch it was in the middle of, each file exactly once.
 
 No sleep decides anything. The test runs a PostgreSQL of its own, so it can stop it. Before stopping it, it blocks
 the worker in the batch's second file (a SHARE lock on `chunks`, taken once the first has completed) and a search in
-flight (a row lock on its store, which every search touches), both seen waiting in pg_stat_activity. PostgreSQL is
-started again only once the server's JSON access log shows a 503 for each SDK call (found by the x-request-id they
-send) and for the load.
+flight (a row lock on its store, which a search touches when the store was idle for a minute: the test makes it
+so), both seen waiting in pg_stat_activity. PostgreSQL is started again only once the server's JSON access log shows
+a 503 for each SDK call (found by the x-request-id they send) and for the load.
 """
 
 from __future__ import annotations
@@ -146,6 +146,9 @@ def restart_under_load(postgres: Postgres, chunker, tmp_path) -> None:
             wait_for(lambda: completed(client, across.id, batch.id) >= 1, "a first file to complete")
             locks.execute("LOCK TABLE chunks IN SHARE MODE")
             wait_for(lambda: waiting_on_locks(watcher, server.process.pid) == 1, "the worker to block in a file")
+            watcher.execute(
+                "UPDATE vector_stores SET last_active_at = now() - interval '1 hour' WHERE id = %s", (across.id,)
+            )
             locks.execute("SELECT 1 FROM vector_stores WHERE id = %s FOR NO KEY UPDATE", (across.id,))
             search, searched = in_background(
                 lambda: retrying.vector_stores.search(

@@ -4,7 +4,8 @@ and exits with code 0. After a restart every file has completed exactly once.
 
 No sleep decides anything. The test holds a SHARE lock on `chunks`, so the worker's transaction that writes a
 file's chunks blocks: the job is certainly in flight. A search is held in flight the same way, by a row lock on
-its vector store (which every search touches). What is waited for is seen in PostgreSQL or in the server's log.
+its vector store (which a search touches when the store was idle for a minute: the test makes it so). What is
+waited for is seen in PostgreSQL or in the server's log.
 """
 
 from __future__ import annotations
@@ -93,6 +94,9 @@ def test_in_flight_requests_and_the_running_job_finish_within_the_grace_period(
         server = Served(database_url, tmp_path, grace=120)
         try:
             wait_for(lambda: waiting_on_locks(watcher, server.process.pid) == 1, "the worker to block in a file")
+            watcher.execute(
+                "UPDATE vector_stores SET last_active_at = now() - interval '1 hour' WHERE id = %s", (store_id,)
+            )
             store_lock.execute("SELECT 1 FROM vector_stores WHERE id = %s FOR NO KEY UPDATE", (store_id,))
             searched: list[httpx.Response] = []
             search = threading.Thread(

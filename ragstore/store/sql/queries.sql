@@ -222,7 +222,8 @@ LEFT JOIN LATERAL (
            count(*) FILTER (WHERE status = 'completed') AS completed,
            count(*) FILTER (WHERE status = 'failed') AS failed,
            count(*) FILTER (WHERE status = 'cancelled') AS cancelled, count(*) AS total,
-           bit_xor(hashtextextended(file_id || ':' || vector_store_files.xmin::text, 0)) AS content_fingerprint
+           bit_xor(hashtextextended(file_id || ':' || vector_store_files.xmin::text, 0)) AS content_fingerprint,
+           sum(chunk_count) FILTER (WHERE status = 'completed') AS searchable_chunks
     FROM vector_store_files WHERE tenant_id = vs.tenant_id AND vector_store_id = vs.id
 ) n ON true
 
@@ -247,6 +248,23 @@ WHERE vs.tenant_id = %(tenant_id)s
   AND (%(cursor_at)s::timestamptz IS NULL OR (vs.last_active_at, vs.id) {cmp} (%(cursor_at)s, %(cursor_id)s))
 ORDER BY vs.last_active_at {direction}, vs.id {direction}
 LIMIT %(limit)s
+
+-- search_stores --
+-- What a search needs to know before its query, in one statement: each store (as get_vector_store_object), its
+-- active embedding space (space_*, all NULL for chunks.embedding), the chunks of its completed files, whether its
+-- last_active_at is older than %(touch_after)s seconds, and the rows of the chunks partition holding the tenant
+-- (pg_class's estimate; 0 before the partition was ever analysed), whose HNSW index a walk would cross.
+SELECT {columns}, coalesce(n.searchable_chunks, 0) AS searchable_chunks,
+       vs.last_active_at < now() - make_interval(secs => %(touch_after)s) AS stale,
+       (SELECT greatest(p.reltuples, 0)::bigint FROM pg_class p
+        WHERE p.oid = (SELECT c.tableoid FROM chunks c WHERE c.tenant_id = %(tenant_id)s LIMIT 1)) AS partition_chunks,
+       s.id AS space_id, s.vector_store_id AS space_vector_store_id, s.model AS space_model,
+       s.dimension AS space_dimension, s.base_url AS space_base_url, s.api_key_env AS space_api_key_env,
+       s.location AS space_location, s.state AS space_state, s.created_at AS space_created_at,
+       s.switched_at AS space_switched_at
+{source}
+LEFT JOIN embedding_spaces s ON s.tenant_id = vs.tenant_id AND s.id = vs.active_space_id
+WHERE vs.tenant_id = %(tenant_id)s AND vs.id = ANY (%(ids)s)
 
 -- insert_vector_store_object --
 INSERT INTO vector_stores (tenant_id, id, name, description, metadata, embedding_model, embedding_dim,
