@@ -94,3 +94,48 @@ def test_when_the_index_walk_comes_back_short_the_exact_scan_fills_k(db, far_sli
         assert chunk_indexes(hits) == exact_top(small, query, 10)  # ...and search still answers exactly
     finally:
         hnsw_db.close()
+
+
+@pytest.mark.parametrize(
+    ("chunks", "partition", "exact"),
+    [
+        (10_000, 0, True),  # small: always exact
+        (10_001, 0, False),  # a partition never analysed counts as none: no sliver
+        (12_000, 1_000_000, True),  # 1.2 % of a million: a sliver, exact
+        (15_000, 750_000, False),  # 2 %: not a sliver
+        (15_000, 5_000_000, True),  # 0.3 %, at the sliver cap
+        (15_001, 5_000_000, False),  # past the cap, the walk even for a sliver
+    ],
+)
+def test_which_stores_are_scanned_exactly(chunks, partition, exact):
+    assert search.exact_scan(chunks, partition) is exact
+
+
+@pytest.fixture
+def paths(monkeypatch):
+    """The `exact` of every dense query search runs, in order."""
+    taken = []
+    original = chunks.search_chunks
+
+    def spy(*args, exact=False, **kwargs):
+        taken.append(exact)
+        return original(*args, exact=exact, **kwargs)
+
+    monkeypatch.setattr(chunks, "search_chunks", spy)
+    return taken
+
+
+@pytest.mark.parametrize(
+    ("store", "sliver_max", "first_path"),
+    [
+        ("vs_small", 100, True),  # 40 of 3,040 rows: a sliver under the cap
+        ("vs_small", 39, False),  # the same sliver past a lower cap
+        ("vs_big", 10_000, False),  # 3,000 of 3,040: no sliver
+    ],
+)
+def test_search_reads_the_partition_to_choose_its_path(db, sliver, paths, monkeypatch, store, sliver_max, first_path):
+    monkeypatch.setattr(search, "EXACT_MAX_CHUNKS", 10)
+    monkeypatch.setattr(search, "SLIVER_MAX_CHUNKS", sliver_max)
+    small, rng = sliver
+    search.search(db, QueryEmbedder(clustered(rng, 1)[0]), TENANT, [store], "q", k=10)
+    assert paths[0] is first_path
