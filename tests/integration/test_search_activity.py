@@ -15,19 +15,9 @@ from ragstore.cache.backends import MemoryBackend
 from ragstore.errors import InvalidRequest, VectorStoreNotFound
 from ragstore.ingest.embed import RemoteEmbedder
 from ragstore.service import search
-from tests.support.synthetic import clustered, load_store
+from tests.support.synthetic import QueryEmbedder, clustered, load_store
 
 TENANT = "ten_activity"
-
-
-class QueryEmbedder:
-    model, dimension, batch_size, max_tokens = "all-MiniLM-L6-v2", 384, 1, None
-
-    def __init__(self, query: np.ndarray) -> None:
-        self.query = query
-
-    def embed(self, texts):
-        return np.stack([self.query] * len(texts))
 
 
 @pytest.fixture

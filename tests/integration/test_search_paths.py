@@ -10,21 +10,9 @@ from psycopg import sql
 from ragstore.service import search
 from ragstore.store import chunks
 from ragstore.store.db import Database
-from tests.support.synthetic import clustered, exact_top, load_store
+from tests.support.synthetic import QueryEmbedder, clustered, exact_top, load_store
 
 TENANT = "ten_synthetic"
-
-
-class QueryEmbedder:
-    """Hands search a fixed query vector: these stores hold synthetic vectors, not text."""
-
-    model, dimension, batch_size, max_tokens = "all-MiniLM-L6-v2", 384, 1, None
-
-    def __init__(self, query: np.ndarray) -> None:
-        self.query = query
-
-    def embed(self, texts):
-        return np.stack([self.query] * len(texts))
 
 
 @pytest.fixture

@@ -9,6 +9,18 @@ from pgvector import HalfVector
 DIM = 384
 
 
+class QueryEmbedder:
+    """Hands search a fixed query vector: synthetic stores hold vectors, not text."""
+
+    model, dimension, batch_size, max_tokens = "all-MiniLM-L6-v2", DIM, 1, None
+
+    def __init__(self, query: np.ndarray) -> None:
+        self.query = query
+
+    def embed(self, texts):
+        return np.stack([self.query] * len(texts))
+
+
 def clustered(rng: np.random.Generator, n: int, clusters: int = 50, spread: float = 0.35) -> np.ndarray:
     """n unit vectors around `clusters` random centres: closer to real embeddings than uniform noise."""
     centres = rng.standard_normal((clusters, DIM)).astype(np.float32)
