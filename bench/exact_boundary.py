@@ -34,7 +34,7 @@ from ragstore.config import Settings  # noqa: E402
 from ragstore.service import search  # noqa: E402
 from ragstore.store import chunks  # noqa: E402
 from ragstore.store.db import open_database  # noqa: E402
-from tests.support.synthetic import clustered  # noqa: E402
+from tests.support.synthetic import clustered, copy_chunks, create_store  # noqa: E402
 
 TENANT, PER_FILE, K = "ten_boundary", 100, 10
 
@@ -51,29 +51,10 @@ def split(rng: np.random.Generator, total: int, sizes: list[int]) -> dict[str, n
 
 def load(conn, vectors: np.ndarray, stores: dict[str, np.ndarray], rng: np.random.Generator) -> None:
     """The tenant, one file per store, and the chunks, written a 100-chunk file at a time in a random order."""
-    conn.execute("INSERT INTO tenants (id, name) VALUES (%s, %s)", (TENANT, TENANT))
-    for store in stores:
-        conn.execute(
-            "INSERT INTO files (tenant_id, id, filename, purpose, bytes, sha256) "
-            "VALUES (%s, %s, 'synthetic.txt', 'assistants', 0, '')",
-            (TENANT, f"file-{store}"),
-        )
-        conn.execute(
-            "INSERT INTO vector_stores (tenant_id, id, embedding_model, embedding_dim) "
-            "VALUES (%s, %s, 'all-MiniLM-L6-v2', 384)",
-            (TENANT, store),
-        )
-        conn.execute(
-            "INSERT INTO vector_store_files (tenant_id, vector_store_id, file_id, status, chunk_size_tokens, "
-            "chunk_overlap_tokens, chunk_count) VALUES (%s, %s, %s, 'completed', 250, 50, %s)",
-            (TENANT, store, f"file-{store}", len(stores[store])),
-        )
+    for store, ids in stores.items():
+        create_store(conn, TENANT, store, len(ids))
     parts = [(store, start) for store, ids in stores.items() for start in range(0, len(ids), PER_FILE)]
-    with conn.cursor().copy(
-        "COPY chunks (tenant_id, vector_store_id, file_id, chunk_index, text, token_count, content_hash, embedding) "
-        "FROM STDIN WITH (FORMAT BINARY)"
-    ) as copy:
-        copy.set_types(["text", "text", "text", "int4", "text", "int4", "text", "halfvec"])
+    with copy_chunks(conn) as copy:
         for i in rng.permutation(len(parts)):
             store, start = parts[i]
             for index in range(start, min(start + PER_FILE, len(stores[store]))):
