@@ -37,6 +37,14 @@ class Searcher(threading.Thread):
         self.db, self.embedder, self.store_id = db, embedder, store_id
         self.stop = threading.Event()
         self.searches, self.failures = 0, []
+        self.counted = threading.Condition()
+
+    def settle(self) -> None:
+        """Return once a search that began after this call has ended: none still runs on what came before."""
+        with self.counted:
+            target = self.searches + 2  # the one in flight, if any, then one that began after this call
+            if not self.counted.wait_for(lambda: self.searches >= target or not self.is_alive(), timeout=120):
+                raise AssertionError("the searcher made no progress")
 
     def run(self) -> None:
         questions = [d.question for d in corpus()]
@@ -48,7 +56,9 @@ class Searcher(threading.Thread):
                         self.failures.append(f"no results for {question!r}")
                 except Exception as exc:  # noqa: BLE001 - every failure is the finding
                     self.failures.append(repr(exc))
-                self.searches += 1
+                with self.counted:
+                    self.searches += 1
+                    self.counted.notify_all()
 
 
 def best_files(db, embedder, store_id: str, ranker: str = "dense") -> list[str]:
@@ -96,6 +106,7 @@ def test_switch_and_rollback_while_searches_keep_succeeding(db, embedder, chunke
 
         # Rollback: the local model again, and no remote call for a search.
         assert reembed.rollback(db, DEFAULT_TENANT, store.id).model == embedder.model
+        searcher.settle()  # a background search begun before the rollback may still embed its query remotely
         before = len(remote.requests)
         assert best_files(db, embedder, store.id) == [d.filename for d in documents]
         assert len(remote.requests) == before
