@@ -86,6 +86,16 @@ class Database:
             yield conn
 
     @contextlib.contextmanager
+    def transaction(self, tenant_id: str, conn: psycopg.Connection | None = None) -> Iterator[psycopg.Connection]:
+        """The caller's tenant transaction when it passes one (a use case spanning several service calls), else a
+        new one of its own."""
+        if conn is not None:
+            yield conn
+            return
+        with self.tenant(tenant_id) as own:
+            yield own
+
+    @contextlib.contextmanager
     def dedicated(self) -> Iterator[psycopg.Connection]:
         """A connection of its own, outside the pool (for session locks and LISTEN)."""
         with (
