@@ -17,7 +17,7 @@ from ragstore.models import VectorStore
 
 if TYPE_CHECKING:  # these load the model and the database: imported when a command runs
     from ragstore.importers.common import Report
-    from ragstore.importers.records import Target
+    from ragstore.importers.records import Destination
     from ragstore.runtime import Runtime
     from ragstore.service.integrity import Findings, Repairs
     from ragstore.store.db import Database
@@ -101,7 +101,7 @@ class _Bars:
 def _importing(settings: Settings, args: argparse.Namespace, strategy: ChunkingStrategy | None) -> Iterator[Any]:
     """The runtime, the target store (created if named and missing), a report and progress bars."""
     from ragstore.importers.common import Report
-    from ragstore.importers.records import Target
+    from ragstore.importers.records import Destination
     from ragstore.runtime import open_runtime
 
     if not args.source.exists():  # said before the model loads
@@ -111,7 +111,7 @@ def _importing(settings: Settings, args: argparse.Namespace, strategy: ChunkingS
     try:
         tenant = tenant_id(runtime.db, args.tenant)
         store = _store(runtime, tenant, args.store)
-        target = Target(runtime.db, tenant, store, runtime.embedder, runtime.chunker, strategy)
+        target = Destination(runtime.db, tenant, store, runtime.embedder, runtime.chunker, strategy)
         yield runtime, target, Report(), bars
     finally:
         bars.close()
@@ -199,7 +199,7 @@ def _work_until(runtime: Runtime, remaining: Callable[[], int], total: int) -> N
         thread.join()
 
 
-def _print_report(target: Target, report: Report) -> int:
+def _print_report(target: Destination, report: Report) -> int:
     """The counts on one line, then notes, warnings and failures; exit code 2 when a record failed."""
     store = target.store
     print(

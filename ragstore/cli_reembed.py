@@ -53,7 +53,7 @@ def cmd_start(settings: Settings, args: argparse.Namespace) -> int:
 
     with _runtime(settings) as runtime:
         tenant, store = _store(runtime, args)
-        target = reembed.Target(args.model, args.dimensions, args.base_url, args.api_key_env)
+        target = reembed.NewModel(args.model, args.dimensions, args.base_url, args.api_key_env)
         space = reembed.start(runtime.db, tenant, store.id, target, runtime.embedder)
         print(f"space {space.id}: {space.model} ({space.dimension}-d) for {store.name} ({store.id})")
         _build(runtime, tenant, space)

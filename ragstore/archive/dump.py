@@ -13,10 +13,7 @@ from ragstore.archive.container import ArchiveWriter, write_embeddings_header
 from ragstore.archive.progress import Progress, quiet
 from ragstore.errors import RagstoreError
 from ragstore.models import DEFAULT_TENANT
-from ragstore.service import stores, tenants
-from ragstore.store import archive as store_archive
-from ragstore.store import files
-from ragstore.store.db import Connection, Database
+from ragstore.service import Connection, Database, archive, stores, tenants
 
 
 @dataclass(frozen=True)
@@ -58,62 +55,62 @@ def backup(db: Database, scope: Scope, path: Path, progress: Progress = quiet) -
     """Write the scope to a new archive at path (in place only once complete); report what it holds."""
     began = time.perf_counter()
     tenant_id, store_ids = scope.tenant_id, scope.store_ids
-    with store_archive.snapshot(db, tenant_id) as conn, ArchiveWriter(path) as archive:
-        totals = store_archive.counts(conn, tenant_id, store_ids)
-        found = list(store_archive.select_rows(conn, "vector_stores", tenant_id, store_ids))
+    with archive.snapshot(db, tenant_id) as conn, ArchiveWriter(path) as writer:
+        totals = archive.counts(conn, tenant_id, store_ids)
+        found = list(archive.select_rows(conn, "vector_stores", tenant_id, store_ids))
         if store_ids is not None and len(found) != len(store_ids):
             raise RagstoreError("A vector store was deleted while the backup started; run it again.")
-        counts = {"files": _dump_files(conn, archive, scope, progress)}
-        counts["vector_stores"] = archive.write_rows(format.table_member("vector_stores"), found)
+        counts = {"files": _dump_files(conn, writer, scope, progress)}
+        counts["vector_stores"] = writer.write_rows(format.table_member("vector_stores"), found)
         for kind in ("file_batches", "vector_store_files", "imported_files"):
-            rows = store_archive.select_rows(conn, kind, tenant_id, store_ids)
-            counts[kind] = archive.write_rows(format.table_member(kind), rows)
-        store_chunks = {store["id"]: _dump_chunks(conn, archive, tenant_id, store, progress) for store in found}
+            rows = archive.select_rows(conn, kind, tenant_id, store_ids)
+            counts[kind] = writer.write_rows(format.table_member(kind), rows)
+        store_chunks = {store["id"]: _dump_chunks(conn, writer, tenant_id, store, progress) for store in found}
         counts["chunks"] = sum(store_chunks.values())
         if store_ids is None:
             with progress(desc="chat", total=sum(totals[kind] for kind in format.CHAT_KINDS), unit="row") as bar:
                 for kind in format.CHAT_KINDS:
-                    rows = store_archive.select_rows(conn, kind, tenant_id)
-                    counts[kind] = archive.write_rows(format.table_member(kind), rows, bar)
-        manifest = format.build_manifest(scope.describe(), found, store_chunks, counts, archive.members)
-        size = archive.finish(manifest)
+                    rows = archive.select_rows(conn, kind, tenant_id)
+                    counts[kind] = writer.write_rows(format.table_member(kind), rows, bar)
+        manifest = format.build_manifest(scope.describe(), found, store_chunks, counts, writer.members)
+        size = writer.finish(manifest)
     names = {store["id"]: store["name"] for store in found}
     return BackupReport(path, scope, names, manifest["counts"], size, time.perf_counter() - began)
 
 
-def _dump_files(conn: Connection, archive: ArchiveWriter, scope: Scope, progress: Progress) -> int:
+def _dump_files(conn: Connection, writer: ArchiveWriter, scope: Scope, progress: Progress) -> int:
     """files.jsonl, then each file's bytes as its own member, streamed part by part."""
     listed: list[tuple[str, int]] = []
 
     def rows() -> Iterator[dict[str, Any]]:
-        for row in store_archive.select_rows(conn, "files", scope.tenant_id, scope.store_ids):
+        for row in archive.select_rows(conn, "files", scope.tenant_id, scope.store_ids):
             listed.append((row["id"], row["bytes"]))
             yield row
 
-    count = archive.write_rows(format.table_member("files"), rows())
+    count = writer.write_rows(format.table_member("files"), rows())
     with progress(desc="files", total=sum(size for _, size in listed), unit="B", unit_scale=True) as bar:
         for file_id, _ in listed:
-            with archive.member(format.file_member(file_id)) as out:
-                for part in files.file_parts(conn, scope.tenant_id, file_id):
+            with writer.member(format.file_member(file_id)) as out:
+                for part in archive.file_parts(conn, scope.tenant_id, file_id):
                     out.write(part)
                     bar.update(len(part))
     return count
 
 
 def _dump_chunks(
-    conn: Connection, archive: ArchiveWriter, tenant_id: str, store: dict[str, Any], progress: Progress
+    conn: Connection, writer: ArchiveWriter, tenant_id: str, store: dict[str, Any], progress: Progress
 ) -> int:
     """A store's chunks (JSON lines), then their embeddings in the same order (.npy, float16)."""
     store_id, dimension = store["id"], store["embedding_dim"]
-    total = store_archive.store_chunk_count(conn, tenant_id, store_id)
+    total = archive.store_chunk_count(conn, tenant_id, store_id)
     with progress(desc=f"chunks {store['name'] or store_id}", total=2 * total, unit="row") as bar:
-        written = archive.write_rows(
-            format.chunks_member(store_id), store_archive.select_chunks(conn, tenant_id, store_id), bar
+        written = writer.write_rows(
+            format.chunks_member(store_id), archive.select_chunks(conn, tenant_id, store_id), bar
         )
         vectors = 0
-        with archive.member(format.embeddings_member(store_id), compress=False) as out:
+        with writer.member(format.embeddings_member(store_id), compress=False) as out:
             write_embeddings_header(out, total, dimension)
-            for block in store_archive.select_embeddings(conn, tenant_id, store_id):
+            for block in archive.select_embeddings(conn, tenant_id, store_id):
                 if block.shape[1] != dimension:
                     raise RagstoreError(
                         f"Vector store {store_id} records {dimension}-d embeddings but holds {block.shape[1]}-d ones."

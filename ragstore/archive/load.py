@@ -24,9 +24,7 @@ from ragstore.archive.container import ArchiveReader
 from ragstore.archive.format import ArchiveConflict, ArchiveDamaged, ArchiveError
 from ragstore.archive.progress import Progress, quiet
 from ragstore.errors import Conflict, InvalidRequest, NotFound
-from ragstore.store import archive as store_archive
-from ragstore.store import files, tenants, vector_stores
-from ragstore.store.db import Connection, Database
+from ragstore.service import Connection, Database, archive, stores, tenants
 
 PART_SIZE = 1 << 20  # as uploads: file bytes are kept in 1 MiB parts
 CHUNK_BLOCK = 500
@@ -35,7 +33,9 @@ _IN_PROGRESS = "It was still being processed when the archive was made; attach i
 
 
 @dataclass(frozen=True)
-class Target:
+class Destination:
+    """The tenant a restore writes into."""
+
     tenant_id: str
     tenant_name: str
     create: bool  # the tenant does not exist yet: the restore makes it
@@ -43,7 +43,7 @@ class Target:
 
 @dataclass(frozen=True)
 class RestoreReport:
-    target: Target
+    target: Destination
     counts: dict[str, int]
     shared_files: int
     seconds: float
@@ -74,15 +74,15 @@ def restore(
     began = time.perf_counter()
     with ArchiveReader(path) as reader:
         reader.check(progress)
-        stores = list(reader.rows(format.table_member("vector_stores")))
-        _check_stores(reader, stores, model, store_name)
-        _check_languages(db, stores)
+        store_rows = list(reader.rows(format.table_member("vector_stores")))
+        _check_stores(reader, store_rows, model, store_name)
+        _check_languages(db, store_rows)
         target = _target(db, reader.manifest, tenant)
         plan = _plan(reader)
         try:
-            with store_archive.restoring(db, target.tenant_id, target.tenant_name if target.create else None) as conn:
+            with archive.restoring(db, target.tenant_id, target.tenant_name if target.create else None) as conn:
                 shared = _refuse_existing(conn, target, plan)
-                counts = _write(conn, reader, target.tenant_id, stores, plan, shared, progress)
+                counts = _write(conn, reader, target.tenant_id, store_rows, plan, shared, progress)
         except Conflict as exc:
             if isinstance(exc, ArchiveConflict):
                 raise
@@ -94,44 +94,43 @@ def _write(
     conn: Connection,
     reader: ArchiveReader,
     tenant_id: str,
-    stores: list[dict[str, Any]],
+    store_rows: list[dict[str, Any]],
     plan: _Plan,
     shared: set[str],
     progress: Progress,
 ) -> dict[str, int]:
     """Every kind in order (files, stores, batches, attachments, chunks, then the chat tables)."""
     counts = {"files": _load_files(conn, reader, tenant_id, shared, progress)}
-    counts["vector_stores"] = store_archive.insert_rows(conn, "vector_stores", tenant_id, stores)
-    counts["file_batches"] = store_archive.insert_rows(
+    counts["vector_stores"] = archive.insert_rows(conn, "vector_stores", tenant_id, store_rows)
+    counts["file_batches"] = archive.insert_rows(
         conn, "file_batches", tenant_id, reader.rows(format.table_member("file_batches"))
     )
     attachments = (_settled(row) for row in reader.rows(format.table_member("vector_store_files")))
-    counts["vector_store_files"] = store_archive.insert_rows(conn, "vector_store_files", tenant_id, attachments)
-    counts["imported_files"] = store_archive.insert_rows(
+    counts["vector_store_files"] = archive.insert_rows(conn, "vector_store_files", tenant_id, attachments)
+    counts["imported_files"] = archive.insert_rows(
         conn, "imported_files", tenant_id, reader.rows(format.table_member("imported_files"))
     )
-    positions: dict[int, tuple[str, str, int]] = {}
+    renamed: dict[int, int] = {}
     counts["chunks"] = sum(
-        _load_chunks(conn, reader, tenant_id, store, plan.cited, positions, progress) for store in stores
+        _load_chunks(conn, reader, tenant_id, store, plan.cited, renamed, progress) for store in store_rows
     )
-    renamed = store_archive.new_chunk_ids(conn, tenant_id, positions)
     for kind in format.CHAT_KINDS:
         member = format.table_member(kind)
         if member in reader.manifest["members"]:
             rows = reader.rows(member)
             if kind in ("messages", "training_examples"):
                 rows = (_recite(row, renamed) for row in rows)
-            counts[kind] = store_archive.insert_rows(conn, kind, tenant_id, rows)
+            counts[kind] = archive.insert_rows(conn, kind, tenant_id, rows)
     return counts
 
 
 def _check_stores(
-    reader: ArchiveReader, stores: list[dict[str, Any]], model: tuple[str, int], store_name: str | None
+    reader: ArchiveReader, store_rows: list[dict[str, Any]], model: tuple[str, int], store_name: str | None
 ) -> None:
     """Refuse stores of another embedding model, and a new name for more than one store."""
-    if {s["id"] for s in stores} != set(reader.manifest["vector_stores"]):
+    if {s["id"] for s in store_rows} != set(reader.manifest["vector_stores"]):
         raise ArchiveDamaged(f"{reader.path} is damaged: its manifest and vector_stores.jsonl list different stores.")
-    for store in stores:
+    for store in store_rows:
         if (store["embedding_model"], store["embedding_dim"]) != model:
             raise InvalidRequest(
                 f"Vector store {store['name']!r} ({store['id']}) of the archive holds {store['embedding_model']} "
@@ -140,35 +139,35 @@ def _check_stores(
                 f"RAGSTORE_EMBEDDING_MODEL={store['embedding_model']}, then re-embed it there."
             )
     if store_name is not None:
-        if len(stores) != 1:
-            raise InvalidRequest(f"--store-name renames an archive's one vector store; this one holds {len(stores)}.")
-        stores[0]["name"] = store_name
+        if len(store_rows) != 1:
+            raise InvalidRequest(
+                f"--store-name renames an archive's one vector store; this one holds {len(store_rows)}."
+            )
+        store_rows[0]["name"] = store_name
 
 
-def _check_languages(db: Database, stores: list[dict[str, Any]]) -> None:
-    with db.connection() as conn:
-        for language in {s["text_search_language"] for s in stores}:
-            if not vector_stores.text_search_language_exists(conn, language):
-                raise InvalidRequest(
-                    f"The archive's stores are analysed in the text-search language {language!r}, which this "
-                    "PostgreSQL does not have (SELECT cfgname FROM pg_ts_config lists those it has)."
-                )
+def _check_languages(db: Database, archived: list[dict[str, Any]]) -> None:
+    for language in {s["text_search_language"] for s in archived}:
+        if not stores.language_exists(db, language):
+            raise InvalidRequest(
+                f"The archive's stores are analysed in the text-search language {language!r}, which this "
+                "PostgreSQL does not have (SELECT cfgname FROM pg_ts_config lists those it has)."
+            )
 
 
-def _target(db: Database, manifest: dict[str, Any], requested: str | None) -> Target:
+def _target(db: Database, manifest: dict[str, Any], requested: str | None) -> Destination:
     """The tenant to restore into: the one asked for (created if it is a new name), else the archive's own (found
     by id, else by name, else created with both)."""
-    with db.connection() as conn:
-        if requested:
-            found = tenants.find_tenant(conn, requested)
-            if found is None and requested.startswith(ids.TENANT):
-                raise NotFound(f"No tenant with id '{requested}'.", param="tenant")
-            if found is None and not 0 < len(requested.strip()) <= 64:
-                raise InvalidRequest("A tenant name is 1 to 64 characters.", param="tenant")
-            return Target(found.id, found.name, False) if found else Target(ids.new(ids.TENANT), requested, True)
-        source = manifest["scope"]["tenant"]
-        found = tenants.find_tenant(conn, source["id"]) or tenants.find_tenant(conn, source["name"])
-    return Target(found.id, found.name, False) if found else Target(source["id"], source["name"], True)
+    if requested:
+        found = tenants.find_tenant(db, requested)
+        if found is None and requested.startswith(ids.TENANT):
+            raise NotFound(f"No tenant with id '{requested}'.", param="tenant")
+        if found is None and not 0 < len(requested.strip()) <= 64:
+            raise InvalidRequest("A tenant name is 1 to 64 characters.", param="tenant")
+        return Destination(found.id, found.name, False) if found else Destination(ids.new(ids.TENANT), requested, True)
+    source = manifest["scope"]["tenant"]
+    found = tenants.find_tenant(db, source["id"]) or tenants.find_tenant(db, source["name"])
+    return Destination(found.id, found.name, False) if found else Destination(source["id"], source["name"], True)
 
 
 def _plan(reader: ArchiveReader) -> _Plan:
@@ -191,10 +190,10 @@ def _plan(reader: ArchiveReader) -> _Plan:
     return plan
 
 
-def _refuse_existing(conn: Connection, target: Target, plan: _Plan) -> set[str]:
+def _refuse_existing(conn: Connection, target: Destination, plan: _Plan) -> set[str]:
     """Refuse when the tenant has any of the archive's objects; return the files to share (same id, same bytes)."""
-    taken = store_archive.existing_ids(conn, target.tenant_id, plan.ids)
-    present = store_archive.existing_files(conn, target.tenant_id, list(plan.files))
+    taken = archive.existing_ids(conn, target.tenant_id, plan.ids)
+    present = archive.existing_files(conn, target.tenant_id, list(plan.files))
     taken += [("file", file_id) for file_id, digest in present.items() if digest != plan.files[file_id]]
     if taken:
         shown = ", ".join(f"{kind} {object_id}" for kind, object_id in taken[:5])
@@ -216,7 +215,7 @@ def _load_files(conn: Connection, reader: ArchiveReader, tenant_id: str, shared:
                 new.append((row["id"], row["sha256"], row["bytes"]))
                 yield row
 
-    count = store_archive.insert_rows(conn, "files", tenant_id, rows())
+    count = archive.insert_rows(conn, "files", tenant_id, rows())
     with progress(desc="files", total=sum(size for *_, size in new), unit="B", unit_scale=True) as bar:
         for file_id, sha256, _ in new:
             digest = hashlib.sha256()
@@ -226,7 +225,7 @@ def _load_files(conn: Connection, reader: ArchiveReader, tenant_id: str, shared:
                     if not part:
                         break
                     digest.update(part)
-                    files.insert_file_part(conn, tenant_id, file_id, seq, part)
+                    archive.insert_file_part(conn, tenant_id, file_id, seq, part)
                     bar.update(len(part))
             if digest.hexdigest() != sha256:
                 raise ArchiveError(f"{reader.path}: the bytes of {file_id} do not match the sha256 its record gives.")
@@ -239,10 +238,10 @@ def _load_chunks(
     tenant_id: str,
     store: dict[str, Any],
     cited: set[int],
-    positions: dict[int, tuple[str, str, int]],
+    renamed: dict[int, int],
     progress: Progress,
 ) -> int:
-    """A store's chunks with their embeddings, block by block; notes where the cited ones land."""
+    """A store's chunks with their embeddings, block by block; notes the new ids of the cited ones in renamed."""
     store_id = store["id"]
     total = reader.manifest["vector_stores"][store_id]["chunks"]
     rows = reader.rows(format.chunks_member(store_id))
@@ -252,14 +251,11 @@ def _load_chunks(
             batch = list(itertools.islice(rows, len(block)))
             if len(batch) != len(block):
                 raise ArchiveDamaged(f"{reader.path} is damaged: {store_id} has fewer chunks than embeddings.")
-            positions.update(
-                {row["id"]: (store_id, row["file_id"], row["chunk_index"]) for row in batch if row["id"] in cited}
-            )
-            store_archive.insert_chunks(conn, tenant_id, store_id, store["text_search_language"], batch, block)
+            renamed.update(archive.write_chunks(conn, tenant_id, store, batch, block, cited))
             bar.update(len(batch))
     if next(rows, None) is not None:
         raise ArchiveDamaged(f"{reader.path} is damaged: {store_id} has more chunks than embeddings.")
-    store_archive.recount_lexical_tokens(conn, tenant_id, store_id)
+    archive.recount_lexical_tokens(conn, tenant_id, store_id)
     return total
 
 

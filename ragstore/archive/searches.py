@@ -20,8 +20,7 @@ from ragstore.archive import format
 from ragstore.archive.checks import Check
 from ragstore.errors import NotFound, RagstoreError
 from ragstore.ingest.embed import Embedder
-from ragstore.service import search, spaces, stores
-from ragstore.store.db import Database
+from ragstore.service import Database, search, spaces, stores
 
 if TYPE_CHECKING:
     from ragstore.archive.container import ArchiveReader

@@ -23,9 +23,7 @@ from ragstore.archive.format import ArchiveDamaged
 from ragstore.archive.progress import Progress, quiet
 from ragstore.errors import NotFound
 from ragstore.ingest.embed import Embedder
-from ragstore.store import archive as store_archive
-from ragstore.store import files, tenants
-from ragstore.store.db import Connection, Database
+from ragstore.service import Connection, Database, archive, tenants
 
 SAMPLE_SEED = 6
 
@@ -53,7 +51,7 @@ def verify(
         store_ids = manifest["scope"].get("vector_store_ids")
         stores = list(reader.rows(format.table_member("vector_stores")))
         picked: dict[str, searches.Sample] = {}
-        with store_archive.snapshot(db, tenant_id) as conn:
+        with archive.snapshot(db, tenant_id) as conn:
             checks += _counts(conn, reader, tenant_id, store_ids)
             checks.append(_files(conn, reader, tenant_id, store_ids, progress))
             for store in stores:
@@ -66,12 +64,11 @@ def verify(
 
 def _tenant_id(db: Database, manifest: dict[str, Any], requested: str | None) -> str:
     source = manifest["scope"]["tenant"]
-    with db.connection() as conn:
-        found = (
-            tenants.find_tenant(conn, requested)
-            if requested
-            else tenants.find_tenant(conn, source["id"]) or tenants.find_tenant(conn, source["name"])
-        )
+    found = (
+        tenants.find_tenant(db, requested)
+        if requested
+        else tenants.find_tenant(db, source["id"]) or tenants.find_tenant(db, source["name"])
+    )
     if found is None:
         raise NotFound(f"No tenant named or with id '{requested or source['name']}'.", param="tenant")
     return found.id
@@ -79,7 +76,7 @@ def _tenant_id(db: Database, manifest: dict[str, Any], requested: str | None) ->
 
 def _counts(conn: Connection, reader: ArchiveReader, tenant_id: str, store_ids: list[str] | None) -> list[Check]:
     """One check per kind: the archive's count against the live scope's, naming missing and extra objects."""
-    live = store_archive.counts(conn, tenant_id, store_ids)
+    live = archive.counts(conn, tenant_id, store_ids)
     archived = reader.manifest["counts"]
     kinds = format.KINDS if store_ids is None else (*format.STORE_KINDS, "chunks")
     checks = []
@@ -96,7 +93,7 @@ def _differences(
 ) -> str:
     label = "filename" if kind == "files" else "name"
     archived = {row["id"]: row[label] for row in reader.rows(format.table_member(kind))}
-    live = {row["id"]: row[label] for row in store_archive.select_rows(conn, kind, tenant_id, store_ids)}
+    live = {row["id"]: row[label] for row in archive.select_rows(conn, kind, tenant_id, store_ids)}
     parts = []
     for title, ids, names in (
         ("missing live", archived.keys() - live, archived),
@@ -112,7 +109,7 @@ def _files(
     conn: Connection, reader: ArchiveReader, tenant_id: str, store_ids: list[str] | None, progress: Progress
 ) -> Check:
     """Each archived file's live bytes hashed again, against the archive's sha256 of them."""
-    live = {row["id"]: row for row in store_archive.select_rows(conn, "files", tenant_id, store_ids)}
+    live = {row["id"]: row for row in archive.select_rows(conn, "files", tenant_id, store_ids)}
     archived = list(reader.rows(format.table_member("files")))
     problems, total = [], 0
     with progress(desc="verify files", total=sum(row["bytes"] for row in archived), unit="B", unit_scale=True) as bar:
@@ -122,7 +119,7 @@ def _files(
                 problems.append(f"{row['id']} ({row['filename']}) is missing")
                 continue
             digest = hashlib.sha256()
-            for part in files.file_parts(conn, tenant_id, row["id"]):
+            for part in archive.file_parts(conn, tenant_id, row["id"]):
                 digest.update(part)
                 bar.update(len(part))
             total += row["bytes"]
@@ -146,7 +143,7 @@ def _chunks(
     missing: list[tuple[str, int]] = []
     extra: list[tuple[str, int]] = []
     changed: Counter[str] = Counter()
-    live = _peekable(store_archive.live_chunks(conn, tenant_id, store_id))
+    live = _peekable(archive.live_chunks(conn, tenant_id, store_id))
     with progress(desc=f"verify chunks {store['name'] or store_id}", total=total, unit="chunk") as bar:
         for number, (row, vector) in enumerate(_archived_chunks(reader, store, total)):
             key = (row["file_id"], row["chunk_index"])

@@ -19,7 +19,7 @@ import numpy as np
 
 from ragstore.errors import ConfigurationError, InvalidRequest
 from ragstore.importers.common import Progress, Record, Report, clean_attributes, storable
-from ragstore.importers.records import Target, write_records
+from ragstore.importers.records import Destination, write_records
 
 PAGE = 256
 SAMPLE = 16
@@ -38,7 +38,7 @@ class ModelCheck:
 
 
 def import_chroma(
-    target: Target,
+    target: Destination,
     path: Path,
     collections: list[str] | None,
     mode: str,
@@ -86,7 +86,7 @@ def collection_names(client: Any, path: Path, wanted: list[str] | None) -> list[
     return wanted
 
 
-def check_model(target: Target, collection: Any, mode: str) -> ModelCheck:
+def check_model(target: Destination, collection: Any, mode: str) -> ModelCheck:
     """Reuse the collection's embeddings only if they are the store model's (or if asked to)."""
     if mode == "recompute":
         return ModelCheck(False, "as asked")
@@ -116,7 +116,7 @@ def check_model(target: Target, collection: Any, mode: str) -> ModelCheck:
     return ModelCheck(min(cosines) >= MIN_COSINE, reason)
 
 
-def sample_cosines(target: Target, pairs: list[tuple[str, Any]]) -> list[float]:
+def sample_cosines(target: Destination, pairs: list[tuple[str, Any]]) -> list[float]:
     """Cosine between each stored vector and the store model's embedding of its document."""
     limit = target.embedder.max_tokens
     # Compared whole where the model reads them whole; a longer text would be embedded in windows here.

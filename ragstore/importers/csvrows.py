@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ragstore.errors import InvalidRequest
 from ragstore.importers.common import Progress, Record, Report, Scalar, clean_attributes, storable
-from ragstore.importers.records import Target, write_records
+from ragstore.importers.records import Destination, write_records
 from ragstore.ingest import parse
 
 _TEXT_COLUMNS = ("text", "content")
@@ -45,7 +45,7 @@ class Columns:
 
 
 def import_csv(
-    target: Target,
+    target: Destination,
     path: Path,
     options: Columns,
     report: Report,

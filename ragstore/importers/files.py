@@ -15,14 +15,12 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ragstore import ids
 from ragstore.errors import InvalidRequest, RagstoreError
 from ragstore.importers.common import Progress, Report, walk
-from ragstore.importers.records import Target, classify, load_versions, space_targets
+from ragstore.importers.records import Destination, classify, live_spaces, load_versions
 from ragstore.ingest.chunk import ChunkingStrategy
 from ragstore.ingest.parse import SUPPORTED_EXTENSIONS
-from ragstore.service import files, ingestion
-from ragstore.store import imports, vector_store_files
+from ragstore.service import files, imports, ingestion
 
 
 @dataclass(frozen=True)
@@ -39,7 +37,7 @@ class Started:
 class FilesImport:
     """An import whose files workers are ingesting: what to wait for, and what to settle afterwards."""
 
-    target: Target
+    target: Destination
     started: dict[str, Started] = field(default_factory=dict)  # by file id
     leftovers: list[str] = field(default_factory=list)
 
@@ -68,7 +66,7 @@ def collect(folder: Path, types: list[str] | None) -> tuple[list[Path], int]:
 
 
 def start(
-    target: Target,
+    target: Destination,
     folder: Path,
     types: list[str] | None,
     strategy: ChunkingStrategy,
@@ -76,7 +74,7 @@ def start(
     progress: Progress,
 ) -> FilesImport:
     """Upload the new and changed files under folder and queue their ingestion; skip the unchanged ones."""
-    space_targets(target)  # a store whose model cannot be reached here is said before anything is uploaded
+    live_spaces(target)  # a store whose model cannot be reached here is said before anything is uploaded
     paths, skipped = collect(folder, types)
     if skipped:
         report.notes.append(f"{skipped} files of other types skipped")
@@ -121,33 +119,25 @@ def _fingerprint(path: Path, strategy: ChunkingStrategy) -> str:
 def _attach(work: FilesImport, specs: list[ingestion.FileSpec]) -> None:
     """Attach the uploaded files as one batch, each with its import record, in one transaction."""
     target = work.target
-    with target.db.tenant(target.tenant_id) as conn:
-        imports.drop_imported_files(conn, target.tenant_id, target.store.id, work.leftovers)
-        if not specs:
-            return
-        batch_id = ids.new(ids.FILE_BATCH)
-        vector_store_files.insert_file_batch(conn, target.tenant_id, batch_id, target.store.id)
-        ingestion.attach_in(conn, target.tenant_id, target.store, specs, batch_id)
-        for spec in specs:
-            started = work.started[spec.file_id]
-            imports.insert_imported_file(
-                conn, target.tenant_id, target.store.id, spec.file_id, started.key, started.fingerprint
-            )
+    sources = {spec.file_id: (work.started[spec.file_id].key, work.started[spec.file_id].fingerprint) for spec in specs}
+    with target.db.transaction(target.tenant_id) as conn:
+        imports.drop(target.db, target.tenant_id, target.store.id, work.leftovers, conn=conn)
+        if specs:
+            imports.attach(target.db, target.tenant_id, target.store, specs, sources, conn=conn)
 
 
 def remaining(work: FilesImport) -> int:
     """How many of the import's files are still being ingested."""
     target = work.target
-    with target.db.tenant(target.tenant_id) as conn:
-        states = imports.attachment_states(conn, target.tenant_id, target.store.id, list(work.started))
+    states = imports.states(target.db, target.tenant_id, target.store.id, list(work.started))
     return sum(1 for state in states.values() if state["status"] == "in_progress")
 
 
 def finish(work: FilesImport, report: Report) -> None:
     """Count what was ingested; drop the versions it replaces, and the new files that failed (with their reason)."""
     target = work.target
-    with target.db.tenant(target.tenant_id) as conn:
-        states = imports.attachment_states(conn, target.tenant_id, target.store.id, list(work.started))
+    with target.db.transaction(target.tenant_id) as conn:
+        states = imports.states(target.db, target.tenant_id, target.store.id, list(work.started), conn=conn)
         drop: list[str] = []
         for file_id, started in work.started.items():
             state = states.get(file_id) or {"status": "detached"}
@@ -165,4 +155,4 @@ def finish(work: FilesImport, report: Report) -> None:
                 reason = state.get("last_error_message") or f"the file was {state['status']} while importing"
                 code = state.get("last_error_code")
                 report.fail(started.name, f"{reason} ({code})" if code else reason)
-        imports.drop_imported_files(conn, target.tenant_id, target.store.id, drop)
+        imports.drop(target.db, target.tenant_id, target.store.id, drop, conn=conn)

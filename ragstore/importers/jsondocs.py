@@ -19,7 +19,7 @@ from typing import Any
 
 from ragstore.errors import InvalidRequest, RagstoreError
 from ragstore.importers.common import Progress, Record, Report, clean_attributes, get_path, walk
-from ragstore.importers.records import Target, write_records
+from ragstore.importers.records import Destination, write_records
 from ragstore.ingest import parse
 
 _TEXT_FIELDS = ("text", "content", "page_content", "body")
@@ -55,7 +55,7 @@ class Document:
         return f"{self.path.name}:{self.position}"
 
 
-def import_json(target: Target, source: Path, fields: Fields, report: Report, progress: Progress) -> None:
+def import_json(target: Destination, source: Path, fields: Fields, report: Report, progress: Progress) -> None:
     """Import every document of the .json and .jsonl files under source (a folder, or one file)."""
     documents = [document for path in json_files(source) for document in read_documents(path, report)]
     progress.start("json", len(documents))

@@ -1,10 +1,12 @@
 """Records written straight into a store, without jobs: each becomes a file of its text, attached with its
 attributes, with its chunks and their embeddings (given or computed here, in large batches).
 
-A batch of records is one transaction, written with a statement per table for all its records; if that fails, its
-records are written again one by one, each under a savepoint, so that one that fails fails alone. A record whose
-fingerprint is unchanged since its last import is skipped; a changed one is written as a new file and its older
-version is detached and deleted in the same transaction, so searches see one or the other.
+A batch of records is embedded here, outside any transaction, then written in one (service/imports.py: a
+statement per table for all its records; if that fails, one by one, each under a savepoint, so that one that fails
+fails alone). A record whose fingerprint is unchanged since its last import is skipped; a changed one is written as
+a new file and its older version is detached and deleted in the same transaction, so searches see one or the other.
+
+Like the archive, the importers reach the database only through ragstore.service (its `Database` included).
 """
 
 from __future__ import annotations
@@ -23,11 +25,8 @@ from ragstore.ingest.chunk import MAX_TOKENS, Chunk, Chunker, ChunkingStrategy
 from ragstore.ingest.embed import Embedder, embed_chunks
 from ragstore.ingest.parse import Section
 from ragstore.models import FileRecord, VectorStore
-from ragstore.service import spaces
-from ragstore.store import chunks, imports
-from ragstore.store import spaces as space_store
-from ragstore.store.db import Connection, Database
-from ragstore.store.imports import ImportedVersion
+from ragstore.service import Database, chunks, imports, spaces
+from ragstore.service.imports import ImportedFile, ImportedVersion, WholeFile
 
 BATCH_RECORDS = 64
 # Records imported as one chunk each are attached with this strategy, so that re-ingesting one (ragstore check
@@ -36,8 +35,9 @@ WHOLE = ChunkingStrategy(MAX_TOKENS, 0)
 
 
 @dataclass(frozen=True)
-class Target:
-    """Where records go and how they become chunks: cut by strategy, or one chunk each when it is None."""
+class Destination:
+    """Where an import goes (a tenant's store) and how its records become chunks there: cut by strategy, or one
+    chunk each when it is None."""
 
     db: Database
     tenant_id: str
@@ -54,18 +54,11 @@ class _Pending:
     older: list[str]  # file ids of the versions it replaces
 
 
-@dataclass(frozen=True)
-class _Ready:
-    item: _Pending
-    pieces: list[Chunk]
-    vectors: list[np.ndarray]  # the chunks' vectors in each space, in the order of the store's targets
-
-
-def space_targets(target: Target) -> list[spaces.Target]:
+def live_spaces(target: Destination) -> list[spaces.LiveSpace]:
     """The embedding spaces a new chunk of the store goes into, each with its embedder, as ingestion writes them
     (a store that was never re-embedded: one, chunks.embedding); a space whose model cannot be reached here fails."""
-    with target.db.tenant(target.tenant_id) as conn:
-        return spaces.ingest_targets(conn, target.tenant_id, target.store, target.embedder)
+    with target.db.transaction(target.tenant_id) as conn:
+        return spaces.live_spaces(conn, target.tenant_id, target.store, target.embedder)
 
 
 def classify(older: Sequence[ImportedVersion], fp: str) -> str:
@@ -75,14 +68,15 @@ def classify(older: Sequence[ImportedVersion], fp: str) -> str:
     return "write"
 
 
-def load_versions(target: Target, prefix: str) -> dict[str, list[ImportedVersion]]:
-    with target.db.tenant(target.tenant_id) as conn:
-        return imports.imported_versions(conn, target.tenant_id, target.store.id, prefix)
+def load_versions(target: Destination, prefix: str) -> dict[str, list[ImportedVersion]]:
+    return imports.versions(target.db, target.tenant_id, target.store.id, prefix)
 
 
-def write_records(target: Target, records: Iterable[Record], prefix: str, report: Report, progress: Progress) -> None:
+def write_records(
+    target: Destination, records: Iterable[Record], prefix: str, report: Report, progress: Progress
+) -> None:
     """Import records whose keys start with prefix: new ones written, changed ones replaced, the rest skipped."""
-    space_targets(target)  # a store whose model cannot be reached here is said before anything is read
+    live_spaces(target)  # a store whose model cannot be reached here is said before anything is read
     versions = load_versions(target, prefix)
     seen: dict[str, str] = {}
     for batch in batched(records, BATCH_RECORDS):
@@ -104,7 +98,7 @@ def write_records(target: Target, records: Iterable[Record], prefix: str, report
         progress.advance(len(batch))
 
 
-def _write_batch(target: Target, pending: list[_Pending], leftovers: list[str], report: Report) -> None:
+def _write_batch(target: Destination, pending: list[_Pending], leftovers: list[str], report: Report) -> None:
     prepared = []
     for item in pending:
         try:
@@ -116,7 +110,7 @@ def _write_batch(target: Target, pending: list[_Pending], leftovers: list[str], 
             prepared.append((item, pieces))
         else:
             report.fail(item.record.filename, "no text")
-    spaces_now = space_targets(target) if prepared else []
+    spaces_now = live_spaces(target) if prepared else []
     vectors: list[list[np.ndarray]] = []
     try:
         vectors = [_embeddings(target, space, prepared) for space in spaces_now]
@@ -124,39 +118,31 @@ def _write_batch(target: Target, pending: list[_Pending], leftovers: list[str], 
         for item, _ in prepared:
             report.fail(item.record.filename, f"embedding failed: {exc.message}")
         prepared = []
-    ready = [_Ready(item, pieces, [each[i] for each in vectors]) for i, (item, pieces) in enumerate(prepared)]
-    if leftovers:
-        with target.db.tenant(target.tenant_id) as conn:
-            imports.drop_imported_files(conn, target.tenant_id, target.store.id, leftovers)
+    ready = [
+        _whole(target, item, pieces, spaces_now, [each[i] for each in vectors])
+        for i, (item, pieces) in enumerate(prepared)
+    ]
+    imports.drop(target.db, target.tenant_id, target.store.id, leftovers)
     if ready:
-        _write_ready(target, spaces_now, ready, report)
+        _write_ready(target, ready, report)
 
 
-def _write_ready(target: Target, spaces_now: list[spaces.Target], ready: list[_Ready], report: Report) -> None:
+def _write_ready(target: Destination, ready: list[WholeFile], report: Report) -> None:
     """Write the batch at once; if the database refuses it, record by record, so that the refused one fails alone."""
-    with target.db.tenant(target.tenant_id) as conn:
-        try:
-            with imports.savepoint(conn):
-                _write(conn, target, spaces_now, ready)
-            written = ready
-        except RagstoreError:
-            written = []
-            for one in ready:
-                try:
-                    with imports.savepoint(conn):
-                        _write(conn, target, spaces_now, [one])
-                    written.append(one)
-                except RagstoreError as exc:
-                    report.fail(one.item.record.filename, exc.message)
-    for one in written:
+    failed = imports.write_whole(target.db, target.tenant_id, target.store, ready)
+    for one in ready:
+        name = one.imported.file.filename
+        if one.imported.file.id in failed:
+            report.fail(name, failed[one.imported.file.id])
+            continue
         report.chunks += len(one.pieces)
-        if one.item.older:
+        if one.replaces:
             report.replaced += 1
         else:
             report.imported += 1
 
 
-def _chunks(target: Target, record: Record) -> list[Chunk]:
+def _chunks(target: Destination, record: Record) -> list[Chunk]:
     if not record.text.strip():
         return []
     if target.strategy is None:
@@ -164,7 +150,9 @@ def _chunks(target: Target, record: Record) -> list[Chunk]:
     return target.chunker.chunk([Section(record.text)], target.strategy)
 
 
-def _embeddings(target: Target, space: spaces.Target, prepared: list[tuple[_Pending, list[Chunk]]]) -> list[np.ndarray]:
+def _embeddings(
+    target: Destination, space: spaces.LiveSpace, prepared: list[tuple[_Pending, list[Chunk]]]
+) -> list[np.ndarray]:
     """Each record's chunk vectors in one space: its own embedding when given and the space is of the model it was
     checked against (ragstore's own), else computed by the space's embedder, all in one call."""
     own = (space.embedder.model, space.embedder.dimension) == (target.embedder.model, target.embedder.dimension)
@@ -181,55 +169,35 @@ def _embeddings(target: Target, space: spaces.Target, prepared: list[tuple[_Pend
     return result
 
 
-def _write(conn: Connection, target: Target, targets: list[spaces.Target], ready: list[_Ready]) -> None:
-    """Records as completed files of the store, their chunks' vectors in every live space (as ingestion writes them),
-    their older versions gone (inside the caller's savepoint)."""
-    tenant_id, store = target.tenant_id, target.store
-    size, overlap = (target.strategy or WHOLE).max_tokens, (target.strategy or WHOLE).overlap_tokens
-    dimensions = sum(space.embedder.dimension for space in targets)
-    new = [_imported_file(one.item, one.pieces, size, overlap, dimensions) for one in ready]
-    imports.insert_files(conn, tenant_id, store.id, new)
-    first_in_chunks = targets[0].space is None or targets[0].space.in_chunks
-    for one, written in zip(ready, new, strict=True):
-        chunk_ids = chunks.insert_chunks(
-            conn,
-            tenant_id,
-            store.id,
-            written.file.id,
-            one.pieces,
-            one.vectors[0] if first_in_chunks else None,
-            one.item.record.attributes,
-            store.text_search_language,
-        )
-        for space, vectors in zip(targets, one.vectors, strict=True):
-            if space.space is not None and not space.space.in_chunks:
-                space_store.insert_vectors(conn, tenant_id, space.space.id, chunk_ids, vectors)
-    imports.complete_files(conn, tenant_id, store.id, new)
-    imports.drop_imported_files(conn, tenant_id, store.id, [old for one in ready for old in one.item.older])
-
-
-def _imported_file(
-    item: _Pending, pieces: list[Chunk], size: int, overlap: int, dimensions: int
-) -> imports.ImportedFile:
+def _whole(
+    target: Destination,
+    item: _Pending,
+    pieces: list[Chunk],
+    spaces_now: list[spaces.LiveSpace],
+    vectors: list[np.ndarray],
+) -> WholeFile:
+    """A record as a completed file of the store, its chunks' vectors in every live space (as ingestion writes
+    them), replacing its older versions."""
     record = item.record
     data = record.text.encode("utf-8")
     file = FileRecord(
         ids.new(ids.FILE), record.filename, "assistants", len(data), hashlib.sha256(data).hexdigest(), _now()
     )
-    # Usage as ingestion counts it: the chunks' text and their float16 embeddings in every space.
-    usage = sum(len(piece.text.encode("utf-8")) for piece in pieces) + len(pieces) * dimensions * 2
-    return imports.ImportedFile(
+    in_spaces = [chunks.SpaceVectors(each.space, v) for each, v in zip(spaces_now, vectors, strict=True)]
+    strategy = target.strategy or WHOLE
+    imported = ImportedFile(
         file,
         data,
         ids.new(ids.ATTACH),
-        size,
-        overlap,
+        strategy.max_tokens,
+        strategy.overlap_tokens,
         record.attributes or None,
         len(pieces),
-        usage,
+        chunks.usage_bytes(pieces, in_spaces),
         record.key,
         item.fingerprint,
     )
+    return WholeFile(imported, pieces, in_spaces, item.older)
 
 
 def _now() -> datetime:

@@ -10,9 +10,8 @@ from typing import BinaryIO
 from ragstore import ids
 from ragstore.errors import FileNotFound, FileTooLarge
 from ragstore.models import FileRecord, Page, PageRequest
-from ragstore.service import paging
+from ragstore.service import Connection, Database, paging
 from ragstore.store import files
-from ragstore.store.db import Database
 
 PART_SIZE = 1 << 20
 
@@ -44,8 +43,8 @@ def upload(
         return files.set_file_digest(conn, tenant_id, record.id, size, digest.hexdigest())
 
 
-def get(db: Database, tenant_id: str, file_id: str) -> FileRecord:
-    with db.tenant(tenant_id) as conn:
+def get(db: Database, tenant_id: str, file_id: str, *, conn: Connection | None = None) -> FileRecord:
+    with db.transaction(tenant_id, conn) as conn:
         record = files.get_file(conn, tenant_id, file_id)
     if record is None:
         raise FileNotFound(f"No file found with id '{file_id}'.", param="file_id")
@@ -57,9 +56,9 @@ def read_bytes(db: Database, tenant_id: str, file_id: str) -> bytes:
     return b"".join(stream_bytes(db, tenant_id, file_id))
 
 
-def stream_bytes(db: Database, tenant_id: str, file_id: str) -> Iterator[bytes]:
+def stream_bytes(db: Database, tenant_id: str, file_id: str, *, conn: Connection | None = None) -> Iterator[bytes]:
     """The content of a file, part by part."""
-    with db.tenant(tenant_id) as conn:
+    with db.transaction(tenant_id, conn) as conn:
         yield from files.file_parts(conn, tenant_id, file_id)
 
 

@@ -13,16 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from ragstore import ids
-from ragstore.errors import FileError, FileNotFound
+from ragstore.errors import FileError
 from ragstore.ingest import parse
 from ragstore.ingest.chunk import AUTO, Chunker, ChunkingStrategy
 from ragstore.ingest.embed import Embedder, embed_chunks
 from ragstore.models import FileCounts, FileFailure, Job, VectorStore
+from ragstore.service import Connection, Database, chunks, spaces
 from ragstore.service import files as file_service
-from ragstore.service import spaces
-from ragstore.store import chunks, files, jobs, vector_store_files, vector_stores
-from ragstore.store import spaces as space_store
-from ragstore.store.db import Connection, Database
+from ragstore.store import files, jobs, vector_store_files, vector_stores
 
 log = logging.getLogger(__name__)
 
@@ -46,46 +44,40 @@ def chunking(max_tokens: int | None = None, overlap_tokens: int | None = None) -
 
 
 def attach(
-    db: Database, tenant_id: str, store: VectorStore, specs: Sequence[FileSpec], *, batch: bool, max_attempts: int = 3
+    db: Database,
+    tenant_id: str,
+    store: VectorStore,
+    specs: Sequence[FileSpec],
+    *,
+    batch: bool,
+    max_attempts: int = 3,
+    conn: Connection | None = None,
 ) -> str | None:
     """Attach files to a store, each queued as a job, all or none; return the batch id if batch.
 
     A file already in the store is replaced: its old chunks go, and it is ingested again.
     """
     batch_id = ids.new(ids.FILE_BATCH) if batch else None
-    with db.tenant(tenant_id) as conn:
+    with db.transaction(tenant_id, conn) as conn:
         if batch_id:
             vector_store_files.insert_file_batch(conn, tenant_id, batch_id, store.id)
-        attach_in(conn, tenant_id, store, specs, batch_id, max_attempts)
+        for spec in specs:
+            file_service.get(db, tenant_id, spec.file_id, conn=conn)
+            attach_id = ids.new(ids.ATTACH)
+            vector_store_files.attach_vector_store_file(
+                conn,
+                tenant_id,
+                store.id,
+                spec.file_id,
+                batch_id,
+                spec.strategy.max_tokens,
+                spec.strategy.overlap_tokens,
+                spec.attributes,
+                attach_id,
+            )
+            args = {"vector_store_id": store.id, "file_id": spec.file_id, "attach_id": attach_id}
+            jobs.enqueue_job(conn, tenant_id, INGEST_FILE, args, max_attempts)
     return batch_id
-
-
-def attach_in(
-    conn: Connection,
-    tenant_id: str,
-    store: VectorStore,
-    specs: Sequence[FileSpec],
-    batch_id: str | None,
-    max_attempts: int = 3,
-) -> None:
-    """`attach`, inside the caller's tenant transaction, to an existing batch (or none)."""
-    for spec in specs:
-        if files.get_file(conn, tenant_id, spec.file_id) is None:
-            raise FileNotFound(f"No file found with id '{spec.file_id}'.", param="file_id")
-        attach_id = ids.new(ids.ATTACH)
-        vector_store_files.attach_vector_store_file(
-            conn,
-            tenant_id,
-            store.id,
-            spec.file_id,
-            batch_id,
-            spec.strategy.max_tokens,
-            spec.strategy.overlap_tokens,
-            spec.attributes,
-            attach_id,
-        )
-        args = {"vector_store_id": store.id, "file_id": spec.file_id, "attach_id": attach_id}
-        jobs.enqueue_job(conn, tenant_id, INGEST_FILE, args, max_attempts)
 
 
 def create_batch(
@@ -115,7 +107,11 @@ def batch_failures(db: Database, tenant_id: str, batch_id: str) -> list[FileFail
 
 
 def run_ingest_job(db: Database, embedder: Embedder, chunker: Chunker, job: Job) -> None:
-    """Parse, chunk, embed and store one file of one store. Bad files fail alone, with last_error."""
+    """Parse, chunk, embed and store one file of one store. Bad files fail alone, with last_error.
+
+    Three transactions, not one: the file and its store are read, the chunks embedded outside any transaction
+    (the slow part), then written in one that checks first that the file is still this job's.
+    """
     store_id, file_id = job.args["vector_store_id"], job.args["file_id"]
     with db.tenant(job.tenant_id) as conn:
         attached = vector_store_files.get_vector_store_file(conn, job.tenant_id, store_id, file_id)
@@ -135,23 +131,17 @@ def run_ingest_job(db: Database, embedder: Embedder, chunker: Chunker, job: Job)
         store = vector_stores.get_vector_store(conn, job.tenant_id, store_id)
         if store is None:
             return
-        targets = spaces.ingest_targets(conn, job.tenant_id, store, embedder)
+        live = spaces.live_spaces(conn, job.tenant_id, store, embedder)
     # Embedded before the write transaction, in every live space of the store (the first one, a space being built,
     # the way back): a space registered meanwhile is filled by its build, which runs until nothing is missing.
-    embedded = [(target.space, embed_chunks(target.embedder, chunker, texts)) for target in targets]
-    first = embedded[0][1] if embedded[0][0] is None or embedded[0][0].in_chunks else None
-    usage = sum(len(text.encode("utf-8")) for text in texts) + sum(e.shape[0] * e.shape[1] * 2 for _, e in embedded)
+    embedded = [chunks.SpaceVectors(each.space, embed_chunks(each.embedder, chunker, texts)) for each in live]
     with db.tenant(job.tenant_id) as conn:
         current = vector_store_files.lock_vector_store_file(conn, job.tenant_id, store_id, file_id)
         if current is None or not _still_ours(current["status"], current["attach_id"], job):
             return
-        attributes = dict(current["attributes"] or {})
-        chunk_ids = chunks.insert_chunks(
-            conn, job.tenant_id, store_id, file_id, pieces, first, attributes, current["text_search_language"]
-        )
-        for space, vectors in embedded:
-            if space is not None and not space.in_chunks:
-                space_store.insert_vectors(conn, job.tenant_id, space.id, chunk_ids, vectors)
+        stored = chunks.rows(pieces, dict(current["attributes"] or {}))
+        chunks.write(conn, job.tenant_id, store_id, file_id, stored, embedded, current["text_search_language"])
+        usage = chunks.usage_bytes(pieces, embedded)
         vector_store_files.complete_vector_store_file(conn, job.tenant_id, store_id, file_id, usage, len(pieces))
 
 

@@ -258,14 +258,14 @@ def _embed_again(
 
 def _targets(
     conn: Connection, tenant_id: str, embedder: Embedder, store_ids: set[str], done: Repairs
-) -> dict[str, list[spaces.Target]]:
+) -> dict[str, list[spaces.LiveSpace]]:
     """The spaces each store's chunks are written in, with their embedders (a store whose model cannot be reached
     here is skipped, and said)."""
     plans = {}
     for store_id in sorted(store_ids):
         store = vector_stores.get_vector_store(conn, tenant_id, store_id)
         try:
-            plans[store_id] = spaces.ingest_targets(conn, tenant_id, store, embedder)
+            plans[store_id] = spaces.live_spaces(conn, tenant_id, store, embedder)
         except RagstoreError as exc:
             _skip(done, f"chunks of {store_id} were not embedded again: {exc.message}")
     return plans
@@ -276,7 +276,7 @@ def _write_again(
     tenant_id: str,
     chunker: Chunker,
     rows: list[dict[str, Any]],
-    targets: list[spaces.Target],
+    targets: list[spaces.LiveSpace],
     vectors: list[np.ndarray],
     done: Repairs,
 ) -> set[tuple[str, str]]:

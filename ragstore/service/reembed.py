@@ -35,14 +35,17 @@ QUERY_WORDS = 32  # a sampled chunk's first words make a query
 
 
 @dataclass(frozen=True)
-class Target:
+class NewModel:
+    """The model a store is re-embedded with, and the OpenAI-compatible endpoint that serves it (none needed for
+    this server's own model)."""
+
     model: str
     dimension: int
     base_url: str | None = None
     api_key_env: str | None = None
 
 
-def start(db: Database, tenant_id: str, store_id: str, target: Target, default: Embedder) -> EmbeddingSpace:
+def start(db: Database, tenant_id: str, store_id: str, target: NewModel, default: Embedder) -> EmbeddingSpace:
     """Record a space for the target model (state building); an unfinished one for the same model is resumed."""
     probe = EmbeddingSpace(
         "",

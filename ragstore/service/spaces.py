@@ -24,9 +24,9 @@ _remote_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
-class Target:
-    """A space ingestion writes, with the embedder that fills it (space None: chunks.embedding of a store that has
-    no space rows)."""
+class LiveSpace:
+    """A space new chunks are written in, with the embedder that fills it (space None: chunks.embedding of a store
+    that has no space rows)."""
 
     space: EmbeddingSpace | None
     embedder: Embedder
@@ -79,12 +79,12 @@ def query_embedder(default: Embedder, store: VectorStore, space: EmbeddingSpace 
     return embedder_for(default, store.embedding_model, store.embedding_dim, space)
 
 
-def ingest_targets(conn: Connection, tenant_id: str, store: VectorStore, default: Embedder) -> list[Target]:
+def live_spaces(conn: Connection, tenant_id: str, store: VectorStore, default: Embedder) -> list[LiveSpace]:
     """Every space a new chunk of the store must be embedded in: its first (unless dropped) first, then each
     other live one, so that a space being built, the active one and the way back all stay complete."""
     found = spaces.spaces_of_store(conn, tenant_id, store.id)
     if not found:
-        return [Target(None, embedder_for(default, store.embedding_model, store.embedding_dim))]
+        return [LiveSpace(None, embedder_for(default, store.embedding_model, store.embedding_dim))]
     live = [space for space in found if space.state in LIVE]
     live.sort(key=lambda space: not space.in_chunks)
-    return [Target(space, embedder_for(default, space.model, space.dimension, space)) for space in live]
+    return [LiveSpace(space, embedder_for(default, space.model, space.dimension, space)) for space in live]

@@ -143,11 +143,15 @@ def get_or_create(
     return find(db, tenant_id, name) or create(db, tenant_id, embedder, name, language=language)
 
 
+def language_exists(db: Database, language: str) -> bool:
+    """Whether this PostgreSQL has the text-search configuration."""
+    with db.connection() as conn:
+        return vector_stores.text_search_language_exists(conn, language)
+
+
 def check_language(db: Database, language: str) -> None:
     """Refuse a text-search language this PostgreSQL does not have."""
-    with db.connection() as conn:
-        found = vector_stores.text_search_language_exists(conn, language)
-    if not found:
+    if not language_exists(db, language):
         raise ConfigurationError(
             f"RAGSTORE_TEXT_SEARCH_LANGUAGE={language!r} is not a text-search configuration of this PostgreSQL "
             "(SELECT cfgname FROM pg_ts_config lists them: english, french, german, simple, ...)."

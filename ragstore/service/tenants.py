@@ -31,9 +31,14 @@ def create_tenant(db: Database, name: str) -> Tenant:
     return tenant
 
 
-def get_tenant(db: Database, id_or_name: str) -> Tenant:
+def find_tenant(db: Database, id_or_name: str) -> Tenant | None:
+    """The tenant with this id, else with this name; None if there is none."""
     with db.connection() as conn:
-        tenant = tenants.find_tenant(conn, id_or_name)
+        return tenants.find_tenant(conn, id_or_name)
+
+
+def get_tenant(db: Database, id_or_name: str) -> Tenant:
+    tenant = find_tenant(db, id_or_name)
     if tenant is None:
         raise NotFound(f"No tenant named or with id '{id_or_name}'.", param="tenant")
     return tenant

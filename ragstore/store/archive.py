@@ -105,55 +105,8 @@ def insert_rows(conn: psycopg.Connection, kind: str, tenant_id: str, rows: Itera
     return written
 
 
-def insert_chunks(
-    conn: psycopg.Connection,
-    tenant_id: str,
-    store_id: str,
-    language: str,
-    rows: Sequence[dict[str, Any]],
-    embeddings: np.ndarray,
-) -> None:
-    """Insert archived chunks of a store with their float16 embeddings, exactly as they are."""
-    params = [
-        {
-            "tenant_id": tenant_id,
-            "vector_store_id": store_id,
-            "file_id": row["file_id"],
-            "chunk_index": row["chunk_index"],
-            "page": row["page"],
-            "text": row["text"],
-            "token_count": row["token_count"],
-            "attributes": Jsonb(row["attributes"]),
-            "doc_metadata": Jsonb(row["doc_metadata"]),
-            "content_hash": row["content_hash"],
-            "embedding": HalfVector(vector),
-            "language": language,
-        }
-        for row, vector in zip(rows, embeddings, strict=True)
-    ]
-    with conn.cursor() as cur:
-        cur.executemany(QUERIES["archive_insert_chunk"], params)
-
-
 def recount_lexical_tokens(conn: psycopg.Connection, tenant_id: str, store_id: str) -> None:
     conn.execute(QUERIES["archive_recount_lexical_tokens"], {"tenant_id": tenant_id, "store_id": store_id})
-
-
-def new_chunk_ids(
-    conn: psycopg.Connection, tenant_id: str, positions: dict[int, tuple[str, str, int]]
-) -> dict[int, int]:
-    """{old chunk id: new chunk id} for chunks restored at the given positions {old id: (store, file, index)}."""
-    if not positions:
-        return {}
-    olds = list(positions)
-    params = {
-        "tenant_id": tenant_id,
-        "store_ids": [positions[old][0] for old in olds],
-        "file_ids": [positions[old][1] for old in olds],
-        "indexes": [positions[old][2] for old in olds],
-        "old_ids": olds,
-    }
-    return {row["old_id"]: row["new_id"] for row in conn.execute(QUERIES["archive_new_chunk_ids"], params)}
 
 
 def _vector(value: HalfVector | None, store_id: str) -> np.ndarray:

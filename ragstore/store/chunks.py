@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -11,7 +12,6 @@ from pgvector import HalfVector
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from ragstore.ingest.chunk import Chunk
 from ragstore.models import EmbeddingSpace, SearchHit
 from ragstore.store.filters import compile_filter_named
 from ragstore.store.queries import QUERIES
@@ -22,14 +22,26 @@ EF_SEARCH = 100
 MAX_SCAN_TUPLES = 20_000
 
 
+@dataclass(frozen=True)
+class ChunkRow:
+    """A chunk as the chunks table holds it, but its ids and vectors."""
+
+    index: int
+    text: str
+    token_count: int
+    page: int | None
+    attributes: Mapping[str, Any]  # its file's attributes over its doc_metadata, which filters read
+    doc_metadata: Mapping[str, Any]
+    content_hash: str
+
+
 def insert_chunks(
     conn: psycopg.Connection,
     tenant_id: str,
     store_id: str,
     file_id: str,
-    chunks: Sequence[Chunk],
+    chunks: Sequence[ChunkRow],
     embeddings: np.ndarray | None,
-    attributes: dict[str, Any],
     language: str = "english",
 ) -> list[int]:
     """Insert a file's chunks (inside the caller's transaction), analysed for search in the given language; their
@@ -43,8 +55,8 @@ def insert_chunks(
             "page": chunk.page,
             "text": chunk.text,
             "token_count": chunk.token_count,
-            "attributes": Jsonb({**chunk.metadata, **attributes}),
-            "doc_metadata": Jsonb(dict(chunk.metadata)),
+            "attributes": Jsonb(dict(chunk.attributes)),
+            "doc_metadata": Jsonb(dict(chunk.doc_metadata)),
             "content_hash": chunk.content_hash,
             "embedding": HalfVector(vector) if vector is not None else None,
             "language": language,

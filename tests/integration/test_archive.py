@@ -24,7 +24,7 @@ from ragstore.config import Settings
 from ragstore.errors import InvalidRequest
 from ragstore.importers import jsondocs
 from ragstore.importers.common import Report, Silent
-from ragstore.importers.records import Target
+from ragstore.importers.records import Destination
 from ragstore.ingest.chunk import AUTO, ChunkingStrategy
 from ragstore.models import DEFAULT_TENANT, PageRequest
 from ragstore.service import (
@@ -82,8 +82,8 @@ def build(db: Database, embedder, chunker, folder: Path) -> dict[str, str]:
     return {"handbook": handbook.id, "policies": policies.id, "imported": imported.id, "folder": str(folder)}
 
 
-def _importing(db: Database, store, embedder, chunker) -> Target:
-    return Target(db, DEFAULT_TENANT, store, embedder, chunker)
+def _importing(db: Database, store, embedder, chunker) -> Destination:
+    return Destination(db, DEFAULT_TENANT, store, embedder, chunker)
 
 
 @pytest.fixture(scope="module")
@@ -397,7 +397,7 @@ def test_a_re_embedded_store_is_archived_in_its_active_space(db, embedder, chunk
     store_id = source["policies"]
     with embeddings_server(embedder) as remote:
         space = reembed.start(
-            db, DEFAULT_TENANT, store_id, reembed.Target(remote.model, remote.dimension, remote.url), embedder
+            db, DEFAULT_TENANT, store_id, reembed.NewModel(remote.model, remote.dimension, remote.url), embedder
         )
         reembed.build(
             db, DEFAULT_TENANT, space, spaces.embedder_for(embedder, remote.model, remote.dimension, space), chunker

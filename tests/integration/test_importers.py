@@ -18,7 +18,7 @@ from chromadb.config import Settings as ChromaSettings
 
 from ragstore.importers import chroma, csvrows, files, jsondocs
 from ragstore.importers.common import Report, Silent
-from ragstore.importers.records import Target
+from ragstore.importers.records import Destination
 from ragstore.ingest import chunk as chunk_module
 from ragstore.ingest.chunk import AUTO
 from ragstore.models import DEFAULT_TENANT
@@ -58,8 +58,10 @@ QUERIES = [
 ]
 
 
-def _target(db, embedder, chunker, name="imported", strategy=None) -> Target:
-    return Target(db, DEFAULT_TENANT, stores.create(db, DEFAULT_TENANT, embedder, name), embedder, chunker, strategy)
+def _target(db, embedder, chunker, name="imported", strategy=None) -> Destination:
+    return Destination(
+        db, DEFAULT_TENANT, stores.create(db, DEFAULT_TENANT, embedder, name), embedder, chunker, strategy
+    )
 
 
 def _snapshot(db) -> dict:
@@ -464,7 +466,7 @@ def test_imports_stay_in_their_tenant(db, embedder, chunker, tmp_path):
     theirs = stores.create(db, acme.id, embedder, "stats")
     report = Report()
     csvrows.import_csv(
-        Target(db, acme.id, theirs, embedder, chunker), tmp_path / "stats.csv", csvrows.Columns(), report, Silent()
+        Destination(db, acme.id, theirs, embedder, chunker), tmp_path / "stats.csv", csvrows.Columns(), report, Silent()
     )
     assert report.imported == 3
     ours = _target(db, embedder, chunker, name="stats")
@@ -491,7 +493,7 @@ def test_an_import_into_a_re_embedded_store_fills_every_space_and_checks_clean(
     store = stores.create(db, DEFAULT_TENANT, embedder, "moved")
     with embeddings_server(embedder) as remote:
         space = reembed.start(
-            db, DEFAULT_TENANT, store.id, reembed.Target(remote.model, remote.dimension, remote.url), embedder
+            db, DEFAULT_TENANT, store.id, reembed.NewModel(remote.model, remote.dimension, remote.url), embedder
         )
         reembed.build(
             db, DEFAULT_TENANT, space, spaces.embedder_for(embedder, remote.model, remote.dimension, space), chunker
@@ -499,7 +501,7 @@ def test_an_import_into_a_re_embedded_store_fills_every_space_and_checks_clean(
         reembed.switch(db, DEFAULT_TENANT, store.id)
         _chroma(tmp_path / "chroma", embedder)
         target, report = (
-            Target(db, DEFAULT_TENANT, stores.get(db, DEFAULT_TENANT, store.id), embedder, chunker),
+            Destination(db, DEFAULT_TENANT, stores.get(db, DEFAULT_TENANT, store.id), embedder, chunker),
             Report(),
         )
         chroma.import_chroma(target, tmp_path / "chroma", ["minilm"], "auto", report, Silent())

@@ -9,7 +9,7 @@ from psycopg.rows import dict_row
 
 from ragstore.importers import csvrows, jsondocs
 from ragstore.importers.common import Report, Silent
-from ragstore.importers.records import Target
+from ragstore.importers.records import Destination
 from ragstore.ingest.chunk import AUTO
 from ragstore.models import DEFAULT_TENANT
 from ragstore.service import integrity, search, stores, tenants
@@ -39,9 +39,9 @@ def test_ingested_and_imported_stores_are_clean(db, embedder, chunker, tmp_path)
     (tmp_path / "stats.csv").write_text("scenario,score\nGridshot,810\nTile Frenzy,95\n")
     (tmp_path / "docs.jsonl").write_text('{"id": "a", "text": "Lunch is at noon."}\n')
     imported = stores.create(db, DEFAULT_TENANT, embedder, "imported")
-    target = Target(db, DEFAULT_TENANT, imported, embedder, chunker, None)
+    target = Destination(db, DEFAULT_TENANT, imported, embedder, chunker, None)
     csvrows.import_csv(target, tmp_path / "stats.csv", csvrows.Columns(), Report(), Silent())
-    target = Target(db, DEFAULT_TENANT, imported, embedder, chunker, AUTO)
+    target = Destination(db, DEFAULT_TENANT, imported, embedder, chunker, AUTO)
     jsondocs.import_json(target, tmp_path / "docs.jsonl", jsondocs.Fields(), Report(), Silent())
 
     findings = integrity.check(db, DEFAULT_TENANT)

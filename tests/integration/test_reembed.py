@@ -75,7 +75,7 @@ def test_switch_and_rollback_while_searches_keep_succeeding(db, embedder, chunke
     searcher = Searcher(db, embedder, store.id)
     searcher.start()
     with embeddings_server(embedder) as remote:
-        target = reembed.Target(remote.model, remote.dimension, remote.url)
+        target = reembed.NewModel(remote.model, remote.dimension, remote.url)
         space = reembed.start(db, DEFAULT_TENANT, store.id, target, embedder)
         assert reembed.start(db, DEFAULT_TENANT, store.id, target, embedder).id == space.id  # resumed, not doubled
         # A file ingested while the space is being built is written to both spaces.
@@ -146,7 +146,7 @@ def test_switch_and_rollback_while_searches_keep_succeeding(db, embedder, chunke
 def test_the_space_index_serves_the_ordering(db, embedder, chunker, database_url):
     store, _ = ingest(db, embedder, chunker, corpus())
     with embeddings_server(embedder) as remote:
-        target = reembed.Target(remote.model, remote.dimension, remote.url)
+        target = reembed.NewModel(remote.model, remote.dimension, remote.url)
         space = reembed.start(db, DEFAULT_TENANT, store.id, target, embedder)
         reembed.build(db, DEFAULT_TENANT, space, spaces.embedder_for(embedder, remote.model, 512, space), chunker)
     query = sql.SQL(QUERIES["search_chunks"]).format(filter=sql.SQL("TRUE"), **chunks.vector_source(space))
@@ -176,11 +176,11 @@ def test_clear_errors(db, embedder, chunker):
     with pytest.raises(InvalidRequest, match="nothing to roll back to"):
         reembed.rollback(db, DEFAULT_TENANT, store.id)
     with pytest.raises(InvalidRequest, match="embedded with all-MiniLM-L6-v2 already"):
-        reembed.start(db, DEFAULT_TENANT, store.id, reembed.Target(embedder.model, 384), embedder)
+        reembed.start(db, DEFAULT_TENANT, store.id, reembed.NewModel(embedder.model, 384), embedder)
     with embeddings_server(embedder) as remote:
         url = remote.url
         with pytest.raises(EmbeddingError, match="not 768-dimensional"):
-            reembed.start(db, DEFAULT_TENANT, store.id, reembed.Target(remote.model, 768, url), embedder)
+            reembed.start(db, DEFAULT_TENANT, store.id, reembed.NewModel(remote.model, 768, url), embedder)
     with pytest.raises(EmbeddingError, match="The embeddings endpoint failed"):
-        reembed.start(db, DEFAULT_TENANT, store.id, reembed.Target("gone", 512, url), embedder)
+        reembed.start(db, DEFAULT_TENANT, store.id, reembed.NewModel("gone", 512, url), embedder)
     assert reembed.status(db, DEFAULT_TENANT, store.id) == []  # nothing was recorded by the failed starts

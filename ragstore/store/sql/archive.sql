@@ -225,16 +225,6 @@ INSERT INTO dataset_examples (tenant_id, dataset_id, example_id, added_at)
 SELECT %(tenant_id)s, r.dataset_id, r.example_id, r.added_at
 FROM jsonb_populate_recordset(NULL::dataset_examples, %(rows)s) r
 
--- archive_insert_chunk --
--- A chunk as archived, with a new id; its tsvector and BM25 length are computed from the text in the store's
--- language, as ingestion does.
-INSERT INTO chunks (tenant_id, vector_store_id, file_id, chunk_index, page, text, token_count, attributes,
-                    doc_metadata, content_hash, embedding, fts, lexical_length)
-SELECT %(tenant_id)s, %(vector_store_id)s, %(file_id)s, %(chunk_index)s, %(page)s, %(text)s, %(token_count)s,
-       %(attributes)s, %(doc_metadata)s, %(content_hash)s, %(embedding)b, t.fts,
-       (SELECT coalesce(sum(coalesce(array_length(positions, 1), 1)), 0)::int FROM unnest(t.fts))
-FROM (SELECT to_tsvector(%(language)s::regconfig, %(text)s) AS fts) t
-
 -- archive_recount_lexical_tokens --
 -- BM25's per-file totals, from the chunks' lengths as computed here.
 UPDATE vector_store_files v
@@ -242,11 +232,3 @@ SET lexical_tokens = (SELECT coalesce(sum(c.lexical_length), 0) FROM chunks c
                       WHERE c.tenant_id = v.tenant_id AND c.vector_store_id = v.vector_store_id
                         AND c.file_id = v.file_id)
 WHERE v.tenant_id = %(tenant_id)s AND v.vector_store_id = %(store_id)s
-
--- archive_new_chunk_ids --
--- The ids restored chunks were given, for the positions (store, file, chunk_index) that messages cite.
-SELECT k.old_id, c.id AS new_id
-FROM unnest(%(store_ids)s::text[], %(file_ids)s::text[], %(indexes)s::int[], %(old_ids)s::bigint[])
-     AS k(vector_store_id, file_id, chunk_index, old_id)
-JOIN chunks c ON c.tenant_id = %(tenant_id)s AND c.vector_store_id = k.vector_store_id AND c.file_id = k.file_id
-             AND c.chunk_index = k.chunk_index
