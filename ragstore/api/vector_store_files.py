@@ -12,7 +12,7 @@ from ragstore.api.deps import RuntimeDep, TenantDep
 from ragstore.api.vector_stores import Order, poll_header, strategy
 from ragstore.models import PageRequest
 from ragstore.runtime import Runtime
-from ragstore.service import store_files
+from ragstore.service import vector_store_files
 from ragstore.service.ingestion import FileSpec
 
 router = APIRouter(prefix="/v1/vector_stores/{vector_store_id}", tags=["Vector store files"])
@@ -31,7 +31,7 @@ def create_vector_store_file(
 ) -> schemas.VectorStoreFileObject:
     """Add a file to a vector store; it is parsed, chunked and embedded in the background."""
     spec = FileSpec(body.file_id, strategy(body.chunking_strategy), body.attributes)
-    attached = store_files.attach(runtime.db, tenant, vector_store_id, spec)
+    attached = vector_store_files.attach(runtime.db, tenant, vector_store_id, spec)
     poll_header(response, attached.status == "in_progress")
     return objects.store_file_object(attached)
 
@@ -53,7 +53,7 @@ FileList = Annotated[FileListQuery, Depends()]
 def file_page(
     runtime: Runtime, tenant: str, store_id: str, query: FileListQuery, batch_id: str | None = None
 ) -> schemas.ListVectorStoreFilesResponse:
-    page = store_files.list_files(
+    page = vector_store_files.list_files(
         runtime.db,
         tenant,
         store_id,
@@ -78,7 +78,7 @@ def retrieve_vector_store_file(
     vector_store_id: str, file_id: str, response: Response, runtime: RuntimeDep, tenant: TenantDep
 ) -> schemas.VectorStoreFileObject:
     """One file of the store, with its status and last_error."""
-    attached = store_files.get(runtime.db, tenant, vector_store_id, file_id)
+    attached = vector_store_files.get(runtime.db, tenant, vector_store_id, file_id)
     poll_header(response, attached.status == "in_progress")
     return objects.store_file_object(attached)
 
@@ -92,7 +92,7 @@ def update_vector_store_file_attributes(
     tenant: TenantDep,
 ) -> schemas.VectorStoreFileObject:
     """Replace the file's attributes (null clears them); its chunks are filtered by the new ones at once."""
-    attached = store_files.update_attributes(runtime.db, tenant, vector_store_id, file_id, body.attributes)
+    attached = vector_store_files.update_attributes(runtime.db, tenant, vector_store_id, file_id, body.attributes)
     return objects.store_file_object(attached)
 
 
@@ -101,7 +101,7 @@ def delete_vector_store_file(
     vector_store_id: str, file_id: str, runtime: RuntimeDep, tenant: TenantDep
 ) -> schemas.DeleteVectorStoreFileResponse:
     """Remove the file from this store (its chunks go); the file itself stays."""
-    store_files.detach(runtime.db, tenant, vector_store_id, file_id)
+    vector_store_files.detach(runtime.db, tenant, vector_store_id, file_id)
     return schemas.DeleteVectorStoreFileResponse(id=file_id, object="vector_store.file.deleted", deleted=True)
 
 
@@ -110,7 +110,7 @@ def retrieve_vector_store_file_content(
     vector_store_id: str, file_id: str, runtime: RuntimeDep, tenant: TenantDep
 ) -> schemas.VectorStoreFileContentResponse:
     """The file's parsed text, chunk by chunk."""
-    texts = store_files.content(runtime.db, tenant, vector_store_id, file_id)
+    texts = vector_store_files.content(runtime.db, tenant, vector_store_id, file_id)
     data = [schemas.VectorStoreFileContentItem(type="text", text=text) for text in texts]
     return schemas.VectorStoreFileContentResponse(
         object="vector_store.file_content.page", data=data, has_more=False, next_page=None
@@ -131,7 +131,7 @@ def create_vector_store_file_batch(
     else:
         shared = strategy(body.chunking_strategy)
         specs = [FileSpec(file_id, shared, body.attributes) for file_id in body.file_ids or []]
-    batch = store_files.create_batch(runtime.db, tenant, vector_store_id, specs)
+    batch = vector_store_files.create_batch(runtime.db, tenant, vector_store_id, specs)
     poll_header(response, batch.status == "in_progress")
     return objects.batch_object(batch)
 
@@ -141,7 +141,7 @@ def retrieve_vector_store_file_batch(
     vector_store_id: str, batch_id: str, response: Response, runtime: RuntimeDep, tenant: TenantDep
 ) -> schemas.VectorStoreFileBatchObject:
     """A batch with exact file counts (the SDK polls until in_progress is 0)."""
-    batch = store_files.get_batch(runtime.db, tenant, vector_store_id, batch_id)
+    batch = vector_store_files.get_batch(runtime.db, tenant, vector_store_id, batch_id)
     poll_header(response, batch.status == "in_progress")
     return objects.batch_object(batch)
 
@@ -151,7 +151,7 @@ def cancel_vector_store_file_batch(
     vector_store_id: str, batch_id: str, runtime: RuntimeDep, tenant: TenantDep
 ) -> schemas.VectorStoreFileBatchObject:
     """Cancel the batch's files not yet processed; those already completed stay searchable."""
-    return objects.batch_object(store_files.cancel_batch(runtime.db, tenant, vector_store_id, batch_id))
+    return objects.batch_object(vector_store_files.cancel_batch(runtime.db, tenant, vector_store_id, batch_id))
 
 
 @router.get("/file_batches/{batch_id}/files", response_model=schemas.ListVectorStoreFilesResponse)
@@ -159,5 +159,5 @@ def list_files_in_vector_store_batch(
     vector_store_id: str, batch_id: str, query: FileList, runtime: RuntimeDep, tenant: TenantDep
 ) -> schemas.ListVectorStoreFilesResponse:
     """The batch's files, optionally only those with one status."""
-    store_files.get_batch(runtime.db, tenant, vector_store_id, batch_id)
+    vector_store_files.get_batch(runtime.db, tenant, vector_store_id, batch_id)
     return file_page(runtime, tenant, vector_store_id, query, batch_id)

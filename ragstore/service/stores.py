@@ -10,10 +10,8 @@ from ragstore.errors import AmbiguousName, ConfigurationError, InvalidRequest, V
 from ragstore.ingest.chunk import AUTO, ChunkingStrategy
 from ragstore.ingest.embed import Embedder
 from ragstore.models import Page, PageRequest, VectorStore
-from ragstore.service import files as file_service
-from ragstore.service import ingestion, paging
+from ragstore.service import Connection, Database, ingestion, paging
 from ragstore.store import vector_stores
-from ragstore.store.db import Connection, Database
 from ragstore.store.vector_stores import SearchedStore
 
 
@@ -29,11 +27,11 @@ def create(
     file_ids: Sequence[str] = (),
     strategy: ChunkingStrategy = AUTO,
     language: str = "english",
+    conn: Connection | None = None,
 ) -> VectorStore:
-    """A new store for this server's model; file_ids are attached (and ingested) at once."""
-    for file_id in file_ids:  # checked first: a bad id must not leave an empty store behind
-        file_service.get(db, tenant_id, file_id)
-    with db.tenant(tenant_id) as conn:
+    """A new store for this server's model; file_ids are attached (and ingested) at once, in the same transaction:
+    a bad id leaves no store behind."""
+    with db.transaction(tenant_id, conn) as conn:
         store = vector_stores.insert_vector_store(
             conn,
             tenant_id,
@@ -46,15 +44,15 @@ def create(
             expires_after=expires_after,
             language=language,
         )
-    if file_ids:
+        if not file_ids:
+            return store
         specs = [ingestion.FileSpec(file_id, strategy) for file_id in file_ids]
-        ingestion.attach(db, tenant_id, store, specs, batch=False)
-        return get(db, tenant_id, store.id)
-    return store
+        ingestion.attach(db, tenant_id, store, specs, batch=False, conn=conn)
+        return get(db, tenant_id, store.id, conn=conn)
 
 
-def get(db: Database, tenant_id: str, store_id: str) -> VectorStore:
-    with db.tenant(tenant_id) as conn:
+def get(db: Database, tenant_id: str, store_id: str, *, conn: Connection | None = None) -> VectorStore:
+    with db.transaction(tenant_id, conn) as conn:
         store = vector_stores.get_vector_store(conn, tenant_id, store_id)
     if store is None:
         raise VectorStoreNotFound(f"No vector store found with id '{store_id}'.", param="vector_store_id")
@@ -86,13 +84,14 @@ def list_stores(db: Database, tenant_id: str, page: PageRequest, order_by: str =
     return Page(items, has_more)
 
 
-def update(db: Database, tenant_id: str, store_id: str, changes: dict[str, Any]) -> VectorStore:
+def update(
+    db: Database, tenant_id: str, store_id: str, changes: dict[str, Any], *, conn: Connection | None = None
+) -> VectorStore:
     """Change the fields given (name, metadata, expires_after); an explicit None clears one."""
-    with db.tenant(tenant_id) as conn:
-        found = vector_stores.update_vector_store(conn, tenant_id, store_id, changes)
-    if not found:
-        raise VectorStoreNotFound(f"No vector store found with id '{store_id}'.", param="vector_store_id")
-    return get(db, tenant_id, store_id)
+    with db.transaction(tenant_id, conn) as conn:
+        if not vector_stores.update_vector_store(conn, tenant_id, store_id, changes):
+            raise VectorStoreNotFound(f"No vector store found with id '{store_id}'.", param="vector_store_id")
+        return get(db, tenant_id, store_id, conn=conn)
 
 
 def delete(db: Database, tenant_id: str, store_id: str) -> None:
@@ -102,9 +101,9 @@ def delete(db: Database, tenant_id: str, store_id: str) -> None:
             raise VectorStoreNotFound(f"No vector store found with id '{store_id}'.", param="vector_store_id")
 
 
-def touch(db: Database, tenant_id: str, store_id: str) -> None:
+def touch(db: Database, tenant_id: str, store_id: str, *, conn: Connection | None = None) -> None:
     """The store was used: its last_active_at, and so its expiry, move on."""
-    with db.tenant(tenant_id) as conn:
+    with db.transaction(tenant_id, conn) as conn:
         vector_stores.touch_vector_stores(conn, tenant_id, [store_id])
 
 

@@ -36,9 +36,9 @@ from ragstore.service import (
     reembed,
     search,
     spaces,
-    store_files,
     stores,
     training,
+    vector_store_files,
 )
 from ragstore.store import archive as store_archive
 from ragstore.store.db import Database, open_database
@@ -422,7 +422,7 @@ def test_a_file_still_in_progress_is_restored_as_failed(db, embedder, source, ta
     archive = tmp_path / "store.zip"
     dump.backup(db, dump.resolve_scope(db, None, [store.id]), archive)
     load.restore(target, archive, MODEL)
-    attached = store_files.get(target, DEFAULT_TENANT, store.id, waiting.id)
+    attached = vector_store_files.get(target, DEFAULT_TENANT, store.id, waiting.id)
     assert (attached.status, attached.last_error_code) == ("failed", "server_error")
     assert attached.last_error_message.startswith("It was still being processed when the archive was made")
 

@@ -22,7 +22,7 @@ from ragstore.cache import QueryCache, open_cache
 from ragstore.cache.backends import BREAKER_SECONDS, MemoryBackend, RedisBackend
 from ragstore.config import Settings
 from ragstore.models import DEFAULT_TENANT
-from ragstore.service import files, ingestion, search, store_files, stores
+from ragstore.service import files, ingestion, search, stores, vector_store_files
 from ragstore.worker import Worker, ingestion_tasks
 from tests.support.served import free_port
 
@@ -131,22 +131,22 @@ def test_every_write_to_a_store_makes_the_next_search_miss(db, embedder, chunker
     assert [hit.filename for hit in search_twice()] == ["password.txt"]
 
     vacation = upload(db, "vacation.txt", VACATION)
-    store_files.attach(db, T, store.id, ingestion.FileSpec(vacation, attributes={"team": "hr"}))
+    vector_store_files.attach(db, T, store.id, ingestion.FileSpec(vacation, attributes={"team": "hr"}))
     drain(db, embedder, chunker)
     hits = search_twice()
     assert hits[0].filename == "vacation.txt" and hits[0].attributes == {"team": "hr"}
 
-    store_files.update_attributes(db, T, store.id, vacation, {"team": "people"})
+    vector_store_files.update_attributes(db, T, store.id, vacation, {"team": "people"})
     assert search_twice()[0].attributes == {"team": "people"}
 
-    store_files.detach(db, T, store.id, password)
+    vector_store_files.detach(db, T, store.id, password)
     assert [hit.filename for hit in search_twice()] == ["vacation.txt"]
 
     files.delete(db, T, vacation)
     assert search_twice() == []
 
     parking = upload(db, "parking.txt", PARKING)
-    store_files.attach(db, T, store.id, ingestion.FileSpec(parking))
+    vector_store_files.attach(db, T, store.id, ingestion.FileSpec(parking))
     assert search_twice() == []  # attached, not yet ingested: a write all the same
     drain(db, embedder, chunker)
     assert [hit.filename for hit in search_twice()] == ["parking.txt"]
@@ -174,7 +174,7 @@ def test_two_processes_share_the_redis_cache(db, embedder, chunker, prefix):
         assert other.stats()["search"] == {"hit": 1, "miss": 0}
         # A write seen by one process invalidates the other's entries: the key is in the database, not in memory.
         parking = upload(db, "parking.txt", PARKING)
-        store_files.attach(db, T, store.id, ingestion.FileSpec(parking))
+        vector_store_files.attach(db, T, store.id, ingestion.FileSpec(parking))
         drain(db, embedder, chunker)
         find(db, embedder, one, store.id, query="where do I park")
         assert find(db, embedder, other, store.id, query="where do I park")[0].filename == "parking.txt"
