@@ -9,7 +9,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
-import psycopg
 from pgvector import HalfVector
 from psycopg.types.json import Jsonb
 
@@ -17,6 +16,7 @@ from ragstore.errors import Conflict, RagstoreError
 from ragstore.store import tenants
 from ragstore.store.db import Database
 from ragstore.store.queries import QUERIES
+from ragstore.store.rows import Connection, one
 
 # Rows fetched per round trip from a server-side cursor, and written per statement.
 FETCH_ROWS = 2000
@@ -25,7 +25,7 @@ _cursor_numbers = itertools.count()
 
 
 @contextlib.contextmanager
-def snapshot(db: Database, tenant_id: str) -> Iterator[psycopg.Connection]:
+def snapshot(db: Database, tenant_id: str) -> Iterator[Connection]:
     """A read-only transaction as the tenant in which every query sees the same moment (REPEATABLE READ)."""
     with db.connection() as conn, conn.transaction():
         conn.execute(QUERIES["archive_snapshot"])
@@ -34,7 +34,7 @@ def snapshot(db: Database, tenant_id: str) -> Iterator[psycopg.Connection]:
 
 
 @contextlib.contextmanager
-def restoring(db: Database, tenant_id: str, new_tenant_name: str | None) -> Iterator[psycopg.Connection]:
+def restoring(db: Database, tenant_id: str, new_tenant_name: str | None) -> Iterator[Connection]:
     """One transaction for a whole restore: the tenant created first if a name is given (as the owner, since
     tenants are system rows), then everything else as the tenant. An error undoes all of it."""
     with db.connection() as conn, conn.transaction():
@@ -44,30 +44,30 @@ def restoring(db: Database, tenant_id: str, new_tenant_name: str | None) -> Iter
         yield conn
 
 
-def counts(conn: psycopg.Connection, tenant_id: str, store_ids: Sequence[str] | None) -> dict[str, int]:
+def counts(conn: Connection, tenant_id: str, store_ids: Sequence[str] | None) -> dict[str, int]:
     """How many rows of each kind the scope holds (store_ids None: the whole tenant)."""
-    row = conn.execute(QUERIES["archive_counts"], _scope(tenant_id, store_ids)).fetchone()
+    row = one(conn.execute(QUERIES["archive_counts"], _scope(tenant_id, store_ids)))
     return {kind: int(n) for kind, n in row.items()}
 
 
 def select_rows(
-    conn: psycopg.Connection, kind: str, tenant_id: str, store_ids: Sequence[str] | None = None
+    conn: Connection, kind: str, tenant_id: str, store_ids: Sequence[str] | None = None
 ) -> Iterator[dict[str, Any]]:
     """The scope's rows of one kind (files, vector_stores, ..., dataset_examples), streamed in a fixed order."""
     yield from _stream(conn, QUERIES[f"archive_select_{kind}"], _scope(tenant_id, store_ids))
 
 
-def store_chunk_count(conn: psycopg.Connection, tenant_id: str, store_id: str) -> int:
+def store_chunk_count(conn: Connection, tenant_id: str, store_id: str) -> int:
     params = {"tenant_id": tenant_id, "store_id": store_id}
-    return int(conn.execute(QUERIES["archive_store_chunk_count"], params).fetchone()["n"])
+    return int(one(conn.execute(QUERIES["archive_store_chunk_count"], params))["n"])
 
 
-def select_chunks(conn: psycopg.Connection, tenant_id: str, store_id: str) -> Iterator[dict[str, Any]]:
+def select_chunks(conn: Connection, tenant_id: str, store_id: str) -> Iterator[dict[str, Any]]:
     """A store's chunks without their embeddings, by (file_id, chunk_index)."""
     yield from _stream(conn, QUERIES["archive_select_chunks"], {"tenant_id": tenant_id, "store_id": store_id})
 
 
-def select_embeddings(conn: psycopg.Connection, tenant_id: str, store_id: str) -> Iterator[np.ndarray]:
+def select_embeddings(conn: Connection, tenant_id: str, store_id: str) -> Iterator[np.ndarray]:
     """A store's embeddings (its active space's) in the order of select_chunks, as float16 rows, block by block."""
     params = {"tenant_id": tenant_id, "store_id": store_id}
     rows = _stream(conn, QUERIES["archive_select_embeddings"], params, binary=True)
@@ -75,7 +75,7 @@ def select_embeddings(conn: psycopg.Connection, tenant_id: str, store_id: str) -
         yield np.stack([_vector(row["embedding"], store_id) for row in block])
 
 
-def live_chunks(conn: psycopg.Connection, tenant_id: str, store_id: str) -> Iterator[dict[str, Any]]:
+def live_chunks(conn: Connection, tenant_id: str, store_id: str) -> Iterator[dict[str, Any]]:
     """A store's chunks as verify compares them (text_sha256 recomputed in the database; embedding as float16,
     None where the active space has none)."""
     params = {"tenant_id": tenant_id, "store_id": store_id}
@@ -84,19 +84,19 @@ def live_chunks(conn: psycopg.Connection, tenant_id: str, store_id: str) -> Iter
         yield row
 
 
-def existing_ids(conn: psycopg.Connection, tenant_id: str, ids: dict[str, list[str]]) -> list[tuple[str, str]]:
+def existing_ids(conn: Connection, tenant_id: str, ids: dict[str, list[str]]) -> list[tuple[str, str]]:
     """(kind, id) of the given objects that the tenant has already; ids by kind, datasets also by dataset_names."""
     rows = conn.execute(QUERIES["archive_existing_ids"], {"tenant_id": tenant_id, **ids}).fetchall()
     return [(row["kind"], row["id"]) for row in rows]
 
 
-def existing_files(conn: psycopg.Connection, tenant_id: str, file_ids: list[str]) -> dict[str, tuple[str, int]]:
+def existing_files(conn: Connection, tenant_id: str, file_ids: list[str]) -> dict[str, tuple[str, int]]:
     """{file id: (sha256, bytes)} of the given files that the tenant has already."""
     rows = conn.execute(QUERIES["archive_existing_files"], {"tenant_id": tenant_id, "ids": file_ids}).fetchall()
     return {row["id"]: (row["sha256"], row["bytes"]) for row in rows}
 
 
-def insert_rows(conn: psycopg.Connection, kind: str, tenant_id: str, rows: Iterable[dict[str, Any]]) -> int:
+def insert_rows(conn: Connection, kind: str, tenant_id: str, rows: Iterable[dict[str, Any]]) -> int:
     """Insert archived rows of one kind (JSON-shaped: timestamps as ISO strings) in batches; return how many."""
     written = 0
     for block in _batched(rows, WRITE_ROWS):
@@ -105,7 +105,7 @@ def insert_rows(conn: psycopg.Connection, kind: str, tenant_id: str, rows: Itera
     return written
 
 
-def recount_lexical_tokens(conn: psycopg.Connection, tenant_id: str, store_id: str) -> None:
+def recount_lexical_tokens(conn: Connection, tenant_id: str, store_id: str) -> None:
     conn.execute(QUERIES["archive_recount_lexical_tokens"], {"tenant_id": tenant_id, "store_id": store_id})
 
 
@@ -122,9 +122,7 @@ def _scope(tenant_id: str, store_ids: Sequence[str] | None) -> dict[str, Any]:
     return {"tenant_id": tenant_id, "store_ids": None if store_ids is None else list(store_ids)}
 
 
-def _stream(
-    conn: psycopg.Connection, query: str, params: dict[str, Any], *, binary: bool = False
-) -> Iterator[dict[str, Any]]:
+def _stream(conn: Connection, query: str, params: dict[str, Any], *, binary: bool = False) -> Iterator[dict[str, Any]]:
     """Rows from a server-side cursor (inside the caller's transaction), a few thousand at a time."""
     with conn.cursor(name=f"archive_{next(_cursor_numbers)}", binary=binary) as cur:
         cur.itersize = FETCH_ROWS

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import psycopg
 from pgvector import HalfVector
 from psycopg import sql
 from psycopg.types.json import Jsonb
@@ -15,6 +14,7 @@ from psycopg.types.json import Jsonb
 from ragstore.models import EmbeddingSpace, SearchHit
 from ragstore.store.filters import compile_filter_named
 from ragstore.store.queries import QUERIES
+from ragstore.store.rows import Connection, one
 
 # How many candidates the HNSW scan may visit per query, and how far its iterative scan may go to fill k
 # results inside the requested stores (pgvector 0.8).
@@ -36,7 +36,7 @@ class ChunkRow:
 
 
 def insert_chunks(
-    conn: psycopg.Connection,
+    conn: Connection,
     tenant_id: str,
     store_id: str,
     file_id: str,
@@ -69,14 +69,14 @@ def insert_chunks(
     with conn.cursor() as cur:
         cur.executemany(QUERIES["insert_chunk"], rows, returning=True)
         while True:
-            ids.append(cur.fetchone()["id"])
+            ids.append(one(cur)["id"])
             if not cur.nextset():
                 break
     return ids
 
 
 def search_chunks(
-    conn: psycopg.Connection,
+    conn: Connection,
     tenant_id: str,
     store_ids: list[str],
     embedding: np.ndarray,
@@ -128,9 +128,9 @@ def _hits(rows: list[dict[str, Any]]) -> list[SearchHit]:
     ]
 
 
-def store_chunk_count(conn: psycopg.Connection, tenant_id: str, store_ids: list[str]) -> int:
+def store_chunk_count(conn: Connection, tenant_id: str, store_ids: list[str]) -> int:
     """Chunks of the stores' completed files."""
-    return conn.execute(QUERIES["store_chunk_count"], {"tenant_id": tenant_id, "store_ids": store_ids}).fetchone()["n"]
+    return one(conn.execute(QUERIES["store_chunk_count"], {"tenant_id": tenant_id, "store_ids": store_ids}))["n"]
 
 
 # BM25's parameters, as Lucene's defaults.
@@ -138,7 +138,7 @@ BM25_K1, BM25_B = 1.2, 0.75
 
 
 def search_chunks_lexical(
-    conn: psycopg.Connection,
+    conn: Connection,
     tenant_id: str,
     store_ids: list[str],
     query: str,
@@ -163,7 +163,7 @@ def search_chunks_lexical(
 
 
 def similarities(
-    conn: psycopg.Connection,
+    conn: Connection,
     tenant_id: str,
     ids: list[int],
     embedding: np.ndarray,

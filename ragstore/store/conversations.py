@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from ragstore.models import Conversation, Feedback, Message, PageRequest, Passage
 from ragstore.store.pages import fetch_page
 from ragstore.store.queries import QUERIES, compose
+from ragstore.store.rows import Connection, one
 
 _CONVERSATION = {"columns": sql.SQL(QUERIES["conversation_columns"])}
 _MESSAGE = {"columns": sql.SQL(QUERIES["message_columns"]), "source": sql.SQL(QUERIES["message_source"])}
@@ -27,27 +27,29 @@ def passages(rows: list[dict[str, Any]]) -> tuple[Passage, ...]:
 
 
 def insert_conversation(
-    conn: psycopg.Connection,
+    conn: Connection,
     tenant_id: str,
     conversation_id: str,
     user_id: str | None,
     title: str | None,
     metadata: dict[str, str] | None,
 ) -> Conversation:
-    row = conn.execute(
-        compose("insert_conversation", **_CONVERSATION),
-        {
-            "tenant_id": tenant_id,
-            "id": conversation_id,
-            "user_id": user_id,
-            "title": title,
-            "metadata": Jsonb(metadata) if metadata is not None else None,
-        },
-    ).fetchone()
+    row = one(
+        conn.execute(
+            compose("insert_conversation", **_CONVERSATION),
+            {
+                "tenant_id": tenant_id,
+                "id": conversation_id,
+                "user_id": user_id,
+                "title": title,
+                "metadata": Jsonb(metadata) if metadata is not None else None,
+            },
+        )
+    )
     return Conversation(**row)
 
 
-def get_conversation(conn: psycopg.Connection, tenant_id: str, conversation_id: str) -> Conversation | None:
+def get_conversation(conn: Connection, tenant_id: str, conversation_id: str) -> Conversation | None:
     row = conn.execute(
         compose("get_conversation", **_CONVERSATION), {"tenant_id": tenant_id, "id": conversation_id}
     ).fetchone()
@@ -55,7 +57,7 @@ def get_conversation(conn: psycopg.Connection, tenant_id: str, conversation_id: 
 
 
 def update_conversation(
-    conn: psycopg.Connection, tenant_id: str, conversation_id: str, changes: dict[str, Any]
+    conn: Connection, tenant_id: str, conversation_id: str, changes: dict[str, Any]
 ) -> Conversation | None:
     """Set title and/or metadata when present in changes (None clears); None if there is no such conversation."""
     metadata = changes.get("metadata")
@@ -73,12 +75,12 @@ def update_conversation(
     return Conversation(**row) if row else None
 
 
-def delete_conversation(conn: psycopg.Connection, tenant_id: str, conversation_id: str) -> bool:
+def delete_conversation(conn: Connection, tenant_id: str, conversation_id: str) -> bool:
     return conn.execute(QUERIES["delete_conversation"], {"tenant_id": tenant_id, "id": conversation_id}).rowcount > 0
 
 
 def list_conversations(
-    conn: psycopg.Connection, tenant_id: str, user_id: str | None, page: PageRequest
+    conn: Connection, tenant_id: str, user_id: str | None, page: PageRequest
 ) -> tuple[list[Conversation], bool]:
     rows, has_more = fetch_page(
         conn, "list_conversations", {"tenant_id": tenant_id, "user_id": user_id}, page, None, **_CONVERSATION
@@ -86,7 +88,7 @@ def list_conversations(
     return [Conversation(**row) for row in rows], has_more
 
 
-def conversations_of_user(conn: psycopg.Connection, tenant_id: str, user_id: str | None) -> list[Conversation]:
+def conversations_of_user(conn: Connection, tenant_id: str, user_id: str | None) -> list[Conversation]:
     """Every conversation of the user (of everyone when None), oldest first."""
     rows = conn.execute(
         compose("conversations_of_user", **_CONVERSATION), {"tenant_id": tenant_id, "user_id": user_id}
@@ -94,13 +96,13 @@ def conversations_of_user(conn: psycopg.Connection, tenant_id: str, user_id: str
     return [Conversation(**row) for row in rows]
 
 
-def touch_conversation(conn: psycopg.Connection, tenant_id: str, conversation_id: str) -> bool:
+def touch_conversation(conn: Connection, tenant_id: str, conversation_id: str) -> bool:
     """Mark the conversation updated, which locks it until the transaction ends; False if there is none."""
     params = {"tenant_id": tenant_id, "id": conversation_id}
     return conn.execute(QUERIES["touch_conversation"], params).fetchone() is not None
 
 
-def lock_for_append(conn: psycopg.Connection, tenant_id: str, conversation_id: str) -> int | None:
+def lock_for_append(conn: Connection, tenant_id: str, conversation_id: str) -> int | None:
     """Lock the conversation for appending (and mark it updated); the next message position, None if it is gone.
 
     The position is read after the lock is held, by a statement of its own, so that it sees messages committed by
@@ -108,13 +110,11 @@ def lock_for_append(conn: psycopg.Connection, tenant_id: str, conversation_id: s
     """
     if not touch_conversation(conn, tenant_id, conversation_id):
         return None
-    row = conn.execute(
-        QUERIES["next_position"], {"tenant_id": tenant_id, "conversation_id": conversation_id}
-    ).fetchone()
+    row = one(conn.execute(QUERIES["next_position"], {"tenant_id": tenant_id, "conversation_id": conversation_id}))
     return row["position"]
 
 
-def insert_message(conn: psycopg.Connection, tenant_id: str, message: Message) -> None:
+def insert_message(conn: Connection, tenant_id: str, message: Message) -> None:
     conn.execute(
         QUERIES["insert_message"],
         {
@@ -132,29 +132,29 @@ def insert_message(conn: psycopg.Connection, tenant_id: str, message: Message) -
     )
 
 
-def save_prompt(conn: psycopg.Connection, tenant_id: str, message_id: str, prompt: list[dict[str, Any]]) -> None:
+def save_prompt(conn: Connection, tenant_id: str, message_id: str, prompt: list[dict[str, Any]]) -> None:
     """Keep the chat the model was given for an answer (kept apart from Message: lists of items never need it)."""
     conn.execute(QUERIES["save_message_prompt"], {"tenant_id": tenant_id, "id": message_id, "prompt": Jsonb(prompt)})
 
 
-def message_prompt(conn: psycopg.Connection, tenant_id: str, message_id: str) -> list[dict[str, Any]] | None:
+def message_prompt(conn: Connection, tenant_id: str, message_id: str) -> list[dict[str, Any]] | None:
     """The chat the model was given for the answer; None for a message that was added as an item."""
     row = conn.execute(QUERIES["message_prompt"], {"tenant_id": tenant_id, "id": message_id}).fetchone()
     return row["prompt"] if row else None
 
 
-def delete_message(conn: psycopg.Connection, tenant_id: str, conversation_id: str, message_id: str) -> bool:
+def delete_message(conn: Connection, tenant_id: str, conversation_id: str, message_id: str) -> bool:
     params = {"tenant_id": tenant_id, "conversation_id": conversation_id, "id": message_id}
     return conn.execute(QUERIES["delete_message"], params).rowcount > 0
 
 
-def get_message(conn: psycopg.Connection, tenant_id: str, message_id: str) -> Message | None:
+def get_message(conn: Connection, tenant_id: str, message_id: str) -> Message | None:
     row = conn.execute(compose("get_message", **_MESSAGE), {"tenant_id": tenant_id, "id": message_id}).fetchone()
     return _message(row) if row else None
 
 
 def list_messages(
-    conn: psycopg.Connection, tenant_id: str, conversation_id: str, page: PageRequest
+    conn: Connection, tenant_id: str, conversation_id: str, page: PageRequest
 ) -> tuple[list[Message], bool]:
     params = {"tenant_id": tenant_id, "conversation_id": conversation_id}
     rows, has_more = fetch_page(conn, "list_messages", params, page, None, **_MESSAGE)
@@ -162,7 +162,7 @@ def list_messages(
 
 
 def conversation_messages(
-    conn: psycopg.Connection, tenant_id: str, conversation_id: str, before_position: int | None = None
+    conn: Connection, tenant_id: str, conversation_id: str, before_position: int | None = None
 ) -> list[Message]:
     """The conversation's messages in order; only those before a position when one is given."""
     rows = conn.execute(

@@ -18,6 +18,7 @@ from ragstore.config import Settings, redact_url
 from ragstore.errors import Conflict, DatabaseUnavailable, InsufficientStorage, InvalidRequest, PgvectorMissing
 from ragstore.store import embedded, migrate
 from ragstore.store.queries import QUERIES
+from ragstore.store.rows import Connection, one
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +28,6 @@ MIN_PGVECTOR = (0, 7)
 RECONNECT_SECONDS = 10.0
 # How long a request's own connection attempt may take while the database is unreachable.
 PROBE_SECONDS = 2
-# The connection type, for annotations in the layers above, which never import psycopg themselves.
-Connection = psycopg.Connection
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,7 @@ class Database:
 
     def __init__(self, url: str, pool_size: int) -> None:
         self.url = url
-        self.pool = ConnectionPool(
+        self.pool: ConnectionPool[Connection] = ConnectionPool(
             url,
             min_size=1,
             max_size=pool_size,
@@ -60,7 +59,7 @@ class Database:
         self.unreachable = False
 
     @contextlib.contextmanager
-    def connection(self) -> Iterator[psycopg.Connection]:
+    def connection(self) -> Iterator[Connection]:
         """A pooled autocommit connection as the tables' owner (system work); driver errors become ragstore errors."""
         with translate_errors():
             if self.unreachable:
@@ -79,14 +78,14 @@ class Database:
                 raise
 
     @contextlib.contextmanager
-    def tenant(self, tenant_id: str) -> Iterator[psycopg.Connection]:
+    def tenant(self, tenant_id: str) -> Iterator[Connection]:
         """One transaction as the application role, which row-level security restricts to this tenant's rows."""
         with self.connection() as conn, conn.transaction():
             conn.execute(QUERIES["enter_tenant"], {"tenant_id": tenant_id})
             yield conn
 
     @contextlib.contextmanager
-    def transaction(self, tenant_id: str, conn: psycopg.Connection | None = None) -> Iterator[psycopg.Connection]:
+    def transaction(self, tenant_id: str, conn: Connection | None = None) -> Iterator[Connection]:
         """The caller's tenant transaction when it passes one (a use case spanning several service calls), else a
         new one of its own."""
         if conn is not None:
@@ -96,7 +95,7 @@ class Database:
             yield own
 
     @contextlib.contextmanager
-    def dedicated(self) -> Iterator[psycopg.Connection]:
+    def dedicated(self) -> Iterator[Connection]:
         """A connection of its own, outside the pool (for session locks and LISTEN)."""
         with (
             translate_errors(),
@@ -120,7 +119,7 @@ def application_name() -> str:
     return f"ragstore:{os.getpid()}"
 
 
-def _register_types(conn: psycopg.Connection) -> None:
+def _register_types(conn: Connection) -> None:
     with contextlib.suppress(psycopg.ProgrammingError):  # no extension yet: `doctor` before any migration
         register_vector(conn)
 
@@ -143,16 +142,16 @@ def open_database(settings: Settings, *, apply_migrations: bool = True) -> Datab
     return db
 
 
-def server_info(conn: psycopg.Connection, url: str) -> ServerInfo:
+def server_info(conn: Connection, url: str) -> ServerInfo:
     """PostgreSQL and pgvector versions of a connected server."""
-    row = conn.execute(QUERIES["server_versions"]).fetchone()
+    row = one(conn.execute(QUERIES["server_versions"]))
     pgvector = row["pgvector_installed"] or f"{row['pgvector_available'] or 'none'} (not installed)"
     return ServerInfo(redact_url(url), row["server_version"], pgvector)
 
 
-def check_pgvector(conn: psycopg.Connection, url: str) -> None:
+def check_pgvector(conn: Connection, url: str) -> None:
     """Fail with one clear sentence when the server cannot give ragstore pgvector >= 0.7."""
-    row = conn.execute(QUERIES["server_versions"]).fetchone()
+    row = one(conn.execute(QUERIES["server_versions"]))
     problem = pgvector_problem(
         row["server_version_num"],
         row["pgvector_installed"],
@@ -174,12 +173,14 @@ def pgvector_problem(server_version_num: int, installed: str | None, available: 
             else ("upgrade the pgvector package on that server")
         )
         return f"{where} has pgvector {installed}, but ragstore needs 0.7 or newer: {fix}."
-    if installed is None and available is None:
+    if installed is not None:
+        return None
+    if available is None:
         return (
             f"{where} does not have the pgvector extension: install pgvector 0.7 or newer on that server "
             "(e.g. the postgresql-NN-pgvector package), or unset RAGSTORE_DATABASE_URL to use the embedded server."
         )
-    if installed is None and _version(available) < MIN_PGVECTOR:
+    if _version(available) < MIN_PGVECTOR:
         return f"{where} offers pgvector {available}, but ragstore needs 0.7 or newer: upgrade pgvector on that server."
     return None
 

@@ -19,6 +19,7 @@ from psycopg import sql
 from ragstore.errors import Conflict
 from ragstore.store.chunks import EF_SEARCH, MAX_SCAN_TUPLES
 from ragstore.store.queries import QUERIES
+from ragstore.store.rows import Connection, one
 
 METHODS = ("hnsw", "ivfflat")
 TYPES = ("vector", "halfvec")
@@ -86,7 +87,7 @@ class IndexNode:
     table_name: str
 
 
-def find_table(conn: psycopg.Connection, name: str) -> Table | None:
+def find_table(conn: Connection, name: str) -> Table | None:
     """The table named `name` or `schema.name` (as stored: no case folding), with its primary key."""
     schema, _, table = name.rpartition(".")
     row = conn.execute(QUERIES["float16_find_table"], {"table": table, "schema": schema or None}).fetchone()
@@ -96,36 +97,36 @@ def find_table(conn: psycopg.Connection, name: str) -> Table | None:
     return Table(row["oid"], row["schema"], row["name"], row["partitioned"], tuple(key))
 
 
-def find_column(conn: psycopg.Connection, table: Table, name: str) -> Column | None:
+def find_column(conn: Connection, table: Table, name: str) -> Column | None:
     """The column, or None."""
     row = conn.execute(QUERIES["float16_find_column"], {"table": table.oid, "column": name}).fetchone()
     return Column(name, **row) if row else None
 
 
-def column_dependents(conn: psycopg.Connection, table: Table, column: Column) -> list[str]:
+def column_dependents(conn: Connection, table: Table, column: Column) -> list[str]:
     """Views, policies and functions that use the column by its number."""
     params = {"table": table.oid, "attnum": column.attnum}
     return [r["name"] for r in conn.execute(QUERIES["float16_column_dependents"], params).fetchall()]
 
 
-def vector_indexes(conn: psycopg.Connection, table: Table, column: Column) -> list[Index]:
+def vector_indexes(conn: Connection, table: Table, column: Column) -> list[Index]:
     """The table's own hnsw and ivfflat indexes on the column."""
     rows = conn.execute(QUERIES["float16_vector_indexes"], {"table": table.oid, "attnum": column.attnum}).fetchall()
     return [Index(**{**row, "options": tuple(row["options"])}) for row in rows]
 
 
-def index_tree(conn: psycopg.Connection, index: Index) -> list[IndexNode]:
+def index_tree(conn: Connection, index: Index) -> list[IndexNode]:
     """The index and every index below it, parents first."""
     return [IndexNode(**row) for row in conn.execute(QUERIES["float16_index_tree"], {"index": index.oid}).fetchall()]
 
 
-def index_state(conn: psycopg.Connection, schema: str, name: str) -> tuple[bool, str | None] | None:
+def index_state(conn: Connection, schema: str, name: str) -> tuple[bool, str | None] | None:
     """(valid, the index it is attached to) of an index, or None when there is none of that name."""
     row = conn.execute(QUERIES["float16_index_state"], {"schema": schema, "name": name}).fetchone()
     return (row["valid"], row["parent"]) if row else None
 
 
-def build_index(conn: psycopg.Connection, node: IndexNode, name: str, column: str, index: Index, opclass: str) -> None:
+def build_index(conn: Connection, node: IndexNode, name: str, column: str, index: Index, opclass: str) -> None:
     """Build `name` like `index` on node's table and column: CONCURRENTLY on a leaf (an invalid one left by an
     interrupted build is dropped first), ON ONLY on a partitioned table. Outside any transaction."""
     state = index_state(conn, node.table_schema, name)
@@ -147,12 +148,12 @@ def build_index(conn: psycopg.Connection, node: IndexNode, name: str, column: st
     conn.execute(sql.SQL(QUERIES["float16_create_index"]).format(**parts))
 
 
-def set_maintenance_work_mem(conn: psycopg.Connection, value: str) -> None:
+def set_maintenance_work_mem(conn: Connection, value: str) -> None:
     """The memory this session's index builds may use, e.g. 1GB."""
     conn.execute(QUERIES["float16_maintenance_work_mem"], {"value": value})
 
 
-def attach_index(conn: psycopg.Connection, parent_schema: str, parent: str, schema: str, name: str) -> None:
+def attach_index(conn: Connection, parent_schema: str, parent: str, schema: str, name: str) -> None:
     """Attach a partition's index to its parent's (once)."""
     state = index_state(conn, schema, name)
     if state is not None and state[1] != parent:
@@ -160,20 +161,20 @@ def attach_index(conn: psycopg.Connection, parent_schema: str, parent: str, sche
         conn.execute(sql.SQL(QUERIES["float16_attach_index"]).format(**parts))
 
 
-def drop_index(conn: psycopg.Connection, schema: str, name: str, *, concurrently: bool = False) -> None:
+def drop_index(conn: Connection, schema: str, name: str, *, concurrently: bool = False) -> None:
     query = QUERIES["float16_drop_index_concurrently" if concurrently else "float16_drop_index"]
     conn.execute(sql.SQL(query).format(index=sql.Identifier(schema, name)))
 
 
-def rename_index(conn: psycopg.Connection, schema: str, name: str, new_name: str) -> None:
+def rename_index(conn: Connection, schema: str, name: str, new_name: str) -> None:
     parts = {"index": sql.Identifier(schema, name), "name": sql.Identifier(new_name)}
     conn.execute(sql.SQL(QUERIES["float16_rename_index"]).format(**parts))
 
 
 @contextlib.contextmanager
-def exclusive(conn: psycopg.Connection, key: str) -> Iterator[None]:
+def exclusive(conn: Connection, key: str) -> Iterator[None]:
     """Hold the float16 advisory lock of `key` (a table and column) on conn, or fail at once if another holds it."""
-    if not conn.execute(QUERIES["float16_try_lock"], {"key": key}).fetchone()["locked"]:
+    if not one(conn.execute(QUERIES["float16_try_lock"], {"key": key}))["locked"]:
         raise Conflict(f"Another float16 operation is running on {key}; wait for it to finish.")
     try:
         yield
@@ -182,7 +183,7 @@ def exclusive(conn: psycopg.Connection, key: str) -> Iterator[None]:
 
 
 def locked(
-    conn: psycopg.Connection, table: Table, work: Callable[[], None], timeout_ms: int, attempts: int
+    conn: Connection, table: Table, work: Callable[[], None], timeout_ms: int, attempts: int
 ) -> tuple[float, float]:
     """Run work in one transaction holding ACCESS EXCLUSIVE on the table (and its partitions); (wait, held) seconds.
 
@@ -205,7 +206,7 @@ def locked(
     )
 
 
-def execute(conn: psycopg.Connection, query: str, table: Table | None = None, **names: str) -> None:
+def execute(conn: Connection, query: str, table: Table | None = None, **names: str) -> None:
     """Run the named statement with `table` and the other names (columns, constraints...) as identifiers."""
     parts: dict[str, sql.Composable] = {key: sql.Identifier(value) for key, value in names.items()}
     if table is not None:
@@ -213,24 +214,24 @@ def execute(conn: psycopg.Connection, query: str, table: Table | None = None, **
     conn.execute(sql.SQL(QUERIES[query]).format(**parts))
 
 
-def add_column(conn: psycopg.Connection, table: Table, name: str, like: Column, type_name: str) -> None:
+def add_column(conn: Connection, table: Table, name: str, like: Column, type_name: str) -> None:
     """Add a column of like's dimension, of type vector or halfvec."""
     parts = {"table": table.ident, "column": sql.Identifier(name), "type": vector_type(like, type_name)}
     conn.execute(sql.SQL(QUERIES["float16_add_column"]).format(**parts))
 
 
-def check_exists(conn: psycopg.Connection, table: Table, name: str) -> bool:
-    return conn.execute(QUERIES["float16_check_exists"], {"table": table.oid, "name": name}).fetchone()["found"]
+def check_exists(conn: Connection, table: Table, name: str) -> bool:
+    return one(conn.execute(QUERIES["float16_check_exists"], {"table": table.oid, "name": name}))["found"]
 
 
-def create_sync(conn: psycopg.Connection, table: Table, function: str, source: str, target: str) -> None:
+def create_sync(conn: Connection, table: Table, function: str, source: str, target: str) -> None:
     """(Re)define the trigger function that keeps target following source on every write."""
     body = sql.SQL(QUERIES["float16_sync_body"]).format(target=sql.Identifier(target), source=sql.Identifier(source))
     parts = {"function": sql.Identifier(table.schema, function), "body": sql.Literal(body.as_string(conn))}
     conn.execute(sql.SQL(QUERIES["float16_create_sync_function"]).format(**parts))
 
 
-def create_sync_trigger(conn: psycopg.Connection, table: Table, trigger: str, function: str) -> None:
+def create_sync_trigger(conn: Connection, table: Table, trigger: str, function: str) -> None:
     parts = {
         "table": table.ident,
         "trigger": sql.Identifier(trigger),
@@ -239,14 +240,14 @@ def create_sync_trigger(conn: psycopg.Connection, table: Table, trigger: str, fu
     conn.execute(sql.SQL(QUERIES["float16_create_sync_trigger"]).format(**parts))
 
 
-def drop_sync(conn: psycopg.Connection, table: Table, trigger: str, function: str) -> None:
+def drop_sync(conn: Connection, table: Table, trigger: str, function: str) -> None:
     """Drop the trigger and its function."""
     execute(conn, "float16_drop_sync_trigger", table, trigger=trigger)
     parts = {"function": sql.Identifier(table.schema, function)}
     conn.execute(sql.SQL(QUERIES["float16_drop_sync_function"]).format(**parts))
 
 
-def comment_column(conn: psycopg.Connection, table: Table, column: str, comment: str | None) -> None:
+def comment_column(conn: Connection, table: Table, column: str, comment: str | None) -> None:
     parts = {"table": table.ident, "column": sql.Identifier(column), "comment": sql.Literal(comment)}
     conn.execute(sql.SQL(QUERIES["float16_comment_column"]).format(**parts))
 
@@ -258,7 +259,7 @@ def vector_type(column: Column, type_name: str) -> sql.Composable:
 
 
 def fill_batch(
-    conn: psycopg.Connection, table: Table, source: str, target: str, after: Sequence[Any] | None, batch_size: int
+    conn: Connection, table: Table, source: str, target: str, after: Sequence[Any] | None, batch_size: int
 ) -> tuple[int, tuple[Any, ...] | None]:
     """Copy source into target for the next batch of rows in key order; (rows written, the batch's last key), the
     key None when no rows are left."""
@@ -284,20 +285,20 @@ def fill_batch(
     return row["filled"], tuple(row[f"k{i}"] for i in range(len(keys)))
 
 
-def fill_counts(conn: psycopg.Connection, table: Table, source: str, target: str) -> tuple[int, int]:
+def fill_counts(conn: Connection, table: Table, source: str, target: str) -> tuple[int, int]:
     """(rows with a source value, those whose target is set)."""
     parts = {"table": table.ident, "source": sql.Identifier(source), "target": sql.Identifier(target)}
-    row = conn.execute(sql.SQL(QUERIES["float16_fill_counts"]).format(**parts)).fetchone()
+    row = one(conn.execute(sql.SQL(QUERIES["float16_fill_counts"]).format(**parts)))
     return row["total"], row["done"]
 
 
-def sizes(conn: psycopg.Connection, table: Table, indexes: Sequence[Index]) -> tuple[int, int]:
+def sizes(conn: Connection, table: Table, indexes: Sequence[Index]) -> tuple[int, int]:
     """(bytes of the table, of the indexes), every partition included."""
-    row = conn.execute(QUERIES["float16_sizes"], {"table": table.oid, "indexes": [i.oid for i in indexes]}).fetchone()
+    row = one(conn.execute(QUERIES["float16_sizes"], {"table": table.oid, "indexes": [i.oid for i in indexes]}))
     return row["table_bytes"], row["index_bytes"]
 
 
-def sample(conn: psycopg.Connection, table: Table, column: str, n: int) -> list[np.ndarray]:
+def sample(conn: Connection, table: Table, column: str, n: int) -> list[np.ndarray]:
     """n stored vectors of the column (a fixed choice), as float32 arrays."""
     key = sql.SQL(", ").join(sql.Identifier(name) for name in table.key)
     query = sql.SQL(QUERIES["float16_sample"]).format(table=table.ident, column=sql.Identifier(column), key=key)
@@ -305,7 +306,7 @@ def sample(conn: psycopg.Connection, table: Table, column: str, n: int) -> list[
 
 
 def nearest(
-    conn: psycopg.Connection,
+    conn: Connection,
     table: Table,
     column: Column,
     truth: str,

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import psycopg
 from psycopg.types.json import Jsonb
 
 from ragstore.models import FileRecord
 from ragstore.store.db import translate_errors
 from ragstore.store.queries import QUERIES
+from ragstore.store.rows import Connection
 
 PART_SIZE = 1 << 20
 
@@ -46,7 +46,7 @@ class ImportedFile:
 
 
 def imported_versions(
-    conn: psycopg.Connection, tenant_id: str, store_id: str, prefix: str = ""
+    conn: Connection, tenant_id: str, store_id: str, prefix: str = ""
 ) -> dict[str, list[ImportedVersion]]:
     """The imported versions of each source whose key starts with prefix, newest first."""
     rows = conn.execute(
@@ -58,7 +58,7 @@ def imported_versions(
     return versions
 
 
-def insert_files(conn: psycopg.Connection, tenant_id: str, store_id: str, new: Sequence[ImportedFile]) -> None:
+def insert_files(conn: Connection, tenant_id: str, store_id: str, new: Sequence[ImportedFile]) -> None:
     """Files with their bytes, attached in progress (the caller then writes their chunks and completes them)."""
     files = [
         {
@@ -96,7 +96,7 @@ def insert_files(conn: psycopg.Connection, tenant_id: str, store_id: str, new: S
         cur.executemany(QUERIES["attach_vector_store_file"], attached)
 
 
-def complete_files(conn: psycopg.Connection, tenant_id: str, store_id: str, new: Sequence[ImportedFile]) -> None:
+def complete_files(conn: Connection, tenant_id: str, store_id: str, new: Sequence[ImportedFile]) -> None:
     """Complete the files' attachments (their chunks written) and record where they came from."""
     key = {"tenant_id": tenant_id, "vector_store_id": store_id}
     with conn.cursor() as cur:
@@ -111,7 +111,7 @@ def complete_files(conn: psycopg.Connection, tenant_id: str, store_id: str, new:
 
 
 def insert_imported_file(
-    conn: psycopg.Connection, tenant_id: str, store_id: str, file_id: str, source_key: str, fingerprint: str
+    conn: Connection, tenant_id: str, store_id: str, file_id: str, source_key: str, fingerprint: str
 ) -> None:
     conn.execute(
         QUERIES["insert_imported_file"],
@@ -126,7 +126,7 @@ def insert_imported_file(
 
 
 def attachment_states(
-    conn: psycopg.Connection, tenant_id: str, store_id: str, file_ids: Sequence[str]
+    conn: Connection, tenant_id: str, store_id: str, file_ids: Sequence[str]
 ) -> dict[str, dict[str, Any]]:
     """Status, chunk count and last error of these files in the store, by file id (a detached file is missing)."""
     rows = conn.execute(
@@ -135,7 +135,7 @@ def attachment_states(
     return {row.pop("file_id"): row for row in rows}
 
 
-def drop_imported_files(conn: psycopg.Connection, tenant_id: str, store_id: str, file_ids: Sequence[str]) -> int:
+def drop_imported_files(conn: Connection, tenant_id: str, store_id: str, file_ids: Sequence[str]) -> int:
     """Detach files from the store (their chunks go too) and delete those no other store holds; return how many."""
     if not file_ids:
         return 0
@@ -146,7 +146,7 @@ def drop_imported_files(conn: psycopg.Connection, tenant_id: str, store_id: str,
 
 
 @contextlib.contextmanager
-def savepoint(conn: psycopg.Connection) -> Iterator[None]:
+def savepoint(conn: Connection) -> Iterator[None]:
     """A savepoint inside the caller's transaction: a record that fails to write rolls back alone."""
     with translate_errors(), conn.transaction():
         yield

@@ -8,46 +8,46 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import psycopg
 from pgvector import HalfVector
 
 from ragstore.store.queries import QUERIES
+from ragstore.store.rows import Connection, one
 
 
-def _rows(conn: psycopg.Connection, name: str, tenant_id: str) -> list[dict[str, Any]]:
+def _rows(conn: Connection, name: str, tenant_id: str) -> list[dict[str, Any]]:
     return conn.execute(QUERIES[name], {"tenant_id": tenant_id}).fetchall()
 
 
-def totals(conn: psycopg.Connection, tenant_id: str) -> dict[str, int]:
+def totals(conn: Connection, tenant_id: str) -> dict[str, int]:
     """How many stores, attached files and chunks the tenant has."""
-    return conn.execute(QUERIES["integrity_totals"], {"tenant_id": tenant_id}).fetchone()
+    return one(conn.execute(QUERIES["integrity_totals"], {"tenant_id": tenant_id}))
 
 
-def orphan_chunks(conn: psycopg.Connection, tenant_id: str) -> list[dict[str, Any]]:
+def orphan_chunks(conn: Connection, tenant_id: str) -> list[dict[str, Any]]:
     """Chunks without a completed attachment, counted by store and file."""
     return _rows(conn, "integrity_orphan_chunks", tenant_id)
 
 
-def delete_orphan_chunks(conn: psycopg.Connection, tenant_id: str) -> int:
-    return conn.execute(QUERIES["delete_orphan_chunks"], {"tenant_id": tenant_id}).fetchone()["deleted"]
+def delete_orphan_chunks(conn: Connection, tenant_id: str) -> int:
+    return one(conn.execute(QUERIES["delete_orphan_chunks"], {"tenant_id": tenant_id}))["deleted"]
 
 
-def empty_files(conn: psycopg.Connection, tenant_id: str) -> list[dict[str, Any]]:
+def empty_files(conn: Connection, tenant_id: str) -> list[dict[str, Any]]:
     """Completed attachments without chunks, with how they were chunked and their attributes."""
     return _rows(conn, "integrity_empty_files", tenant_id)
 
 
-def stuck_files(conn: psycopg.Connection, tenant_id: str) -> list[dict[str, Any]]:
+def stuck_files(conn: Connection, tenant_id: str) -> list[dict[str, Any]]:
     """In-progress attachments without a queued or running job."""
     return _rows(conn, "integrity_stuck_files", tenant_id)
 
 
-def file_count_mismatches(conn: psycopg.Connection, tenant_id: str) -> list[dict[str, Any]]:
+def file_count_mismatches(conn: Connection, tenant_id: str) -> list[dict[str, Any]]:
     """Completed attachments whose counters differ from their chunks', with both."""
     return _rows(conn, "integrity_file_counts", tenant_id)
 
 
-def recount_files(conn: psycopg.Connection, tenant_id: str, keys: Sequence[tuple[str, str]]) -> int:
+def recount_files(conn: Connection, tenant_id: str, keys: Sequence[tuple[str, str]]) -> int:
     """Set the counters of these (store, file) attachments from their chunks; return how many were set."""
     if not keys:
         return 0
@@ -55,23 +55,23 @@ def recount_files(conn: psycopg.Connection, tenant_id: str, keys: Sequence[tuple
     return len(conn.execute(QUERIES["recount_files"], params).fetchall())
 
 
-def stale_chunks(conn: psycopg.Connection, tenant_id: str) -> list[dict[str, Any]]:
+def stale_chunks(conn: Connection, tenant_id: str) -> list[dict[str, Any]]:
     """Chunks whose content hash or embedding norm is wrong."""
     return _rows(conn, "integrity_stale_chunks", tenant_id)
 
 
-def missing_embeddings(conn: psycopg.Connection, tenant_id: str) -> list[dict[str, Any]]:
+def missing_embeddings(conn: Connection, tenant_id: str) -> list[dict[str, Any]]:
     """Chunks without a vector in a space that searches or a rollback rely on, with that space (None: chunks)."""
     return _rows(conn, "integrity_missing_embeddings", tenant_id)
 
 
-def chunks_to_reembed(conn: psycopg.Connection, tenant_id: str, chunk_ids: Sequence[int]) -> list[dict[str, Any]]:
+def chunks_to_reembed(conn: Connection, tenant_id: str, chunk_ids: Sequence[int]) -> list[dict[str, Any]]:
     """The chunks that still exist: their store, file, text and text-search language."""
     return conn.execute(QUERIES["chunks_to_reembed"], {"tenant_id": tenant_id, "ids": list(chunk_ids)}).fetchall()
 
 
 def reembed_chunk(
-    conn: psycopg.Connection,
+    conn: Connection,
     tenant_id: str,
     chunk_id: int,
     text: str,
@@ -96,9 +96,7 @@ def reembed_chunk(
     return (row["vector_store_id"], row["file_id"]) if row else None
 
 
-def upsert_chunk_vector(
-    conn: psycopg.Connection, tenant_id: str, space_id: str, chunk_id: int, embedding: np.ndarray
-) -> None:
+def upsert_chunk_vector(conn: Connection, tenant_id: str, space_id: str, chunk_id: int, embedding: np.ndarray) -> None:
     """A chunk's vector in a space other than chunks.embedding, replacing the one it has."""
     conn.execute(
         QUERIES["upsert_chunk_vector"],

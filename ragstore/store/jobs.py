@@ -4,26 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
 from psycopg.types.json import Jsonb
 
 from ragstore.models import Job
 from ragstore.store.queries import QUERIES
+from ragstore.store.rows import Connection, one
 
 CHANNEL = "ragstore_jobs"
 
 
-def enqueue_job(conn: psycopg.Connection, tenant_id: str, kind: str, args: dict[str, Any], max_attempts: int) -> int:
+def enqueue_job(conn: Connection, tenant_id: str, kind: str, args: dict[str, Any], max_attempts: int) -> int:
     """Queue a job (in the caller's transaction) and wake the workers when it commits."""
-    row = conn.execute(
-        QUERIES["enqueue_job"],
-        {"tenant_id": tenant_id, "kind": kind, "args": Jsonb(args), "max_attempts": max_attempts},
-    ).fetchone()
+    row = one(
+        conn.execute(
+            QUERIES["enqueue_job"],
+            {"tenant_id": tenant_id, "kind": kind, "args": Jsonb(args), "max_attempts": max_attempts},
+        )
+    )
     conn.execute(QUERIES["notify_jobs"])
     return row["id"]
 
 
-def claim_job(conn: psycopg.Connection, worker: str) -> Job | None:
+def claim_job(conn: Connection, worker: str) -> Job | None:
     """Claim the next due job on the worker's own connection and hold its lock until `release_job`."""
     with conn.transaction():
         row = conn.execute(QUERIES["claim_job"], {"worker": worker}).fetchone()
@@ -34,15 +36,15 @@ def claim_job(conn: psycopg.Connection, worker: str) -> Job | None:
     return Job(**row)
 
 
-def release_job(conn: psycopg.Connection, job_id: int) -> None:
+def release_job(conn: Connection, job_id: int) -> None:
     conn.execute(QUERIES["unlock_job"], {"id": job_id})
 
 
-def finish_job(conn: psycopg.Connection, job_id: int) -> None:
+def finish_job(conn: Connection, job_id: int) -> None:
     conn.execute(QUERIES["finish_job"], {"id": job_id})
 
 
-def retry_or_fail_job(conn: psycopg.Connection, job_id: int, error: str, backoff_seconds: float) -> Job | None:
+def retry_or_fail_job(conn: Connection, job_id: int, error: str, backoff_seconds: float) -> Job | None:
     """Record a failed attempt; return the job if it has now failed for good."""
     row = conn.execute(
         QUERIES["retry_or_fail_job"], {"id": job_id, "error": error, "backoff_seconds": backoff_seconds}
@@ -52,7 +54,7 @@ def retry_or_fail_job(conn: psycopg.Connection, job_id: int, error: str, backoff
     return Job(**row)
 
 
-def recover_orphans(conn: psycopg.Connection) -> list[int]:
+def recover_orphans(conn: Connection) -> list[int]:
     """Running jobs whose worker died (their lock is free): locked here, for the caller to retry or fail.
 
     Call it on a connection that holds no job lock: session locks are re-entrant, so the caller's own would
@@ -60,20 +62,20 @@ def recover_orphans(conn: psycopg.Connection) -> list[int]:
     """
     orphans = []
     for row in conn.execute(QUERIES["running_jobs"]).fetchall():
-        if conn.execute(QUERIES["try_lock_job"], {"id": row["id"]}).fetchone()["locked"]:
+        if one(conn.execute(QUERIES["try_lock_job"], {"id": row["id"]}))["locked"]:
             orphans.append(row["id"])
     return orphans
 
 
-def job_counts(conn: psycopg.Connection) -> dict[str, int]:
+def job_counts(conn: Connection) -> dict[str, int]:
     return {row["status"]: row["n"] for row in conn.execute(QUERIES["job_counts"]).fetchall()}
 
 
-def metrics_jobs(conn: psycopg.Connection) -> list[dict[str, Any]]:
+def metrics_jobs(conn: Connection) -> list[dict[str, Any]]:
     """Jobs by kind and status, with the due ones and the oldest due one's wait, for /metrics."""
     return conn.execute(QUERIES["metrics_jobs"]).fetchall()
 
 
-def requeue_job(conn: psycopg.Connection, job_id: int, worker: str) -> bool:
+def requeue_job(conn: Connection, job_id: int, worker: str) -> bool:
     """Queue a job that this worker is running again, without counting the attempt; False if it was not running."""
     return conn.execute(QUERIES["requeue_job"], {"id": job_id, "worker": worker}).fetchone() is not None

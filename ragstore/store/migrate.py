@@ -10,9 +10,8 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
-import psycopg
-
 from ragstore.store.queries import QUERIES
+from ragstore.store.rows import Connection
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +37,12 @@ def available() -> list[Migration]:
     return sorted(found, key=lambda m: m.version)
 
 
-def applied_versions(conn: psycopg.Connection) -> set[int]:
+def applied_versions(conn: Connection) -> set[int]:
     conn.execute(QUERIES["create_schema_migrations"])
     return {row["version"] for row in conn.execute(QUERIES["applied_migrations"]).fetchall()}
 
 
-def apply(conn: psycopg.Connection, chunk_partitions: int = 16) -> list[Migration]:
+def apply(conn: Connection, chunk_partitions: int = 16) -> list[Migration]:
     """Apply the pending migrations on an autocommit connection; return those applied.
 
     chunk_partitions: how many hash partitions the chunks table gets when it is first partitioned.

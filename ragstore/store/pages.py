@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import psycopg
 from psycopg import sql
 
 from ragstore.models import PageRequest
 from ragstore.store.queries import QUERIES
+from ragstore.store.rows import Connection
 
 
 def fetch_page(
-    conn: psycopg.Connection,
+    conn: Connection,
     name: str,
     params: dict[str, Any],
     page: PageRequest,

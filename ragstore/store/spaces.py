@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import psycopg
 from pgvector import HalfVector
 from psycopg import sql
 
 from ragstore.models import EmbeddingSpace
 from ragstore.store.queries import QUERIES
+from ragstore.store.rows import Connection, one
 
 _SPACE = {"columns": sql.SQL(QUERIES["space_columns"])}
 
@@ -22,20 +22,20 @@ HNSW_M = 24
 HNSW_EF_CONSTRUCTION = 128
 
 
-def spaces_of_store(conn: psycopg.Connection, tenant_id: str, store_id: str) -> list[EmbeddingSpace]:
+def spaces_of_store(conn: Connection, tenant_id: str, store_id: str) -> list[EmbeddingSpace]:
     query = sql.SQL(QUERIES["spaces_of_store"]).format(**_SPACE)
     rows = conn.execute(query, {"tenant_id": tenant_id, "store_id": store_id}).fetchall()
     return [EmbeddingSpace(**row) for row in rows]
 
 
-def get_space(conn: psycopg.Connection, tenant_id: str, space_id: str) -> EmbeddingSpace | None:
+def get_space(conn: Connection, tenant_id: str, space_id: str) -> EmbeddingSpace | None:
     row = conn.execute(
         sql.SQL(QUERIES["get_space"]).format(**_SPACE), {"tenant_id": tenant_id, "id": space_id}
     ).fetchone()
     return EmbeddingSpace(**row) if row else None
 
 
-def insert_space(conn: psycopg.Connection, tenant_id: str, space: EmbeddingSpace) -> None:
+def insert_space(conn: Connection, tenant_id: str, space: EmbeddingSpace) -> None:
     conn.execute(
         QUERIES["insert_space"],
         {
@@ -52,22 +52,22 @@ def insert_space(conn: psycopg.Connection, tenant_id: str, space: EmbeddingSpace
     )
 
 
-def set_state(conn: psycopg.Connection, tenant_id: str, space_id: str, state: str) -> None:
+def set_state(conn: Connection, tenant_id: str, space_id: str, state: str) -> None:
     conn.execute(QUERIES["set_space_state"], {"tenant_id": tenant_id, "id": space_id, "state": state})
 
 
-def delete_space(conn: psycopg.Connection, tenant_id: str, space_id: str) -> None:
+def delete_space(conn: Connection, tenant_id: str, space_id: str) -> None:
     """Delete a space and (by cascade) its vectors."""
     conn.execute(QUERIES["delete_space"], {"tenant_id": tenant_id, "id": space_id})
 
 
-def lock_store(conn: psycopg.Connection, tenant_id: str, store_id: str) -> bool:
+def lock_store(conn: Connection, tenant_id: str, store_id: str) -> bool:
     """Serialise changes to a store's spaces; False if there is no such store."""
     params = {"tenant_id": tenant_id, "store_id": store_id}
     return conn.execute(QUERIES["lock_store_spaces"], params).fetchone() is not None
 
 
-def set_active(conn: psycopg.Connection, tenant_id: str, store_id: str, space: EmbeddingSpace) -> None:
+def set_active(conn: Connection, tenant_id: str, store_id: str, space: EmbeddingSpace) -> None:
     conn.execute(
         QUERIES["set_active_space"],
         {
@@ -81,20 +81,20 @@ def set_active(conn: psycopg.Connection, tenant_id: str, store_id: str, space: E
 
 
 def chunks_missing_vectors(
-    conn: psycopg.Connection, tenant_id: str, store_id: str, space_id: str, limit: int
+    conn: Connection, tenant_id: str, store_id: str, space_id: str, limit: int
 ) -> list[dict[str, Any]]:
     """Up to limit chunks (id, text) of the store that have no vector in the space yet."""
     params = {"tenant_id": tenant_id, "store_id": store_id, "space_id": space_id, "limit": limit}
     return conn.execute(QUERIES["chunks_missing_vectors"], params).fetchall()
 
 
-def count_missing_vectors(conn: psycopg.Connection, tenant_id: str, store_id: str, space_id: str) -> int:
+def count_missing_vectors(conn: Connection, tenant_id: str, store_id: str, space_id: str) -> int:
     params = {"tenant_id": tenant_id, "store_id": store_id, "space_id": space_id}
-    return conn.execute(QUERIES["count_missing_vectors"], params).fetchone()["n"]
+    return one(conn.execute(QUERIES["count_missing_vectors"], params))["n"]
 
 
 def insert_vectors(
-    conn: psycopg.Connection, tenant_id: str, space_id: str, chunk_ids: Sequence[int], embeddings: np.ndarray
+    conn: Connection, tenant_id: str, space_id: str, chunk_ids: Sequence[int], embeddings: np.ndarray
 ) -> None:
     """Store the chunks' vectors in the space (a chunk that has one already keeps it)."""
     rows = [
@@ -105,12 +105,12 @@ def insert_vectors(
         cur.executemany(QUERIES["insert_vector"], rows)
 
 
-def clear_primary(conn: psycopg.Connection, tenant_id: str, store_id: str) -> None:
+def clear_primary(conn: Connection, tenant_id: str, store_id: str) -> None:
     """Empty chunks.embedding for the store's chunks (its first space, dropped)."""
     conn.execute(QUERIES["clear_primary_embeddings"], {"tenant_id": tenant_id, "store_id": store_id})
 
 
-def sample_texts(conn: psycopg.Connection, tenant_id: str, store_id: str, every: int, limit: int) -> list[str]:
+def sample_texts(conn: Connection, tenant_id: str, store_id: str, every: int, limit: int) -> list[str]:
     params = {"tenant_id": tenant_id, "store_id": store_id, "every": every, "limit": limit}
     return [row["text"] for row in conn.execute(QUERIES["sample_chunk_texts"], params)]
 
@@ -119,7 +119,7 @@ def index_name(space_id: str) -> str:
     return f"chunk_vectors_hnsw_{space_id.removeprefix('emb_')}"
 
 
-def create_index(conn: psycopg.Connection, space: EmbeddingSpace) -> None:
+def create_index(conn: Connection, space: EmbeddingSpace) -> None:
     """The space's HNSW index, built without blocking writes (conn must be in autocommit, as the owner), with the
     memory its graph needs; the session's maintenance_work_mem is as it was afterwards."""
     query = sql.SQL(QUERIES["create_space_index"]).format(
@@ -129,7 +129,7 @@ def create_index(conn: psycopg.Connection, space: EmbeddingSpace) -> None:
         m=sql.Literal(HNSW_M),
         ef_construction=sql.Literal(HNSW_EF_CONSTRUCTION),
     )
-    previous = conn.execute(QUERIES["build_memory"]).fetchone()["value"]
+    previous = one(conn.execute(QUERIES["build_memory"]))["value"]
     conn.execute(QUERIES["raise_build_memory_for_space"], {"space_id": space.id, "dimension": space.dimension})
     try:
         conn.execute(query)
@@ -137,5 +137,5 @@ def create_index(conn: psycopg.Connection, space: EmbeddingSpace) -> None:
         conn.execute(QUERIES["set_build_memory"], {"value": previous})
 
 
-def drop_index(conn: psycopg.Connection, space_id: str) -> None:
+def drop_index(conn: Connection, space_id: str) -> None:
     conn.execute(sql.SQL(QUERIES["drop_space_index"]).format(name=sql.Identifier(index_name(space_id))))

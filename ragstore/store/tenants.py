@@ -4,55 +4,54 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
-
 from ragstore.models import ApiKey, Tenant
 from ragstore.store.queries import QUERIES
+from ragstore.store.rows import Connection, one
 
 
-def insert_tenant(conn: psycopg.Connection, tenant_id: str, name: str) -> Tenant | None:
+def insert_tenant(conn: Connection, tenant_id: str, name: str) -> Tenant | None:
     """A new tenant; None if the name is taken."""
     row = conn.execute(QUERIES["insert_tenant"], {"id": tenant_id, "name": name}).fetchone()
     return Tenant(**row) if row else None
 
 
-def find_tenant(conn: psycopg.Connection, id_or_name: str) -> Tenant | None:
+def find_tenant(conn: Connection, id_or_name: str) -> Tenant | None:
     row = conn.execute(QUERIES["find_tenant"], {"key": id_or_name}).fetchone()
     return Tenant(**row) if row else None
 
 
-def list_tenants(conn: psycopg.Connection) -> list[dict[str, Any]]:
+def list_tenants(conn: Connection) -> list[dict[str, Any]]:
     return conn.execute(QUERIES["list_tenants"]).fetchall()
 
 
-def insert_api_key(
-    conn: psycopg.Connection, key_id: str, tenant_id: str, name: str, prefix: str, key_hash: str
-) -> ApiKey:
-    row = conn.execute(
-        QUERIES["insert_api_key"],
-        {"id": key_id, "tenant_id": tenant_id, "name": name, "prefix": prefix, "key_hash": key_hash},
-    ).fetchone()
+def insert_api_key(conn: Connection, key_id: str, tenant_id: str, name: str, prefix: str, key_hash: str) -> ApiKey:
+    row = one(
+        conn.execute(
+            QUERIES["insert_api_key"],
+            {"id": key_id, "tenant_id": tenant_id, "name": name, "prefix": prefix, "key_hash": key_hash},
+        )
+    )
     return ApiKey(**row)
 
 
-def list_api_keys(conn: psycopg.Connection, tenant_id: str | None) -> list[ApiKey]:
+def list_api_keys(conn: Connection, tenant_id: str | None) -> list[ApiKey]:
     return [ApiKey(**row) for row in conn.execute(QUERIES["list_api_keys"], {"tenant_id": tenant_id}).fetchall()]
 
 
-def revoke_api_key(conn: psycopg.Connection, key_id: str) -> ApiKey | None:
+def revoke_api_key(conn: Connection, key_id: str) -> ApiKey | None:
     row = conn.execute(QUERIES["revoke_api_key"], {"id": key_id}).fetchone()
     return ApiKey(**row) if row else None
 
 
-def key_owner(conn: psycopg.Connection, key_hash: str) -> tuple[str, str] | None:
+def key_owner(conn: Connection, key_hash: str) -> tuple[str, str] | None:
     """(key id, tenant id) of the live key with this hash, noting its use; None if there is none."""
     row = conn.execute(QUERIES["key_owner"], {"key_hash": key_hash}).fetchone()
     return (row["id"], row["tenant_id"]) if row else None
 
 
-def tenant_stats(conn: psycopg.Connection) -> list[dict[str, Any]]:
+def tenant_stats(conn: Connection) -> list[dict[str, Any]]:
     return conn.execute(QUERIES["tenant_stats"]).fetchall()
 
 
-def partition_stats(conn: psycopg.Connection) -> list[dict[str, Any]]:
+def partition_stats(conn: Connection) -> list[dict[str, Any]]:
     return conn.execute(QUERIES["partition_stats"]).fetchall()

@@ -6,13 +6,13 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from ragstore.models import FileBatch, FileCounts, FileFailure, PageRequest, VectorStoreFile
 from ragstore.store.pages import fetch_page
 from ragstore.store.queries import QUERIES
+from ragstore.store.rows import Connection, one
 
 _COLUMNS = sql.SQL(QUERIES["vector_store_file_columns"])
 
@@ -22,7 +22,7 @@ def _key(tenant_id: str, store_id: str, file_id: str) -> dict[str, str]:
 
 
 def attach_vector_store_file(
-    conn: psycopg.Connection,
+    conn: Connection,
     tenant_id: str,
     store_id: str,
     file_id: str,
@@ -47,16 +47,14 @@ def attach_vector_store_file(
     conn.execute(QUERIES["delete_file_chunks"], _key(tenant_id, store_id, file_id))
 
 
-def get_vector_store_file(
-    conn: psycopg.Connection, tenant_id: str, store_id: str, file_id: str
-) -> VectorStoreFile | None:
+def get_vector_store_file(conn: Connection, tenant_id: str, store_id: str, file_id: str) -> VectorStoreFile | None:
     query = sql.SQL(QUERIES["get_vector_store_file_object"]).format(columns=_COLUMNS)
     row = conn.execute(query, _key(tenant_id, store_id, file_id)).fetchone()
     return VectorStoreFile(**row) if row else None
 
 
 def list_vector_store_files(
-    conn: psycopg.Connection,
+    conn: Connection,
     tenant_id: str,
     store_id: str,
     page: PageRequest,
@@ -70,15 +68,13 @@ def list_vector_store_files(
     return [VectorStoreFile(**row) for row in rows], has_more
 
 
-def lock_vector_store_file(
-    conn: psycopg.Connection, tenant_id: str, store_id: str, file_id: str
-) -> dict[str, Any] | None:
+def lock_vector_store_file(conn: Connection, tenant_id: str, store_id: str, file_id: str) -> dict[str, Any] | None:
     """The file's row, locked until the transaction ends (None once the file was detached)."""
     return conn.execute(QUERIES["lock_vector_store_file"], _key(tenant_id, store_id, file_id)).fetchone()
 
 
 def complete_vector_store_file(
-    conn: psycopg.Connection, tenant_id: str, store_id: str, file_id: str, usage_bytes: int, chunk_count: int
+    conn: Connection, tenant_id: str, store_id: str, file_id: str, usage_bytes: int, chunk_count: int
 ) -> None:
     conn.execute(
         QUERIES["complete_vector_store_file"],
@@ -87,7 +83,7 @@ def complete_vector_store_file(
 
 
 def fail_vector_store_file(
-    conn: psycopg.Connection,
+    conn: Connection,
     tenant_id: str,
     store_id: str,
     file_id: str,
@@ -103,7 +99,7 @@ def fail_vector_store_file(
 
 
 def set_vector_store_file_attributes(
-    conn: psycopg.Connection, tenant_id: str, store_id: str, file_id: str, attributes: dict[str, Any] | None
+    conn: Connection, tenant_id: str, store_id: str, file_id: str, attributes: dict[str, Any] | None
 ) -> None:
     """New attributes for the file and its chunks (each chunk keeps its own document metadata beneath them)."""
     conn.execute(
@@ -112,20 +108,20 @@ def set_vector_store_file_attributes(
     )
 
 
-def delete_vector_store_file(conn: psycopg.Connection, tenant_id: str, store_id: str, file_id: str) -> bool:
+def delete_vector_store_file(conn: Connection, tenant_id: str, store_id: str, file_id: str) -> bool:
     return conn.execute(QUERIES["delete_vector_store_file"], _key(tenant_id, store_id, file_id)).fetchone() is not None
 
 
-def file_chunk_texts(conn: psycopg.Connection, tenant_id: str, store_id: str, file_id: str) -> Iterator[str]:
+def file_chunk_texts(conn: Connection, tenant_id: str, store_id: str, file_id: str) -> Iterator[str]:
     for row in conn.execute(QUERIES["file_chunk_texts"], _key(tenant_id, store_id, file_id)):
         yield row["text"]
 
 
-def insert_file_batch(conn: psycopg.Connection, tenant_id: str, batch_id: str, store_id: str) -> None:
+def insert_file_batch(conn: Connection, tenant_id: str, batch_id: str, store_id: str) -> None:
     conn.execute(QUERIES["insert_file_batch"], {"tenant_id": tenant_id, "id": batch_id, "vector_store_id": store_id})
 
 
-def get_file_batch(conn: psycopg.Connection, tenant_id: str, store_id: str, batch_id: str) -> FileBatch | None:
+def get_file_batch(conn: Connection, tenant_id: str, store_id: str, batch_id: str) -> FileBatch | None:
     row = conn.execute(
         QUERIES["get_file_batch"], {"tenant_id": tenant_id, "vector_store_id": store_id, "id": batch_id}
     ).fetchone()
@@ -136,15 +132,15 @@ def get_file_batch(conn: psycopg.Connection, tenant_id: str, store_id: str, batc
     return FileBatch(**row, cancelled=cancelled, file_counts=counts)
 
 
-def cancel_file_batch(conn: psycopg.Connection, tenant_id: str, store_id: str, batch_id: str) -> None:
+def cancel_file_batch(conn: Connection, tenant_id: str, store_id: str, batch_id: str) -> None:
     conn.execute(QUERIES["cancel_file_batch"], {"tenant_id": tenant_id, "vector_store_id": store_id, "id": batch_id})
 
 
-def batch_file_counts(conn: psycopg.Connection, tenant_id: str, batch_id: str) -> FileCounts:
-    row = conn.execute(QUERIES["batch_file_counts"], {"tenant_id": tenant_id, "batch_id": batch_id}).fetchone()
+def batch_file_counts(conn: Connection, tenant_id: str, batch_id: str) -> FileCounts:
+    row = one(conn.execute(QUERIES["batch_file_counts"], {"tenant_id": tenant_id, "batch_id": batch_id}))
     return FileCounts(**row)
 
 
-def batch_failures(conn: psycopg.Connection, tenant_id: str, batch_id: str) -> list[FileFailure]:
+def batch_failures(conn: Connection, tenant_id: str, batch_id: str) -> list[FileFailure]:
     rows = conn.execute(QUERIES["batch_failures"], {"tenant_id": tenant_id, "batch_id": batch_id}).fetchall()
     return [FileFailure(r["filename"], r["last_error_code"], r["last_error_message"]) for r in rows]

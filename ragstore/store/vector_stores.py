@@ -7,13 +7,13 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from ragstore.models import EmbeddingSpace, FileCounts, PageRequest, VectorStore
 from ragstore.store.pages import fetch_page
 from ragstore.store.queries import QUERIES
+from ragstore.store.rows import Connection, one
 
 _COLUMNS = sql.SQL(QUERIES["vector_store_columns"])
 _SOURCE = sql.SQL(QUERIES["vector_store_source"])
@@ -27,7 +27,7 @@ def _store(row: dict[str, Any]) -> VectorStore:
 
 
 def insert_vector_store(
-    conn: psycopg.Connection,
+    conn: Connection,
     tenant_id: str,
     store_id: str,
     name: str,
@@ -59,14 +59,14 @@ def insert_vector_store(
     return store
 
 
-def get_vector_store(conn: psycopg.Connection, tenant_id: str, store_id: str) -> VectorStore | None:
+def get_vector_store(conn: Connection, tenant_id: str, store_id: str) -> VectorStore | None:
     query = sql.SQL(QUERIES["get_vector_store_object"]).format(columns=_COLUMNS, source=_SOURCE)
     row = conn.execute(query, {"tenant_id": tenant_id, "id": store_id}).fetchone()
     return _store(row) if row else None
 
 
 def list_vector_stores(
-    conn: psycopg.Connection,
+    conn: Connection,
     tenant_id: str,
     page: PageRequest,
     cursor_at: datetime | None,
@@ -78,12 +78,12 @@ def list_vector_stores(
     return [_store(row) for row in rows], has_more
 
 
-def vector_stores_by_name(conn: psycopg.Connection, tenant_id: str, name: str) -> list[VectorStore]:
+def vector_stores_by_name(conn: Connection, tenant_id: str, name: str) -> list[VectorStore]:
     rows = conn.execute(QUERIES["vector_stores_by_name"], {"tenant_id": tenant_id, "name": name}).fetchall()
     return [VectorStore(**row) for row in rows]
 
 
-def update_vector_store(conn: psycopg.Connection, tenant_id: str, store_id: str, changes: dict[str, Any]) -> bool:
+def update_vector_store(conn: Connection, tenant_id: str, store_id: str, changes: dict[str, Any]) -> bool:
     """Set the fields present in changes (an explicit None clears); False if there is no such store."""
     expires_after = changes.get("expires_after")
     row = conn.execute(
@@ -103,7 +103,7 @@ def update_vector_store(conn: psycopg.Connection, tenant_id: str, store_id: str,
     return row is not None
 
 
-def delete_vector_store(conn: psycopg.Connection, tenant_id: str, store_id: str) -> bool:
+def delete_vector_store(conn: Connection, tenant_id: str, store_id: str) -> bool:
     return conn.execute(QUERIES["delete_vector_store"], {"tenant_id": tenant_id, "id": store_id}).fetchone() is not None
 
 
@@ -119,7 +119,7 @@ class SearchedStore:
 
 
 def search_stores(
-    conn: psycopg.Connection, tenant_id: str, store_ids: Sequence[str], touch_after: float
+    conn: Connection, tenant_id: str, store_ids: Sequence[str], touch_after: float
 ) -> dict[str, SearchedStore]:
     """The existing ones of these stores by id, with what a search needs of them, in one statement."""
     query = sql.SQL(QUERIES["search_stores"]).format(columns=_COLUMNS, source=_SOURCE)
@@ -138,13 +138,13 @@ def search_stores(
     return found
 
 
-def touch_vector_stores(conn: psycopg.Connection, tenant_id: str, store_ids: list[str]) -> None:
+def touch_vector_stores(conn: Connection, tenant_id: str, store_ids: list[str]) -> None:
     conn.execute(QUERIES["commit_without_waiting"])
     conn.execute(QUERIES["touch_vector_stores"], {"tenant_id": tenant_id, "ids": store_ids})
 
 
-def usage_totals(conn: psycopg.Connection, tenant_id: str) -> dict[str, int]:
-    totals = dict(conn.execute(QUERIES["usage_totals"], {"tenant_id": tenant_id}).fetchone())
+def usage_totals(conn: Connection, tenant_id: str) -> dict[str, int]:
+    totals = dict(one(conn.execute(QUERIES["usage_totals"], {"tenant_id": tenant_id})))
     rows = conn.execute(QUERIES["vector_store_file_status_counts"], {"tenant_id": tenant_id}).fetchall()
     totals["files_by_status"] = {row["status"]: row["n"] for row in rows}
     return totals
@@ -154,5 +154,5 @@ def _json(value: Any) -> Jsonb | None:
     return Jsonb(value) if value is not None else None
 
 
-def text_search_language_exists(conn: psycopg.Connection, language: str) -> bool:
-    return conn.execute(QUERIES["text_search_language_exists"], {"language": language}).fetchone()["found"]
+def text_search_language_exists(conn: Connection, language: str) -> bool:
+    return one(conn.execute(QUERIES["text_search_language_exists"], {"language": language}))["found"]
