@@ -31,6 +31,8 @@ from pydantic import (
     model_validator,
 )
 
+from ragstore.service import search
+
 T = TypeVar("T")
 
 
@@ -368,7 +370,7 @@ class RankingOptions(RequestModel):
 class VectorStoreSearchRequest(RequestModel):
     query: str | Annotated[list[str], Field(min_length=1)]
     rewrite_query: bool = False
-    max_num_results: int = Field(10, ge=1, le=50)
+    max_num_results: int = Field(10, ge=1, le=search.MAX_RESULTS)
     filters: Omittable[Filter] = None
     ranking_options: Omittable[RankingOptions] = None
 

@@ -17,8 +17,12 @@ from ragstore.service import spaces, stores
 from ragstore.store import chunks, vector_stores
 from ragstore.store.db import Connection, Database
 
+# The most results a user may ask a search for, OpenAI's limit on max_num_results: api/schemas.py checks against this
+# (a larger one is a 400 with param max_num_results).
 MAX_RESULTS = 50
-DEPTH_MAX = 100  # what `ragstore eval` asks for; the API allows 50
+# The deepest a search ranks, which search() checks k against: internal callers go beyond MAX_RESULTS (`ragstore eval`
+# reads recall@100 from 100 hits, evaluation.DEPTH). Not the API's limit: that is MAX_RESULTS.
+DEPTH_MAX = 100
 RANKERS = ("dense", "lexical", "hybrid")
 # Hybrid ranking: how many candidates each ranker brings, and the weight of the dense score.
 FUSION_DEPTH = 100
