@@ -1,5 +1,5 @@
 import sys
 
-from ragstore.cli import main
+from ragstore.cli.main import main
 
 sys.exit(main())

@@ -1,0 +1,69 @@
+"""`ragstore serve` and `ragstore worker`: the long-running processes, which log JSON lines."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Annotated
+
+import typer
+
+from ragstore.cli import context
+from ragstore.cli.context import DataDir, Verbose
+
+app = typer.Typer()
+
+
+@app.command(epilog="Example: ragstore serve --port 8080 --workers 2")
+def serve(
+    host: Annotated[str | None, typer.Option(help="default 127.0.0.1 (RAGSTORE_HOST)", show_default=False)] = None,
+    port: Annotated[int | None, typer.Option(help="default 8000 (RAGSTORE_PORT)", show_default=False)] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="in-process ingestion workers, default 1 (RAGSTORE_WORKERS)", show_default=False)
+    ] = None,
+    data_dir: DataDir = None,
+    verbose: Verbose = False,
+) -> int:
+    """Run the HTTP server and in-process workers."""
+    import uvicorn
+
+    from ragstore.api.app import create_app
+
+    settings = context.settings(data_dir, verbose, log_format="json", host=host, port=port, workers=workers)
+    print(f"ragstore: serving on http://{settings.host}:{settings.port} (data in {settings.data_dir})", flush=True)
+    logging.getLogger("ragstore").setLevel(logging.INFO)  # the access lines
+    # uvicorn raises the signal that stopped it again once it has shut down, with the handler it found in place:
+    # this one makes a SIGTERM that ended in a graceful shutdown a clean exit (code 0), as orchestrators expect.
+    signal.signal(signal.SIGTERM, lambda *_: None)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        log_config=None,  # uvicorn's records go through ragstore's handler and format
+        access_log=False,  # ragstore's middleware writes the access lines, with request ids
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+    )
+    return 0
+
+
+@app.command(epilog="Example: RAGSTORE_DATABASE_URL=postgresql://... ragstore worker")
+def worker(data_dir: DataDir = None, verbose: Verbose = False) -> int:
+    """Run an ingestion worker against the database."""
+    from ragstore.worker import WorkerThreads
+
+    settings = context.settings(data_dir, verbose, log_format="json")
+    with context.runtime(settings) as runtime:
+        one = runtime.worker()
+        stopping = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+        print(f"ragstore: worker {one.name} waiting for jobs", flush=True)
+        # The worker runs in a thread so that a shutdown can give its job a grace period, then queue it again.
+        threads = WorkerThreads([one]).start()
+        try:
+            while threads.threads[0].is_alive() and not stopping.wait(1.0):
+                pass
+        finally:
+            threads.stop(settings.shutdown_grace_seconds)
+    return 0 if stopping.is_set() else 1  # 1: the worker thread died of an error (logged)
