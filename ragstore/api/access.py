@@ -17,9 +17,10 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ragstore import telemetry
 from ragstore.api import errors
 from ragstore.errors import RequestTooLarge
-from ragstore.observability import logs, metrics
+from ragstore.observability import logs
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +67,8 @@ class AccessMiddleware:
                 await response(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
-            route = metrics.route_template(scope)
-            metrics.observe_request(route, scope["method"], status["code"], elapsed)
+            route = telemetry.route_template(scope)
+            telemetry.observe_request(route, scope["method"], status["code"], elapsed)
             logs.log_request(scope["method"], scope["path"], status["code"], elapsed)
             logs.request_id.reset(token)
 

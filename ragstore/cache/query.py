@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
+from ragstore import telemetry
 from ragstore.cache.backends import Backend, MemoryBackend, RedisBackend
 from ragstore.config import Settings
 from ragstore.ingest.embed import Embedder
 from ragstore.models import SearchHit, VectorStore
-from ragstore.observability import metrics
 
 # Part of every key: a change to what is cached or how makes old entries unreachable.
 VERSION = "v1"
@@ -129,7 +129,7 @@ class QueryCache:
     def _count(self, kind: str, result: str) -> None:
         with self._lock:
             self._counts[kind, result] += 1
-        metrics.CACHE_REQUESTS.labels(kind, result).inc()
+        telemetry.CACHE_REQUESTS.labels(kind, result).inc()
 
 
 def open_cache(settings: Settings) -> QueryCache:

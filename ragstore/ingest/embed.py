@@ -13,10 +13,10 @@ from typing import Protocol
 import httpx
 import numpy as np
 
+from ragstore import telemetry
 from ragstore.config import Settings
 from ragstore.errors import ConfigurationError, EmbeddingError
 from ragstore.ingest.chunk import Chunker
-from ragstore.observability import metrics
 
 
 class Embedder(Protocol):
@@ -62,7 +62,7 @@ class LocalEmbedder:
         self.max_tokens = self._model.max_seq_length - 2  # [CLS] and [SEP]
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        with metrics.timed_embedding(self.model, len(texts)):
+        with telemetry.timed_embedding(self.model, len(texts)):
             vectors = self._model.encode(
                 list(texts),
                 batch_size=self.batch_size,
@@ -86,7 +86,7 @@ class RemoteEmbedder:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         rows = []
-        with metrics.timed_embedding(self.model, len(texts)):
+        with telemetry.timed_embedding(self.model, len(texts)):
             for start in range(0, len(texts), self.batch_size):
                 rows.extend(self._request(list(texts[start : start + self.batch_size])))
         return _normalise(np.asarray(rows, dtype=np.float32).reshape(len(texts), self.dimension))

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ragstore.observability import metrics
+from ragstore import telemetry
 
 # Bump when the recipe changes, so that files made by an older recipe are not reused.
 RECIPE = 2
@@ -139,7 +139,7 @@ class OnnxEmbedder:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        with metrics.timed_embedding(self.model, len(texts)):
+        with telemetry.timed_embedding(self.model, len(texts)):
             for start in range(0, len(order), self.batch_size):
                 batch = order[start : start + self.batch_size]
                 encoded = self._tokenizer.encode_batch([texts[i] for i in batch])

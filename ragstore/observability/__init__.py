@@ -1,1 +1,2 @@
-"""What operators see of a running ragstore: Prometheus metrics, structured logs with request ids, health."""
+"""What operators see of a running ragstore, at its edge: what a scrape of /metrics returns (the metrics themselves
+are defined in ragstore.telemetry, a leaf every layer may use), structured logs with request ids, readiness."""

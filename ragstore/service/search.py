@@ -8,11 +8,11 @@ from typing import Any
 
 import numpy as np
 
+from ragstore import telemetry
 from ragstore.cache import QueryCache
 from ragstore.errors import InvalidRequest
 from ragstore.ingest.embed import Embedder, RemoteEmbedder
 from ragstore.models import EmbeddingSpace, SearchHit, VectorStore
-from ragstore.observability import metrics
 from ragstore.service import spaces, stores
 from ragstore.store import chunks, vector_stores
 from ragstore.store.db import Connection, Database
@@ -61,7 +61,7 @@ class Scope:
         return [store.id for store in self.stores]
 
 
-@metrics.search_timer
+@telemetry.search_timer
 def search(
     db: Database,
     embedder: Embedder,

@@ -1,5 +1,8 @@
 """The Prometheus metrics of a ragstore process, defined once at import (prometheus-client's default registry).
 
+A leaf: it imports nothing of ragstore, so that every layer may count and time its work here (tests/unit/test_layers.py
+holds it to that). What a scrape returns, readiness and the logs are the edge's, in ragstore/observability/.
+
 Each process has its own registry: a scrape of /metrics sees the process that answered it. `ragstore serve` is one
 process (its ingestion workers are threads), so its /metrics is the whole server; `ragstore worker` processes
 serve no HTTP, and the job metrics, read from the database at scrape time, cover every worker of the database.
