@@ -10,10 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ragstore import metrics
 from ragstore.errors import InvalidRequest
 from ragstore.ingest.embed import Embedder
-from ragstore.service import search
+from ragstore.service import relevance, search
 from ragstore.store.db import Database
 
 DEPTH = 100
@@ -58,7 +57,7 @@ def sweep(
         for qid, text in dataset.queries.items():
             hits = search.search(db, embedder, tenant_id, [store_id], text, k=10, ranker="hybrid", alpha=alpha)
             ranking = list(dict.fromkeys(str(hit.attributes.get("_id")) for hit in hits))
-            per_query[qid] = metrics.ndcg(ranking, dataset.judgments[qid], 10)
+            per_query[qid] = relevance.ndcg(ranking, dataset.judgments[qid], 10)
         found[alpha] = {half: statistics.mean(per_query[q] for q in members) for half, members in halves.items()}
     return found
 
@@ -77,10 +76,10 @@ def evaluate(
             latencies.append((time.perf_counter() - began) * 1000)
             ranking = list(dict.fromkeys(str(hit.attributes.get("_id")) for hit in hits))
             judged = dataset.judgments[qid]
-            scores["ndcg@10"].append(metrics.ndcg(ranking, judged, 10))
-            scores["recall@10"].append(metrics.recall(ranking, judged, 10))
-            scores["recall@100"].append(metrics.recall(ranking, judged, 100))
-            scores["mrr@10"].append(metrics.mrr(ranking, judged, 10))
+            scores["ndcg@10"].append(relevance.ndcg(ranking, judged, 10))
+            scores["recall@10"].append(relevance.recall(ranking, judged, 10))
+            scores["recall@100"].append(relevance.recall(ranking, judged, 100))
+            scores["mrr@10"].append(relevance.mrr(ranking, judged, 10))
         results[ranker] = {name: statistics.mean(values) for name, values in scores.items()}
         results[ranker]["p50_ms"] = statistics.median(latencies)
         results[ranker]["queries"] = len(latencies)

@@ -19,12 +19,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from ragstore import ids, metrics
+from ragstore import ids
 from ragstore.errors import Conflict, InvalidRequest, VectorStoreNotFound
 from ragstore.ingest.chunk import Chunker
 from ragstore.ingest.embed import Embedder, embed_chunks
 from ragstore.models import EmbeddingSpace, VectorStore
-from ragstore.service import spaces
+from ragstore.service import relevance, spaces
 from ragstore.service.evaluation import Dataset
 from ragstore.store import chunks, vector_stores
 from ragstore.store import spaces as space_store
@@ -275,7 +275,7 @@ def _ndcg(
         for qid, vector in zip(ids_, vectors, strict=True):
             hits = chunks.search_chunks(conn, tenant_id, [store.id], vector, 10, 0.0, exact=True, space=space)
             ranking = list(dict.fromkeys(str(hit.attributes.get("_id")) for hit in hits))
-            scores.append(metrics.ndcg(ranking, dataset.judgments[qid], 10))
+            scores.append(relevance.ndcg(ranking, dataset.judgments[qid], 10))
     return statistics.mean(scores) if scores else 0.0
 
 

@@ -1,4 +1,8 @@
-"""Retrieval metrics over ranked document ids and graded judgments (BEIR / trec_eval conventions)."""
+"""Relevance metrics over ranked document ids and graded judgments (BEIR / trec_eval conventions).
+
+In service/ beside evaluation.py, which scores `ragstore eval` with them (reembed.py checks a new model with nDCG
+too); pure functions, no database. Not to be confused with ragstore.telemetry, the Prometheus metrics.
+"""
 
 from __future__ import annotations
 
