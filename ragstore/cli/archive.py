@@ -89,10 +89,11 @@ def verify_archive(
 ) -> int:
     """Check an archive against the live store(s)."""
     from ragstore.archive import verify
+    from ragstore.service import search
 
     settings = context.settings(data_dir, verbose)
-    if not 1 <= k <= 50 or samples < 0:
-        raise InvalidRequest("-k is 1..50 and --samples 0 or more.")
+    if not 1 <= k <= search.MAX_RESULTS or samples < 0:
+        raise InvalidRequest(f"-k is 1..{search.MAX_RESULTS} and --samples 0 or more.")
     with context.runtime(settings) as runtime:
         checks = verify.verify(
             runtime.db, runtime.embedder, archive, tenant=tenant, samples=samples, k=k, progress=progress.bar

@@ -26,7 +26,7 @@ Ranker = Literal["hybrid", "dense", "lexical"]
     epilog="Example: ragstore ingest ./docs handbook.pdf --store handbook --chunk-size 400 --chunk-overlap 100"
 )
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(metavar="PATH...", help="files, and folders read recursively")],
+    paths: Annotated[list[Path], typer.Argument(metavar="PATH", help="files, and folders read recursively")],
     store: Annotated[str, typer.Option(help="vector store name or id (created if missing)")],
     tenant: Tenant = None,
     chunk_size: ChunkSize = None,
@@ -69,13 +69,10 @@ def work_on_batch(runtime: Runtime, tenant_id: str, batch: str, total: int) -> F
     from ragstore.service import ingestion
 
     def left() -> int:
-        nonlocal counts
-        counts = ingestion.batch_counts(runtime.db, tenant_id, batch)
-        return counts.in_progress
+        return ingestion.batch_counts(runtime.db, tenant_id, batch).in_progress
 
-    counts = ingestion.batch_counts(runtime.db, tenant_id, batch)
     progress.work_until(runtime, left, total)
-    return counts
+    return ingestion.batch_counts(runtime.db, tenant_id, batch)
 
 
 def _collect(paths: Sequence[Path]) -> tuple[list[Path], int]:

@@ -6,7 +6,7 @@ import json
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -170,24 +170,30 @@ def _database(settings: Settings, database_url: str | None) -> closing[Database]
 
 
 class _Bars:
-    """A progress bar per stage (copy, index), shown on a terminal only."""
+    """A progress bar for the stage under way (copy, then index), shown on a terminal only."""
 
     def __init__(self) -> None:
-        self.bars: dict[str, Any] = {}
+        self.stage = ""
+        self.shown: progress.Bar | None = None
 
     def update(self, stage: str, done: int, total: int) -> None:
-        if stage not in self.bars:
-            self.bars[stage] = progress.bar(total=total, desc=stage, unit="row" if stage == "copy" else "index")
-        shown = self.bars[stage]
-        shown.total = total
-        shown.update(done - shown.n)
+        if self.shown is None or stage != self.stage:
+            self.close()  # one live bar at a time: the stages follow each other
+            self.stage = stage
+            self.shown = progress.bar(total=total, desc=stage, unit="row" if stage == "copy" else "index")
+        self.shown.total = total
+        self.shown.update(done - self.shown.n)
+
+    def close(self) -> None:
+        if self.shown is not None:
+            self.shown.close()
+            self.shown = None
 
     def __enter__(self) -> _Bars:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for shown in self.bars.values():
-            shown.close()
+        self.close()
 
 
 def _print_report(report: Report) -> None:

@@ -1,20 +1,90 @@
-"""Progress on a terminal: bars on stderr (none when it is not a terminal), and a worker run while they move."""
+"""Progress on a terminal: rich bars on stderr (nothing when it is not a terminal), and a worker run while they move."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ragstore.runtime import Runtime
 
 
-def bar(**options: Any) -> Any:
-    """A progress bar as tqdm makes one (desc, total, unit, ...), on stderr and only on a terminal."""
-    from tqdm import tqdm
+class Bar:
+    """One progress bar, made and moved as a tqdm bar is (the service layer and the archive call it so):
+    `Bar(desc=..., total=..., unit=...)` used as a context manager or iterated over, `update(n)`, `n`, `total`."""
 
-    return tqdm(disable=None, **options)
+    def __init__(
+        self,
+        iterable: Iterable[Any] | None = None,
+        *,
+        desc: str = "",
+        total: float | None = None,
+        unit: str = "it",
+        unit_scale: bool = False,
+    ) -> None:
+        from rich import progress
+        from rich.console import Console
+        from rich.markup import escape
+
+        console = Console(stderr=True)
+        counted = (
+            [progress.DownloadColumn(), progress.TransferSpeedColumn()]  # unit_scale: bytes, as the archive counts
+            if unit_scale
+            else [progress.MofNCompleteColumn(), progress.TextColumn(escape(f"{unit}s"))]
+        )
+        self._shown = progress.Progress(
+            progress.TextColumn(escape(desc), style="bold"),
+            progress.BarColumn(),
+            *counted,
+            progress.TimeElapsedColumn(),
+            progress.TimeRemainingColumn(),
+            console=console,
+            disable=not console.is_terminal,
+        )
+        if total is None and isinstance(iterable, list | tuple):
+            total = len(iterable)
+        self._iterable = iterable
+        self._total = total
+        self._task = self._shown.add_task(desc, total=total)
+        self.n = 0
+        self._shown.start()
+
+    @property
+    def total(self) -> float | None:
+        return self._total
+
+    @total.setter
+    def total(self, value: float | None) -> None:
+        self._total = value
+        self._shown.update(self._task, total=value)
+
+    def update(self, n: float = 1) -> None:
+        self.n += int(n)
+        self._shown.advance(self._task, n)
+
+    def close(self) -> None:
+        self._shown.stop()
+
+    def __iter__(self) -> Iterator[Any]:
+        assert self._iterable is not None
+        try:
+            for item in self._iterable:
+                yield item
+                self.update()
+        finally:
+            self.close()
+
+    def __enter__(self) -> Bar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def bar(iterable: Iterable[Any] | None = None, **options: Any) -> Bar:
+    """A progress bar on stderr, drawn only on a terminal: desc, total, unit and unit_scale as tqdm takes them."""
+    return Bar(iterable, **options)
 
 
 def work_until(runtime: Runtime, remaining: Callable[[], int], total: int) -> None:

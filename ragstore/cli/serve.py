@@ -43,7 +43,8 @@ def serve(
         log_level="info",
         log_config=None,  # uvicorn's records go through ragstore's handler and format
         access_log=False,  # ragstore's middleware writes the access lines, with request ids
-        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+        # typed int, but uvicorn hands it to asyncio.timeout(), which takes seconds as a float (tests give 0.5)
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,  # type: ignore[arg-type]
     )
     return 0
 
