@@ -113,17 +113,8 @@ def exact_scan(chunks: int, partition_chunks: int) -> bool:
 
     The walk crosses the partition's whole graph and keeps the stores' chunks only, so it visits about k / share
     tuples: the smaller the share, the slower and the less sure it gets, while the exact scan's cost per chunk stays
-    the same. bench/exact_boundary.py, one 600,000-row partition of clustered vectors, the stores' files
-    interleaved, ragstore's graph (m 24, ef_construction 128), two runs at load 1.3 to 1.6, p50 (p99) ms:
-
-        store chunks (share)   5,000 (0.8 %)     10,000 (1.7 %)    15,000 (2.5 %)    20,000 (3.3 %)
-        HNSW walk              16.6-19.7 (36-87) 4.8-5.3 (11-15)   4.4 (10-11)       3.5 (6-7)
-        recall@10 of the walk  0.969             0.986             0.991             0.999
-        exact scan             5.4-6.0 (7-9)     9.5-10.5 (14-15)  13.5-13.7 (21-29) 16.8-17.6 (26-27)
-
-    (With pgvector's default graph, m 16 and ef_construction 64, at load 5: recall 0.88 to 0.93 for the same stores
-    and 0.91 over the whole partition.) Under 2 % the exact scan costs at most about twice the walk, and less than it
-    under 1 %, and never misses; the cap keeps it under about 14 ms (p50).
+    the same. bench/exact_boundary.py measures where the two cross, which sets the thresholds (README, "Exact scan
+    or HNSW walk").
     """
     sliver = chunks < SLIVER_SHARE * partition_chunks
     return chunks <= EXACT_MAX_CHUNKS or (sliver and chunks <= SLIVER_MAX_CHUNKS)
