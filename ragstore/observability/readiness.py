@@ -16,7 +16,7 @@ MODEL_CHECK_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
-class Check:
+class CheckResult:
     ok: bool
     detail: str
 
@@ -28,46 +28,46 @@ class Readiness:
         self.db = db
         self.embedder = embedder
         self.model_check_seconds = model_check_seconds
-        self._model: tuple[float, Check] | None = None
+        self._model: tuple[float, CheckResult] | None = None
         self._lock = threading.Lock()
 
-    def checks(self) -> dict[str, Check]:
+    def checks(self) -> dict[str, CheckResult]:
         """database, migrations and model, each ok or not with a sentence saying why."""
         found = {"database": self._database()}
         found["migrations"] = (
-            self._migrations() if found["database"].ok else Check(False, "unknown: the database is unreachable")
+            self._migrations() if found["database"].ok else CheckResult(False, "unknown: the database is unreachable")
         )
         found["model"] = self._model_check()
         return found
 
-    def _database(self) -> Check:
+    def _database(self) -> CheckResult:
         try:
             info = status.server(self.db)
         except RagstoreError as exc:
-            return Check(False, exc.message)
-        return Check(True, f"PostgreSQL {info.server_version}, pgvector {info.pgvector_version}")
+            return CheckResult(False, exc.message)
+        return CheckResult(True, f"PostgreSQL {info.server_version}, pgvector {info.pgvector_version}")
 
-    def _migrations(self) -> Check:
+    def _migrations(self) -> CheckResult:
         try:
             applied, pending = status.migrations(self.db)
         except RagstoreError as exc:
-            return Check(False, exc.message)
+            return CheckResult(False, exc.message)
         if pending:
-            return Check(False, f"{applied} applied, {pending} pending: run `ragstore migrate`")
-        return Check(True, f"{applied} applied")
+            return CheckResult(False, f"{applied} applied, {pending} pending: run `ragstore migrate`")
+        return CheckResult(True, f"{applied} applied")
 
-    def _model_check(self) -> Check:
+    def _model_check(self) -> CheckResult:
         with self._lock:  # concurrent probes share one embedding
             now = time.monotonic()
             if self._model is None or now - self._model[0] >= self.model_check_seconds:
                 self._model = (now, self._embed())
             return self._model[1]
 
-    def _embed(self) -> Check:
+    def _embed(self) -> CheckResult:
         try:
             vectors = self.embedder.embed(["ready"])
         except Exception as exc:  # whatever the model raises, the answer is "not ready", with why
-            return Check(False, f"{self.embedder.model} does not embed: {exc}")
+            return CheckResult(False, f"{self.embedder.model} does not embed: {exc}")
         if vectors.shape != (1, self.embedder.dimension):
-            return Check(False, f"{self.embedder.model} returned vectors of shape {vectors.shape}")
-        return Check(True, f"{self.embedder.model}, {self.embedder.dimension} dimensions")
+            return CheckResult(False, f"{self.embedder.model} returned vectors of shape {vectors.shape}")
+        return CheckResult(True, f"{self.embedder.model}, {self.embedder.dimension} dimensions")

@@ -22,7 +22,7 @@ POLICY = (
 )
 
 
-class Page(StaticFiles):
+class PageFiles(StaticFiles):
     """The static files, each sent with the page's content security policy."""
 
     async def get_response(self, path: str, scope: Scope) -> Response:
@@ -40,4 +40,4 @@ def mount(app: FastAPI) -> None:
     def page_root() -> RedirectResponse:
         return RedirectResponse("/ui/")
 
-    app.mount("/ui", Page(directory=STATIC, html=True), name="ui")
+    app.mount("/ui", PageFiles(directory=STATIC, html=True), name="ui")
