@@ -23,9 +23,9 @@ class Runtime:
     chat_model: ChatModel | None = None  # None: answers are extractive
     cache: QueryCache = field(default_factory=QueryCache.disabled)
 
-    def worker(self, **options: float) -> Worker:
+    def worker(self, *, poll_seconds: float = 1.0) -> Worker:
         tasks = ingestion_tasks(self.db, self.embedder, self.chunker)
-        return Worker(self.db, tasks, housekeeping=housekeeping(self.db), **options)
+        return Worker(self.db, tasks, housekeeping=housekeeping(self.db), poll_seconds=poll_seconds)
 
     def start_workers(self, count: int) -> WorkerThreads:
         return WorkerThreads([self.worker() for _ in range(count)]).start()

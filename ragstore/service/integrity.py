@@ -264,6 +264,8 @@ def _targets(
     plans = {}
     for store_id in sorted(store_ids):
         store = vector_stores.get_vector_store(conn, tenant_id, store_id)
+        if store is None:
+            continue  # deleted since the check: nothing left to repair
         try:
             plans[store_id] = spaces.live_spaces(conn, tenant_id, store, embedder)
         except RagstoreError as exc:

@@ -95,8 +95,10 @@ def pick(db: Database, tenant_id: str, message_id: str) -> TrainingExample:
         if message.role != "assistant":
             raise InvalidRequest("Only an answer (an assistant message) can become an example.", param="message_id")
         rating = message.feedback.rating if message.feedback else None
-        made = make_example(conn, tenant_id, message, "manual", rating)
-        return made or training.example_of_message(conn, tenant_id, message_id)
+        example = make_example(conn, tenant_id, message, "manual", rating)
+        example = example or training.example_of_message(conn, tenant_id, message_id)
+        assert example is not None, "make_example made none because the message has one"
+        return example
 
 
 def collect(db: Database, tenant_id: str, min_rating: int, vector_store_id: str | None = None) -> list[TrainingExample]:
@@ -223,7 +225,7 @@ def _add(conn: Connection, tenant_id: str, dataset_id: str, example_ids: Sequenc
     missing = [eid for eid, example in found.items() if example is None]
     if missing:
         raise InvalidRequest(f"No training example with id {', '.join(missing)}.", param="example_ids")
-    unapproved = [eid for eid, example in found.items() if example.status != "approved"]
+    unapproved = [eid for eid, example in found.items() if example and example.status != "approved"]
     if unapproved:
         raise InvalidRequest(
             f"Only approved examples join a dataset; not approved: {', '.join(unapproved)}.", param="example_ids"
