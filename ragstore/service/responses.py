@@ -75,7 +75,9 @@ class Prepared:
 
 @dataclass(frozen=True)
 class Started:
-    body: dict[str, Any]
+    body: dict[str, Any]  # the response in progress
+    message_id: str  # of the answer to come
+    include_results: bool
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,11 @@ def run(
     """The response as it is made: Started, each search (searching, then completed), the text in pieces, Finished."""
     name = model.model if model is not None else extractive.MODEL
     request = prepared.request
-    yield Started(objects.response(prepared.id, prepared.created_at, name, request.echo))
+    yield Started(
+        objects.response(prepared.id, prepared.created_at, name, request.echo),
+        prepared.message_id,
+        request.include_results,
+    )
     engine = _Engine(db, embedder, model, tenant_id, prepared, cache, stream)
     text = yield from engine.answer()
     state = engine.state
