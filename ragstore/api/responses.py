@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from ragstore.api import response_schemas as wire
@@ -30,7 +30,9 @@ from ragstore.models import PageRequest
 from ragstore.service import exchange, responses
 
 router = APIRouter(prefix="/v1/responses", tags=["Responses"])
-STREAM_DOC: dict[int | str, dict[str, Any]] = {200: {"content": {"text/event-stream": {}}, "description": "the response, or its event stream"}}
+STREAM_DOC: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/event-stream": {}}, "description": "the response, or its event stream"}
+}
 
 
 @router.post("", responses=STREAM_DOC)
@@ -49,9 +51,14 @@ def create_response(body: wire.CreateResponse, runtime: RuntimeDep, tenant: Tena
 
 @router.get("/{response_id}")
 def get_response(
-    response_id: str, runtime: RuntimeDep, tenant: TenantDep, include: Annotated[list[str] | None, Query()] = None
+    request: Request,
+    response_id: str,
+    runtime: RuntimeDep,
+    tenant: TenantDep,
+    include: Annotated[list[str] | None, Query()] = None,
 ) -> JSONResponse:
     """A stored response; include=file_search_call.results adds the search results."""
+    include = [*(include or []), *request.query_params.getlist("include[]")]  # the SDK's way of sending a list
     _check_include(include)
     return JSONResponse(responses.get(runtime.db, tenant, response_id, include_results=bool(include)))
 

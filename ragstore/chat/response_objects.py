@@ -88,7 +88,7 @@ def response(
     error: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The response object; echo: the request's fields it repeats (instructions, tools, tool_choice, ...)."""
-    return {
+    body = {
         "id": response_id,
         "object": "response",
         "created_at": created_at,
@@ -98,9 +98,11 @@ def response(
         "incomplete_details": None,
         "model": model,
         "output": [dict(item) for item in output],
-        "usage": usage(counted) if counted is not None else None,
         **echo,
     }
+    if counted is not None:  # the schema has usage optional, not nullable
+        body["usage"] = usage(counted)
+    return body
 
 
 def without_results(body: Mapping[str, Any]) -> dict[str, Any]:
