@@ -53,4 +53,10 @@ def create_chat_model(settings: Settings) -> ChatModel | None:
     """The chat model at RAGSTORE_LLM_BASE_URL, if one is set."""
     if not settings.llm_base_url:
         return None
-    return ChatModel(settings.llm_base_url, settings.llm_model, settings.llm_api_key, settings.llm_timeout_seconds)
+    return ChatModel(
+        settings.llm_base_url,
+        settings.llm_model,
+        settings.llm_api_key,
+        settings.llm_timeout_seconds,
+        tools=settings.llm_tools,
+    )

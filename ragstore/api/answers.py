@@ -9,9 +9,6 @@ A client that goes away mid-answer does not lose the exchange: the answer is sti
 from __future__ import annotations
 
 import json
-import logging
-import queue
-import threading
 from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Any
@@ -21,13 +18,13 @@ from fastapi.responses import StreamingResponse
 
 from ragstore.api import chat_schemas as wire
 from ragstore.api.deps import RuntimeDep, TenantDep
+from ragstore.api.relay import Relay
 from ragstore.api.vector_stores import RANKERS
 from ragstore.chat import objects
 from ragstore.errors import RagstoreError
 from ragstore.service import answers
 
 router = APIRouter(prefix="/v1/answers", tags=["Answers"])
-log = logging.getLogger(__name__)
 
 
 @router.post(
@@ -77,41 +74,7 @@ def answer_object(answer: answers.Answer) -> wire.AnswerObject:
     )
 
 
-class Relay:
-    """Runs an answer's stream to its end in a thread of its own and hands its pieces over through a queue.
-
-    The response reads the queue; if the client goes away, the response stops reading but the thread goes on, so
-    the answer is still stored (and the model's tokens, paid for, are not thrown away).
-    """
-
-    _END = object()
-
-    def __init__(self, source: Iterator[str | answers.Answer]) -> None:
-        self._pieces: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        threading.Thread(target=self._run, args=(source,), name="answer-relay", daemon=True).start()
-
-    def _run(self, source: Iterator[str | answers.Answer]) -> None:
-        try:
-            for piece in source:
-                self._pieces.put(piece)
-        except RagstoreError as exc:
-            log.error("a streamed answer failed: %s", exc.message)
-            self._pieces.put(exc)
-        except Exception:
-            log.exception("a streamed answer failed")
-            self._pieces.put(RagstoreError())  # the client is told no more than in a 500 response
-        else:
-            self._pieces.put(self._END)
-
-    def __iter__(self) -> Iterator[str | answers.Answer]:
-        """The pieces as they come; a failure is raised as the RagstoreError it was (or became)."""
-        while (piece := self._pieces.get()) is not self._END:
-            if isinstance(piece, RagstoreError):
-                raise piece
-            yield piece
-
-
-def _events(prepared: answers.Prepared, pieces: Relay) -> Iterator[str]:
+def _events(prepared: answers.Prepared, pieces: Relay[str | answers.Answer]) -> Iterator[str]:
     context = [asdict(p) for p in prepared.used]
     yield _event("answer.context", conversation_id=prepared.conversation_id, context_used=context)
     try:
