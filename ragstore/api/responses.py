@@ -27,7 +27,7 @@ from ragstore.chat import objects as chat_objects
 from ragstore.chat import response_objects as objects
 from ragstore.errors import InvalidRequest, RagstoreError
 from ragstore.models import PageRequest
-from ragstore.service import exchange, responses
+from ragstore.service import exchange, responses, stored_responses
 
 router = APIRouter(prefix="/v1/responses", tags=["Responses"])
 STREAM_DOC: dict[int | str, dict[str, Any]] = {
@@ -60,20 +60,20 @@ def get_response(
     """A stored response; include=file_search_call.results adds the search results."""
     include = [*(include or []), *request.query_params.getlist("include[]")]  # the SDK's way of sending a list
     _check_include(include)
-    return JSONResponse(responses.get(runtime.db, tenant, response_id, include_results=bool(include)))
+    return JSONResponse(stored_responses.get(runtime.db, tenant, response_id, include_results=bool(include)))
 
 
 @router.delete("/{response_id}")
 def delete_response(response_id: str, runtime: RuntimeDep, tenant: TenantDep) -> JSONResponse:
     """Forget a stored response; its exchange stays in its conversation."""
-    responses.delete(runtime.db, tenant, response_id)
+    stored_responses.delete(runtime.db, tenant, response_id)
     return JSONResponse({"id": response_id, "object": "response", "deleted": True})
 
 
 @router.post("/{response_id}/cancel")
 def cancel_response(response_id: str, runtime: RuntimeDep, tenant: TenantDep) -> JSONResponse:
     """Cancel a background response: ragstore makes none in the background, so this is a 400 for any it stored."""
-    return JSONResponse(responses.cancel(runtime.db, tenant, response_id))
+    return JSONResponse(stored_responses.cancel(runtime.db, tenant, response_id))
 
 
 @router.get("/{response_id}/input_items")
@@ -87,7 +87,7 @@ def list_input_items(
     before: str | None = None,
 ) -> JSONResponse:
     """The items the response was given."""
-    page = responses.input_items(runtime.db, tenant, response_id, PageRequest(limit, order, after, before))
+    page = stored_responses.input_items(runtime.db, tenant, response_id, PageRequest(limit, order, after, before))
     data = page.items
     first, last = (data[0]["id"], data[-1]["id"]) if data else ("", "")
     return JSONResponse({"object": "list", "data": data, "first_id": first, "last_id": last, "has_more": page.has_more})
@@ -99,7 +99,7 @@ def rate_response(
 ) -> FeedbackObject:
     """ragstore's own: rate a stored response's answer 1..5, as feedback on its conversation message; a rating at
     or above RAGSTORE_TRAINING_MIN_RATING makes it a training candidate, as for answers."""
-    given = responses.rate(
+    given = stored_responses.rate(
         runtime.db,
         tenant,
         response_id,
