@@ -291,7 +291,8 @@ class ReplicaSet:
                 f", more than the {self.max_lag_seconds:g} s allowed" if lagging else ""
             )
         if replica.state != was:
-            log.warning("replicas: %s is %s (%s)", replica.name, replica.state, replica.detail)
+            level = logging.INFO if replica.state == "up" else logging.WARNING
+            log.log(level, "replicas: %s is %s (%s)", replica.name, replica.state, replica.detail)
 
     def _down(self, replica: Replica, detail: str, now: float) -> None:
         replica.state, replica.detail = "down", detail
