@@ -14,12 +14,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
+import uvicorn
+from openai import OpenAI
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
 from ragstore import telemetry
+from ragstore.api.app import create_app
+from ragstore.config import Settings
 from ragstore.errors import VectorStoreNotFound
 from ragstore.models import DEFAULT_TENANT
 from ragstore.service import search, stores, tenants
@@ -33,6 +38,7 @@ from tests.support.served import wait_for
 
 DATABASE = "ragstore_replicas"
 LOAD_CLIENTS = 8
+API_KEY = "sk-ragstore-replicas"
 
 
 @dataclass
@@ -223,3 +229,52 @@ def _file_ids(db: Database, tenant_id: str, store_id: str) -> set[str]:
             row["file_id"]
             for row in conn.execute("SELECT file_id FROM vector_store_files WHERE vector_store_id = %s", (store_id,))
         }
+
+
+@pytest.fixture
+def served(pair: Pair, embedder, tmp_path: Path) -> Iterator[str]:
+    """`ragstore serve`'s app on the primary with the standby as its replica, in a thread, on a free port."""
+    settings = Settings(
+        database_url=pair.primary_url,
+        database_replica_urls=pair.standby_url,
+        data_dir=tmp_path / "data",
+        api_key=API_KEY,
+        workers=1,
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings, embedder), host="127.0.0.1", port=0, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_for(lambda: server.started or not thread.is_alive(), "the server to start")
+    assert thread.is_alive(), "the server did not start"
+    try:
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(60)
+
+
+def test_the_api_searches_on_the_standby_and_readyz_and_metrics_show_it(pair, served):
+    client = OpenAI(base_url=f"{served}/v1", api_key=API_KEY, max_retries=0)
+    uploaded = client.files.create(
+        file=("tides.txt", b"Spring tides come twice a month, at new and full moon."), purpose="assistants"
+    )
+    store = client.vector_stores.create(name="tides", file_ids=[uploaded.id])
+    wait_for(
+        lambda: client.vector_stores.files.retrieve(uploaded.id, vector_store_id=store.id).status == "completed",
+        "ingestion",
+    )
+    served_before = reads("replica1", "replica")
+    results = client.vector_stores.search(store.id, query="When do spring tides come?")
+    assert results.data[0].filename == "tides.txt"  # right after the upload completed
+    wait_for(lambda: replayed_everything(pair), "the standby to catch up")
+    again = client.vector_stores.search(store.id, query="How often are spring tides?")
+    assert again.data[0].filename == "tides.txt" and reads("replica1", "replica") > served_before
+    ready = httpx.get(f"{served}/readyz", timeout=10)
+    assert ready.status_code == 200
+    assert ready.json()["checks"]["replica1"]["detail"].startswith("up: replay")
+    metrics = httpx.get(f"{served}/metrics", timeout=10).text
+    assert 'ragstore_replica_up{replica="replica1"} 1.0' in metrics
+    assert 'ragstore_replica_state{replica="replica1",state="up"} 1.0' in metrics
+    assert 'ragstore_replica_lag_seconds{replica="replica1"}' in metrics
