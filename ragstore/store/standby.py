@@ -94,6 +94,15 @@ def ensure(primary_socket_dir: Path, standby_dir: Path) -> Path:
     return start(standby_dir)
 
 
+def beside_embedded(primary_url: str, standby_dir: Path) -> str:
+    """The URL of a standby of the embedded server at primary_url, kept in standby_dir (made and started)."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    params = conninfo_to_dict(primary_url)
+    socket_dir = ensure(Path(str(params["host"])), standby_dir)
+    return url(socket_dir, str(params.get("dbname") or "postgres"))
+
+
 def url(socket_dir: Path, database: str) -> str:
     """The connection URL of a database on a server listening in socket_dir."""
     return f"postgresql://postgres:@/{database}?host={socket_dir}"
