@@ -21,6 +21,13 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="PostgreSQL 15+ with pgvector; unset: an embedded server in data_dir"
     )
+    database_replica_urls: str | None = Field(
+        default=None,
+        description="streaming replicas of the database (comma-separated URLs) that serve searches, listings and reads",
+    )
+    replica_max_lag_seconds: float = Field(
+        default=10.0, gt=0, description="a replica whose replay lags the primary by more is out of rotation"
+    )
     data_dir: Path = Field(default=Path("~/.ragstore"), description="embedded database and local state")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -112,6 +119,11 @@ class Settings(BaseSettings):
     @property
     def pgdata(self) -> Path:
         return self.data_dir / "pgdata"
+
+    @property
+    def replica_urls(self) -> list[str]:
+        """RAGSTORE_DATABASE_REPLICA_URLS, split at its commas."""
+        return [url.strip() for url in (self.database_replica_urls or "").split(",") if url.strip()]
 
 
 def secret(name: str) -> str | None:

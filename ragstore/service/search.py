@@ -16,6 +16,7 @@ from ragstore.models import EmbeddingSpace, SearchHit, VectorStore
 from ragstore.service import spaces, stores
 from ragstore.store import chunks, vector_stores
 from ragstore.store.db import Connection, Database
+from ragstore.store.replicas import fall_back
 
 # The most results a user may ask a search for, OpenAI's limit on max_num_results: api/schemas.py checks against this
 # (a larger one is a 400 with param max_num_results).
@@ -62,6 +63,7 @@ class Scope:
 
 
 @telemetry.search_timer
+@fall_back
 def search(
     db: Database,
     embedder: Embedder,
@@ -87,7 +89,7 @@ def search(
     cache = cache or QueryCache.disabled()
     alpha = HYBRID_ALPHA if alpha is None else alpha
     options: dict[str, Any] = {"k": k, "threshold": threshold, "filters": filters, "ranker": ranker, "alpha": alpha}
-    with db.tenant(tenant_id) as conn:
+    with db.reader(tenant_id) as conn:  # a replica when one is up (a read-only transaction: nothing here writes)
         scope = _scope(conn, tenant_id, store_ids, embedder)
         key = cache.search_key(scope.embedder, tenant_id, scope.stores, queries, **options)
         cached = hits = cache.get_hits(key)
@@ -95,11 +97,12 @@ def search(
             # A model in this process embeds the query here, in the transaction: a few ms, none if cached.
             embedding = None if ranker == "lexical" else _embedding(scope.embedder, queries, cache)
             hits = _rank(conn, tenant_id, scope, queries, embedding, **options)
-        if scope.stale:
+    if scope.stale:  # the write goes to the primary, in a transaction of its own
+        with db.tenant(tenant_id) as conn:
             vector_stores.touch_vector_stores(conn, tenant_id, scope.stale)
     if hits is None:  # an endpoint embeds it, between two transactions: no connection waits on the network
         embedding = _embedding(scope.embedder, queries, cache)
-        with db.tenant(tenant_id) as conn:
+        with db.reader(tenant_id) as conn:
             hits = _rank(conn, tenant_id, scope, queries, embedding, **options)
     if cached is None:
         cache.put_hits(key, hits)
