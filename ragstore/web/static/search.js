@@ -1,8 +1,9 @@
 /** The search playground: a query over one or more stores, attribute filters, ranker and threshold. */
 
 import * as api from "./api.js";
-import { act, announce, chips, field, h, heading, select, showError, uid } from "./dom.js";
+import { act, announce, chips, field, h, heading, select } from "./dom.js";
 import { keyValueRows, typedValue } from "./fields.js";
+import { storePicker } from "./storepick.js";
 
 // Words too common to be worth highlighting.
 const STOP_WORDS = new Set(
@@ -44,7 +45,7 @@ function filterOf(rows, combine) {
 /** Open the view in `main`; `params` may name a store to preselect (?store=vs_...). */
 export function searchView(main, params) {
   const query = h("input", { type: "search", name: "query", required: true, autocomplete: "off" });
-  const stores = h("fieldset", { class: "store-choices" }, h("legend", {}, "Vector stores"), h("p", {}, "Loading…"));
+  const stores = storePicker(params.get("store"));
   const filters = keyValueRows({ legend: "Attribute filters", addLabel: "Add filter", typed: true, operators: true });
   const combine = select(
     [
@@ -73,7 +74,7 @@ export function searchView(main, params) {
     "form",
     { class: "card", role: "search", "aria-label": "Search vector stores" },
     field("Query", query),
-    stores,
+    stores.element,
     filters.element,
     h("div", { class: "inline-fields" }, field("Combine", combine), field("Ranker", ranker)),
     h("div", { class: "inline-fields" }, field("Score threshold (0 to 1)", threshold), field("Max results", count)),
@@ -84,10 +85,7 @@ export function searchView(main, params) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     await act(submit, async () => {
-      const chosen = [...stores.querySelectorAll("input:checked")].map((box) => ({
-        id: box.value,
-        name: box.dataset.name,
-      }));
+      const chosen = stores.chosen();
       if (!chosen.length) throw new Error("Choose at least one vector store to search.");
       const body = {
         query: query.value,
@@ -102,28 +100,6 @@ export function searchView(main, params) {
       showResults(results, chosen, answers, query.value, body.max_num_results);
     });
   });
-
-  loadStores(stores, params.get("store")).catch(showError);
-}
-
-async function loadStores(fieldset, preselected) {
-  const all = await api.listAll("/vector_stores");
-  const legend = fieldset.querySelector("legend");
-  if (!all.length) {
-    fieldset.replaceChildren(legend, h("p", {}, "No vector stores yet: create one first."));
-    return;
-  }
-  const choice = (store) => {
-    const box = h("input", {
-      type: "checkbox",
-      value: store.id,
-      id: uid("store"),
-      checked: store.id === preselected || all.length === 1,
-    });
-    box.dataset.name = store.name || store.id;
-    return h("div", { class: "choice" }, box, h("label", { for: box.id }, box.dataset.name));
-  };
-  fieldset.replaceChildren(legend, h("div", { class: "choices" }, all.map(choice)));
 }
 
 function showResults(section, stores, answers, query, limit) {
