@@ -69,3 +69,7 @@ def test_ask_shows_the_answer_with_citations_and_sends_a_rating(start_server, op
     expect(answer.nth(1).locator(".source").first).to_contain_text("account.txt")
     with httpx.Client(base_url=f"{server.url}/v1", headers={"Authorization": f"Bearer {API_KEY}"}) as http:
         assert len(http.get("/conversations").json()["data"]) == 1
+
+    cite.click()  # the citation opens the passage in its file
+    expect(page.get_by_role("heading", name="holidays.txt", level=1)).to_be_visible()
+    expect(page.locator(".chunk.current")).to_contain_text("25 days of paid vacation")

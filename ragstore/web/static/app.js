@@ -5,12 +5,16 @@ import { askView } from "./ask.js";
 import { announce, clearError, h, heading } from "./dom.js";
 import { conversationView, conversationsView } from "./conversations.js";
 import { storeView } from "./files.js";
+import { storeFileView } from "./storefile.js";
+import { filesView } from "./tenantfiles.js";
 import { searchView } from "./search.js";
 import { storesView } from "./stores.js";
 
 const ROUTES = [
   [/^stores$/, storesView],
   [/^stores\/([^/]+)$/, storeView],
+  [/^stores\/([^/]+)\/files\/([^/]+)$/, storeFileView],
+  [/^files$/, filesView],
   [/^search$/, searchView],
   [/^ask$/, askView],
   [/^conversations$/, conversationsView],
