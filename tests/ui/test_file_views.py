@@ -4,6 +4,7 @@ and the tenant's files, including those that outlived their store, which can be 
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 from playwright.sync_api import expect
 
@@ -50,7 +51,7 @@ def test_store_files_actions_chunks_with_pages_and_files_in_no_store(start_serve
         page.get_by_role("button", name="Download guide.pdf").click()
     download = downloading.value
     assert download.suggested_filename == "guide.pdf"
-    assert open(download.path(), "rb").read() == client.files.content(guide.id).read()
+    assert Path(download.path()).read_bytes() == client.files.content(guide.id).read()
     ui.screenshot("file-chunks")
 
     page.goto(f"{server.url}/ui/#/stores/{store.id}/files/{guide.id}?chunk=1")  # a hit opened in its context

@@ -1,6 +1,7 @@
 /** The search playground: a query over one or more stores, attribute filters, ranker and threshold. */
 
 import * as api from "./api.js";
+import { contextHref, placeHits, placeText } from "./chunks.js";
 import { act, announce, chips, field, h, heading, select } from "./dom.js";
 import { keyValueRows, typedValue } from "./fields.js";
 import { storePicker } from "./storepick.js";
@@ -58,6 +59,7 @@ export function searchView(main, params) {
     [
       ["auto", "auto (hybrid: dense + keywords)"],
       ["none", "none (dense only)"],
+      ["lexical", "lexical (keywords only, BM25)"],
     ],
     "auto",
   );
@@ -97,12 +99,23 @@ export function searchView(main, params) {
       const answers = await Promise.allSettled(
         chosen.map((store) => api.post(`/vector_stores/${encodeURIComponent(store.id)}/search`, body)),
       );
-      showResults(results, chosen, answers, query.value, body.max_num_results);
+      await showResults(results, chosen, answers, query.value, body.max_num_results, ranker.value);
     });
   });
 }
 
-function showResults(section, stores, answers, query, limit) {
+const hitText = (hit) => hit.content.map((part) => part.text).join("\n");
+
+/** What a score means, per ranker: one line above the results. */
+const SCORES = {
+  auto:
+    "Score: 0.8 × the dense (embedding) similarity + 0.2 × the keyword (BM25) score, each scaled 0 to 1 over " +
+    "the candidates.",
+  none: "Score: the cosine similarity of the query's and the chunk's embeddings (below 0 shown as 0).",
+  lexical: "Score: the chunk's keyword (BM25) score divided by the best result's, so the best scores 1.",
+};
+
+async function showResults(section, stores, answers, query, limit, ranker) {
   const hits = [];
   const failures = [];
   answers.forEach((answer, index) => {
@@ -112,6 +125,8 @@ function showResults(section, stores, answers, query, limit) {
   });
   hits.sort((a, b) => b.score - a.score);
   const shown = hits.slice(0, limit);
+  const located = shown.map((hit) => ({ store: hit.store.id, file_id: hit.file_id, text: hitText(hit) }));
+  const places = await placeHits(located);
   const terms = queryTerms(query);
   const where = stores.length === 1 ? "1 store" : `${stores.length} stores`;
   const summary = `${shown.length} result${shown.length === 1 ? "" : "s"} from ${where} for “${query}”.`;
@@ -119,19 +134,21 @@ function showResults(section, stores, answers, query, limit) {
   section.replaceChildren(
     h("h2", { id: "results-heading" }, "Results"),
     h("p", { class: "meta" }, summary),
+    h("p", { class: "meta score-explained" }, SCORES[ranker] ?? SCORES.auto),
     ...failures,
     shown.length
       ? h(
           "ol",
           { class: "hits" },
-          shown.map((hit) => result(hit, terms)),
+          shown.map((hit, n) => result(hit, terms, places[n])),
         )
       : h("p", { class: "empty" }, "No results."),
   );
 }
 
-function result(hit, terms) {
-  const text = hit.content.map((part) => part.text).join("\n");
+function result(hit, terms, place) {
+  const text = hitText(hit);
+  const href = contextHref(hit.store.id, hit.file_id, place?.index);
   return h(
     "li",
     { class: "hit card" },
@@ -141,6 +158,8 @@ function result(hit, terms) {
       h("span", { class: "score", title: "score" }, hit.score.toFixed(3)),
       h("strong", { class: "filename" }, hit.filename),
       h("small", {}, h("code", {}, hit.file_id), ` in ${hit.store.name}`),
+      place ? h("small", { class: "place" }, placeText(place)) : null,
+      h("a", { href, class: "context-link", "aria-label": `Open ${hit.filename} at this passage` }, "Open in file"),
     ),
     hit.attributes ? h("div", { class: "chips" }, chips(hit.attributes)) : null,
     h("p", { class: "hit-text" }, highlighted(text, terms)),
