@@ -32,6 +32,8 @@ def test_store_files_actions_chunks_with_pages_and_files_in_no_store(start_serve
     page = ui.open(f"#/stores/{store.id}")
     rows = page.get_by_role("table", name="Files of this vector store").locator("tbody tr")
     failed = rows.filter(has_text="broken.txt")
+    for cell in (failed.locator("code"), failed.locator("time")):  # ids and dates on one line at 1280 px
+        assert cell.evaluate("element => element.getClientRects().length") == 1
     expect(failed).to_contain_text("failed")
     failed.get_by_role("button", name="Retry broken.txt").click()
     expect(failed).to_contain_text("in progress")  # attached again, waiting for a worker
