@@ -166,6 +166,16 @@ class SearchHit:
     attributes: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class FileChunk:
+    """One chunk of a file in a store, as read back: its place in the file, its page (PDF) and its text."""
+
+    index: int
+    page: int | None
+    text: str
+    token_count: int
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # Chat memory and learning
 

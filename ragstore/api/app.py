@@ -55,6 +55,8 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         lifespan=lifespan,
         # No route ends in "/": a path that does (an id that is "/") is a 404 in the envelope, not a redirect.
         redirect_slashes=False,
+        docs_url=None,  # served by ragstore.web with local assets: FastAPI's pages load them from a CDN
+        redoc_url=None,
     )
     errors.install(app)
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)

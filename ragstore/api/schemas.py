@@ -341,6 +341,21 @@ class VectorStoreFileContentResponse(WireModel):
     next_page: str | None
 
 
+class VectorStoreFileChunk(WireModel):
+    """ragstore's own: one chunk of a file in a store, with its place (0-based), page (PDFs) and token count."""
+
+    object: Literal["vector_store.file.chunk"] = "vector_store.file.chunk"
+    index: int
+    page: int | None
+    token_count: int
+    text: str
+
+
+class VectorStoreFileChunkList(WireModel):
+    object: Literal["list"] = "list"
+    data: list[VectorStoreFileChunk]
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # Search
 
@@ -363,7 +378,7 @@ CompoundFilter.model_rebuild()
 
 
 class RankingOptions(RequestModel):
-    ranker: Literal["none", "auto", "default-2024-11-15"] = "auto"
+    ranker: Literal["none", "auto", "default-2024-11-15", "lexical"] = "auto"
     score_threshold: float = Field(0, ge=0, le=1)
 
 

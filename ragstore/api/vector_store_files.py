@@ -117,6 +117,18 @@ def retrieve_vector_store_file_content(
     )
 
 
+@router.get("/files/{file_id}/chunks", response_model=schemas.VectorStoreFileChunkList)
+def list_vector_store_file_chunks(
+    vector_store_id: str, file_id: str, runtime: RuntimeDep, tenant: TenantDep
+) -> schemas.VectorStoreFileChunkList:
+    """ragstore's own: the file's chunks in order, each with its index, page number (PDFs) and token count."""
+    found = vector_store_files.chunks(runtime.db, tenant, vector_store_id, file_id)
+    data = [
+        schemas.VectorStoreFileChunk(index=c.index, page=c.page, token_count=c.token_count, text=c.text) for c in found
+    ]
+    return schemas.VectorStoreFileChunkList(data=data)
+
+
 @router.post("/file_batches", response_model=schemas.VectorStoreFileBatchObject)
 def create_vector_store_file_batch(
     vector_store_id: str,

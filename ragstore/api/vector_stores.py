@@ -15,7 +15,8 @@ router = APIRouter(prefix="/v1/vector_stores", tags=["Vector stores"])
 
 Order = Literal["asc", "desc"]
 # OpenAI's rankers: `none` is dense search alone; `auto` (the default) is the best measured, hybrid.
-RANKERS = {"none": "dense", "auto": "hybrid", "default-2024-11-15": "hybrid"}
+# "lexical" (BM25 only) is ragstore's own.
+RANKERS = {"none": "dense", "auto": "hybrid", "default-2024-11-15": "hybrid", "lexical": "lexical"}
 
 
 def strategy(param: Any) -> ingestion.ChunkingStrategy:

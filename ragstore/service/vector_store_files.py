@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ragstore.errors import InvalidRequest, NotFound
-from ragstore.models import FileBatch, Page, PageRequest, VectorStoreFile
+from ragstore.models import FileBatch, FileChunk, Page, PageRequest, VectorStoreFile
 from ragstore.service import Connection, Database, ingestion, paging, stores
 from ragstore.service.ingestion import FileSpec
 from ragstore.store import vector_store_files
@@ -92,6 +92,15 @@ def content(db: Database, tenant_id: str, store_id: str, file_id: str, *, conn: 
     with db.transaction(tenant_id, conn) as conn:
         get(db, tenant_id, store_id, file_id, conn=conn)
         return list(vector_store_files.file_chunk_texts(conn, tenant_id, store_id, file_id))
+
+
+def chunks(
+    db: Database, tenant_id: str, store_id: str, file_id: str, *, conn: Connection | None = None
+) -> list[FileChunk]:
+    """The file's chunks in order, with their page numbers (PDFs) and token counts."""
+    with db.transaction(tenant_id, conn) as conn:
+        get(db, tenant_id, store_id, file_id, conn=conn)
+        return list(vector_store_files.file_chunks(conn, tenant_id, store_id, file_id))
 
 
 def create_batch(

@@ -9,7 +9,7 @@ from typing import Any
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from ragstore.models import FileBatch, FileCounts, FileFailure, PageRequest, VectorStoreFile
+from ragstore.models import FileBatch, FileChunk, FileCounts, FileFailure, PageRequest, VectorStoreFile
 from ragstore.store.pages import fetch_page
 from ragstore.store.queries import QUERIES
 from ragstore.store.rows import Connection, one
@@ -115,6 +115,11 @@ def delete_vector_store_file(conn: Connection, tenant_id: str, store_id: str, fi
 def file_chunk_texts(conn: Connection, tenant_id: str, store_id: str, file_id: str) -> Iterator[str]:
     for row in conn.execute(QUERIES["file_chunk_texts"], _key(tenant_id, store_id, file_id)):
         yield row["text"]
+
+
+def file_chunks(conn: Connection, tenant_id: str, store_id: str, file_id: str) -> Iterator[FileChunk]:
+    for row in conn.execute(QUERIES["file_chunks"], _key(tenant_id, store_id, file_id)):
+        yield FileChunk(row["chunk_index"], row["page"], row["text"], row["token_count"])
 
 
 def insert_file_batch(conn: Connection, tenant_id: str, batch_id: str, store_id: str) -> None:
