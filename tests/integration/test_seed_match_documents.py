@@ -6,8 +6,12 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from ragstore.service import search
+from ragstore.models import DEFAULT_TENANT
+from ragstore.service import reembed, search, spaces
 from tests.integration.test_tenancy import as_app, two_tenants  # noqa: F401 - the fixture
+from tests.support.documents import corpus
+from tests.support.embeddings_server import embeddings_server
+from tests.support.ingesting import ingest
 
 SEED_003_FLOAT32 = "SELECT * FROM match_documents(array_fill(0.1, ARRAY[{n}])::vector({n}), %s, 0.3, 5)"
 SEED_003_FLOAT16 = "SELECT * FROM match_documents_half(array_fill(0.1, ARRAY[{n}])::halfvec({n}), %s, 0.3, 5)"
@@ -78,3 +82,21 @@ def test_functions_are_security_invoker(database_url):
             "SELECT proname, prosecdef FROM pg_proc WHERE proname IN ('match_documents', 'match_documents_half')"
         ).fetchall()
     assert len(rows) == 3 and not any(secdef for _, secdef in rows)
+
+
+def test_a_store_re_embedded_is_matched_in_its_own_dimension(db, embedder, chunker, database_url):
+    store, _ = ingest(db, embedder, chunker, corpus())
+    document = corpus()[1]
+    with embeddings_server(embedder) as remote:
+        target = reembed.NewModel(remote.model, remote.dimension, remote.url)
+        space = reembed.start(db, DEFAULT_TENANT, store.id, target, embedder)
+        remote_embedder = spaces.embedder_for(embedder, remote.model, remote.dimension, space)
+        reembed.build(db, DEFAULT_TENANT, space, remote_embedder, chunker)
+        reembed.switch(db, DEFAULT_TENANT, store.id)
+        query = text(remote_embedder.embed([document.question])[0])
+    with as_app(database_url) as conn:
+        enter(conn, DEFAULT_TENANT)
+        rows = conn.execute("SELECT * FROM match_documents(%s::vector, NULL, -1, 3)", (query,)).fetchall()
+        assert len(query.split(",")) == 512 and document.passage in rows[0]["content"]
+        with pytest.raises(psycopg.errors.DataException, match="384 dimensions; the vector stores searched have 512"):
+            conn.execute("SELECT * FROM match_documents_half(array_fill(0.1, ARRAY[384])::halfvec, NULL, 0, 3)")
