@@ -220,3 +220,20 @@ def test_adapter_routes_never_widen_what_a_key_sees(start_server):
     v1 = requests.get(f"{api.url}/v1/vector_stores/{vs}/file_batches", headers=b)
     assert v1.status_code == 404
     assert requests.get(f"{base}/{vs}", headers=a).json()["vector_store"]["file_counts"]["total"] == 1
+
+
+def test_without_keys_configured_the_guide_s_calls_run_as_written(start_server):
+    base = start_server(api_key=None).url  # the only change: http://localhost:5000
+
+    response = requests.post(
+        f"{base}/api/vector-stores/",
+        json={
+            "name": "Ma Base de Connaissances",
+            "expires_after": {"anchor": "last_active_at", "days": 7},
+            "metadata": {"projet": "Support", "version": "1.0"},
+        },
+    )
+
+    vector_store = response.json()["vector_store"]
+    assert vector_store["status"] == "completed" and vector_store["expires_at"] > vector_store["created_at"]
+    assert requests.get(f"{base}/api/vector-stores/stats").json()["stats"]["total_vector_stores"] == 1
