@@ -10,6 +10,7 @@ from psycopg.types.json import Jsonb
 
 from ragstore.errors import InvalidRequest
 from ragstore.models import DocumentMatch
+from ragstore.store.chunks import EF_SEARCH, MAX_SCAN_TUPLES
 from ragstore.store.queries import QUERIES
 from ragstore.store.rows import Connection
 
@@ -38,6 +39,9 @@ def match_documents(
     query = QUERIES["match_documents_halfvec" if half else "match_documents_vector"]
     try:
         with conn.transaction():  # a savepoint: the refusal leaves the caller's transaction usable
+            # as ragstore's search walks HNSW: iterative, so that a store or attribute filter does not starve it
+            tuning = {"ef_search": str(max(EF_SEARCH, count)), "max_scan": str(MAX_SCAN_TUPLES)}
+            conn.execute(QUERIES["tune_hnsw"], tuning)
             rows = conn.execute(query, params).fetchall()
     except psycopg.errors.DataException as exc:
         raise InvalidRequest(exc.diag.message_primary or str(exc), param="query_embedding") from exc

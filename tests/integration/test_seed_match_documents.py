@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import psycopg
 import pytest
+from pgvector.psycopg import register_vector
 from psycopg.rows import dict_row
 
 from ragstore.models import DEFAULT_TENANT
@@ -12,6 +14,7 @@ from tests.integration.test_tenancy import as_app, two_tenants  # noqa: F401 - t
 from tests.support.documents import corpus
 from tests.support.embeddings_server import embeddings_server
 from tests.support.ingesting import ingest
+from tests.support.synthetic import clustered, load_store
 
 SEED_003_FLOAT32 = "SELECT * FROM match_documents(array_fill(0.1, ARRAY[{n}])::vector({n}), %s, 0.3, 5)"
 SEED_003_FLOAT16 = "SELECT * FROM match_documents_half(array_fill(0.1, ARRAY[{n}])::halfvec({n}), %s, 0.3, 5)"
@@ -100,3 +103,34 @@ def test_a_store_re_embedded_is_matched_in_its_own_dimension(db, embedder, chunk
         assert len(query.split(",")) == 512 and document.passage in rows[0]["content"]
         with pytest.raises(psycopg.errors.DataException, match="384 dimensions; the vector stores searched have 512"):
             conn.execute("SELECT * FROM match_documents_half(array_fill(0.1, ARRAY[384])::halfvec, NULL, 0, 3)")
+
+
+def test_match_documents_walks_the_partition_s_hnsw_index(database_url):
+    vectors = clustered(np.random.default_rng(1), 3000)
+    with psycopg.connect(database_url, autocommit=True, row_factory=dict_row) as owner:
+        register_vector(owner)
+        load_store(owner, DEFAULT_TENANT, "vs_synthetic", vectors)
+        owner.execute("ANALYZE chunks")
+        partition = owner.execute(
+            "SELECT tableoid::regclass::text AS p FROM chunks WHERE tenant_id = %s LIMIT 1", (DEFAULT_TENANT,)
+        ).fetchone()["p"]
+        index = owner.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = %s AND indexdef LIKE '%%USING hnsw%%'", (partition,)
+        ).fetchone()["indexname"]
+    with as_app(database_url) as conn, conn.transaction():  # one transaction: its index scans are counted
+        enter(conn, DEFAULT_TENANT)
+        conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+        for vector in vectors[:10]:
+            walked = conn.execute(
+                "SELECT id, similarity FROM match_documents(%s::vector, NULL, 0.3, 5)", (text(vector),)
+            ).fetchall()
+            conn.execute("SET LOCAL enable_indexscan = off")
+            exact = conn.execute(
+                "SELECT id FROM chunks WHERE 1 - (embedding <=> %s::halfvec(384)) > 0.3 "
+                "ORDER BY embedding <=> %s::halfvec(384), id LIMIT 5",
+                (text(vector), text(vector)),
+            ).fetchall()
+            conn.execute("SET LOCAL enable_indexscan = on")
+            assert [r["id"] for r in walked] == [r["id"] for r in exact] and len(walked) == 5
+        scans = conn.execute("SELECT pg_stat_get_xact_numscans(%s::regclass) AS n", (index,)).fetchone()["n"]
+    assert scans == 10  # each call walked the HNSW index of the tenant's partition

@@ -65,8 +65,13 @@ DECLARE
     tenant  text := coalesce(company_id, current_setting('ragstore.tenant_id', true));
     dims    integer := vector_dims(query_embedding);
     known   integer[];
+    stores  text[];
+    chunked boolean;  -- every store searched keeps its vectors in chunks.embedding
+    q384    halfvec(384);
 BEGIN
-    SELECT array_agg(DISTINCT coalesce(sp.dimension, s.embedding_dim)) INTO known
+    SELECT array_agg(DISTINCT coalesce(sp.dimension, s.embedding_dim)), array_agg(s.id),
+           bool_and(coalesce(sp.location, 'chunks') = 'chunks')
+    INTO known, stores, chunked
     FROM vector_stores s
     LEFT JOIN embedding_spaces sp ON sp.tenant_id = s.tenant_id AND sp.id = s.active_space_id
     WHERE s.tenant_id = tenant AND (vector_store_ids IS NULL OR s.id = ANY (vector_store_ids));
@@ -75,6 +80,28 @@ BEGIN
             array_to_string(known, ', ') USING ERRCODE = 'data_exception';
     END IF;
 
+    IF dims = 384 AND chunked THEN
+        -- The common case, as ragstore's own search runs it: the HNSW index of the tenant's partition serves the
+        -- ordering (the caller may make its scan iterative, hnsw.iterative_scan); the outer query restores the
+        -- exact order and applies the threshold, which keeps the top match_count of those above it.
+        q384 := query_embedding;
+        RETURN QUERY
+        SELECT hit.id, hit.text, hit.attributes, 1 - hit.distance, hit.vector_store_id, hit.file_id
+        FROM (
+            SELECT c.id, c.text, c.attributes, c.vector_store_id, c.file_id, c.embedding <=> q384 AS distance
+            FROM chunks c
+            -- no filter: no condition, which the planner would otherwise estimate to keep 1% of the rows
+            WHERE c.tenant_id = tenant AND c.vector_store_id = ANY (stores)
+              AND (filter = '{}'::jsonb OR c.attributes @> filter)
+            ORDER BY c.embedding <=> q384
+            LIMIT match_count
+        ) hit
+        WHERE 1 - hit.distance > match_threshold
+        ORDER BY hit.distance, hit.id;
+        RETURN;
+    END IF;
+
+    -- Stores re-embedded into chunk_vectors (another dimension, or another 384-d model): compared exactly.
     RETURN QUERY
     WITH spaces AS (  -- the stores searched: where each one's active space keeps its vectors, and their dimension
         SELECT s.id AS store_id, sp.id AS space_id, coalesce(sp.location, 'chunks') = 'chunks' AS in_chunks,
