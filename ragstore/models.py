@@ -137,6 +137,18 @@ class Page(Generic[T]):
 
 
 @dataclass(frozen=True)
+class DocumentMatch:
+    """A row of the seeds' match_documents: a chunk, its attributes as `metadata`, its cosine similarity."""
+
+    id: int
+    content: str
+    metadata: dict[str, Any]
+    similarity: float
+    vector_store_id: str
+    file_id: str
+
+
+@dataclass(frozen=True)
 class FileFailure:
     filename: str
     code: str

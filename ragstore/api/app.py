@@ -19,6 +19,8 @@ from ragstore.api import (
     files,
     monitoring,
     responses,
+    rpc,
+    seed_routes,
     training,
     vector_store_files,
     vector_stores,
@@ -73,8 +75,10 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         training.datasets_router,
         admin.router,
         monitoring.router,
+        seed_routes.router,
     ):
         app.include_router(router, responses=errors.ERROR_RESPONSES)
+    app.include_router(rpc.router)  # errors in PostgREST's shape (api/errors.py), as supabase-py reads them
     web.mount(app)
 
     app.add_middleware(AccessMiddleware, max_upload_bytes=settings.max_upload_bytes)

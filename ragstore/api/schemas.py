@@ -446,6 +446,13 @@ class VectorStoreStats(WireModel):
     usage_bytes: int
     file_batches: int
     files_by_status: dict[str, int]
+    file_batches_by_status: dict[str, int]
+
+
+class ListVectorStoreFileBatchesResponse(ListEnvelope):
+    """ragstore's own: a store's file batches (`GET /v1/vector_stores/{id}/file_batches`)."""
+
+    data: list[VectorStoreFileBatchObject]
 
 
 class ListFilesResponse(ListEnvelope):

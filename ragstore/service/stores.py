@@ -11,7 +11,7 @@ from ragstore.ingest.chunk import AUTO, ChunkingStrategy
 from ragstore.ingest.embed import Embedder
 from ragstore.models import Page, PageRequest, VectorStore
 from ragstore.service import Connection, Database, ingestion, paging
-from ragstore.store import vector_stores
+from ragstore.store import vector_store_files, vector_stores
 from ragstore.store.replicas import fall_back
 from ragstore.store.vector_stores import SearchedStore
 
@@ -113,7 +113,9 @@ def touch(db: Database, tenant_id: str, store_id: str, *, conn: Connection | Non
 def usage(db: Database, tenant_id: str) -> dict[str, Any]:
     """Totals of stores, files and batches, files by status, and bytes used."""
     with db.tenant(tenant_id) as conn:
-        return vector_stores.usage_totals(conn, tenant_id)
+        totals: dict[str, Any] = vector_stores.usage_totals(conn, tenant_id)
+        totals["file_batches_by_status"] = vector_store_files.file_batch_status_counts(conn, tenant_id)
+        return totals
 
 
 def find(db: Database, tenant_id: str, name_or_id: str) -> VectorStore | None:

@@ -129,6 +129,19 @@ def get_batch(
     return batch
 
 
+def list_batches(
+    db: Database, tenant_id: str, store_id: str, page: PageRequest, *, conn: Connection | None = None
+) -> Page[FileBatch]:
+    """A page of the store's batches (newest first by default), each with its file counts."""
+    with db.transaction(tenant_id, conn) as conn:
+        stores.get(db, tenant_id, store_id, conn=conn)
+        cursor_at = paging.cursor_time(
+            page, lambda id_: vector_store_files.get_file_batch(conn, tenant_id, store_id, id_)
+        )
+        items, has_more = vector_store_files.list_file_batches(conn, tenant_id, store_id, page, cursor_at)
+    return Page(items, has_more)
+
+
 def cancel_batch(
     db: Database, tenant_id: str, store_id: str, batch_id: str, *, conn: Connection | None = None
 ) -> FileBatch:
