@@ -363,7 +363,8 @@ CompoundFilter.model_rebuild()
 
 
 class RankingOptions(RequestModel):
-    ranker: Literal["none", "auto", "default-2024-11-15"] = "auto"
+    # `lexical` (BM25 alone) is ragstore's extension; OpenAI's are none (dense alone), auto and default-2024-11-15.
+    ranker: Literal["none", "auto", "default-2024-11-15", "lexical"] = "auto"
     score_threshold: float = Field(0, ge=0, le=1)
 
 

@@ -14,8 +14,9 @@ from ragstore.service import ingestion, search, stores
 router = APIRouter(prefix="/v1/vector_stores", tags=["Vector stores"])
 
 Order = Literal["asc", "desc"]
-# OpenAI's rankers: `none` is dense search alone; `auto` (the default) is the best measured, hybrid.
-RANKERS = {"none": "dense", "auto": "hybrid", "default-2024-11-15": "hybrid"}
+# OpenAI's rankers: `none` is dense search alone; `auto` (the default) is the best measured, hybrid (fusion.py's
+# rare_rescue); `lexical` (BM25 alone) is ragstore's extension.
+RANKERS = {"none": "dense", "auto": "hybrid", "default-2024-11-15": "hybrid", "lexical": "lexical"}
 
 
 def strategy(param: Any) -> ingestion.ChunkingStrategy:
