@@ -6,7 +6,7 @@ Once per collection of ../shared/data (cached in bench/results/cache/fusion-<col
 a fresh embedded PostgreSQL, the corpus ingested through ragstore's own pipeline (one chunk per document, the local
 int8 model), then for every judged query and every exact-token query (bench/exact_tokens.py) the candidates search()
 fuses: the dense top --depth with cosines, the BM25 top --depth, the cosines of BM25's extra hits and the document
-frequency of the query's terms. Every variant of ragstore/service/fusion.py is then scored in pure Python (milliseconds).
+frequency of the query's terms. Every variant of ragstore/service/fusion.py is then scored in pure Python.
 
 How the default is chosen (`choose`): the deciding sets are the first half of msmarco's judged queries (sorted ids)
 and the first half of its exact-token queries; the variant whose worst margin over the better single ranker
