@@ -181,3 +181,9 @@ class UpstreamError(RagstoreError):
     status = 502
     type = "api_error"
     code = "llm_error"
+
+
+class RerankError(UpstreamError):
+    """The reranking endpoint failed; retry later, or search without ranking_options.rerank."""
+
+    code = "rerank_error"
