@@ -1,8 +1,8 @@
 """Rank fusion: one ranking from a query's dense and lexical candidates, in pure Python.
 
 search.py gathers the candidates (the dense top list with cosines, the BM25 top list, the cosines of BM25's extra
-hits and the query's idf mass) and calls `fuse`; bench/fusion_study.py scores every function here on cached
-candidates, which is how the default was chosen (README, Retrieval quality).
+hits and each query term's document frequency) and calls `fuse_hits`; bench/fusion_study.py scores every function
+here on cached candidates, which is how the default was chosen (README, Retrieval quality).
 
 Every function takes Candidates and returns each candidate's score, higher is better. Keys are whatever identifies a
 candidate (chunk ids in search, document ids in the study).
@@ -21,11 +21,13 @@ from ragstore.models import SearchHit
 K = TypeVar("K", bound=Hashable)
 
 # The default, `rare_rescue`: dense alone, unless the query holds a rare term (`rarest` above RESCUE_FROM), when
-# bounded lexical scores get a weight rising linearly to RESCUE_WEIGHT for a term only one chunk holds. Chosen on
+# bounded lexical scores get a weight rising linearly to RESCUE_WEIGHT for a term only one chunk holds (times the
+# query's coverage). Chosen on
 # msmarco (the first half of its judged queries and of its exact-token queries), confirmed on the second halves and
 # on business-reports (bench/fusion_study.py; README, Retrieval quality).
 RESCUE_FROM = 0.8
 RESCUE_WEIGHT = 0.7
+# The fixed dense weight of `bounded` when called alone (the study measures 0.5 to 0.9), and RRF's usual k.
 DEFAULT_ALPHA = 0.8
 RRF_K = 60
 
