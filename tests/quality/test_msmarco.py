@@ -33,7 +33,7 @@ def exact_tokens(dataset: evaluation.Dataset, collection: str) -> evaluation.Dat
 
 
 @pytest.mark.parametrize("collection", list(COLLECTIONS))
-def test_the_default_is_never_below_dense(db, embedder, chunker, collection):
+def test_the_default_keeps_dense_s_quality_and_wins_on_exact_tokens(db, embedder, chunker, collection):
     folder = DATA / collection
     if not folder.is_dir():
         pytest.skip(f"{folder} is not here")
