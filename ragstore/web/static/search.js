@@ -57,6 +57,7 @@ export function searchView(main, params) {
     [
       ["auto", "auto (hybrid: dense + keywords)"],
       ["none", "none (dense only)"],
+      ["lexical", "lexical (keywords only)"],
     ],
     "auto",
   );
