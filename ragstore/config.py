@@ -67,6 +67,17 @@ class Settings(BaseSettings):
         default=True,
         description="offer the model file_search as a function (/v1/responses); off: the input is searched first",
     )
+
+    rerank_base_url: str | None = Field(
+        default=None, description="a Cohere/Jina/TEI-style POST /rerank endpoint; unset: no reranking"
+    )
+    rerank_model: str = Field(default="rerank", description="the reranking model asked for at rerank_base_url")
+    rerank_api_key: str | None = None
+    rerank_by_default: bool = Field(
+        default=False, description="rerank every search unless its ranking_options.rerank is false"
+    )
+    rerank_candidates: int = Field(default=50, ge=1, le=100, description="how many top hits the reranker reorders")
+    rerank_timeout_seconds: float = Field(default=30.0, gt=0)
     training_min_rating: int = Field(
         default=4, ge=1, le=6, description="ratings at or above it make an answer a training candidate; 6: never"
     )

@@ -378,8 +378,12 @@ CompoundFilter.model_rebuild()
 
 
 class RankingOptions(RequestModel):
+    # `lexical` (BM25 alone) is ragstore's extension; OpenAI's are none (dense alone), auto and default-2024-11-15.
     ranker: Literal["none", "auto", "default-2024-11-15", "lexical"] = "auto"
     score_threshold: float = Field(0, ge=0, le=1)
+    # ragstore's extension: reorder the top hits with the reranker at RAGSTORE_RERANK_BASE_URL (vector store search
+    # only); unset: RAGSTORE_RERANK_BY_DEFAULT decides.
+    rerank: bool | None = None
 
 
 class VectorStoreSearchRequest(RequestModel):

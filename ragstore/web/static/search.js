@@ -59,7 +59,7 @@ export function searchView(main, params) {
     [
       ["auto", "auto (hybrid: dense + keywords)"],
       ["none", "none (dense only)"],
-      ["lexical", "lexical (keywords only, BM25)"],
+      ["lexical", "lexical (keywords only)"],
     ],
     "auto",
   );
@@ -109,10 +109,10 @@ const hitText = (hit) => hit.content.map((part) => part.text).join("\n");
 /** What a score means, per ranker: one line above the results. */
 const SCORES = {
   auto:
-    "Score: 0.8 × the dense (embedding) similarity + 0.2 × the keyword (BM25) score, each scaled 0 to 1 over " +
-    "the candidates.",
+    "Score: the cosine similarity of the embeddings, blended with the keyword score (up to 0.7 of it) when the " +
+    "query holds a word few chunks hold; the same number means the same on any query.",
   none: "Score: the cosine similarity of the query's and the chunk's embeddings (below 0 shown as 0).",
-  lexical: "Score: the chunk's keyword (BM25) score divided by the best result's, so the best scores 1.",
+  lexical: "Score: the share of the query's keyword weight (BM25 over its idf mass) the chunk matches, 0 to 1.",
 };
 
 async function showResults(section, stores, answers, query, limit, ranker) {
