@@ -51,7 +51,7 @@ function keyForm(changed) {
     "form",
     { class: "card inline-fields", "aria-label": "Admin key" },
     field("Admin key", input, "Kept in this browser tab's session storage only, apart from the API key."),
-    h("div", { class: "actions field" }, h("button", { type: "submit" }, "Use admin key"), forget),
+    h("div", { class: "actions admin-key-actions" }, h("button", { type: "submit" }, "Use admin key"), forget),
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();

@@ -20,11 +20,12 @@ function s(tag, attributes = {}, ...children) {
   return element;
 }
 
-/** A round top for the y axis (1, 2 or 5 times a power of ten) and its ticks, 0 included. */
-export function scale(max) {
+/** A round top for the y axis (1, 2 or 5 times a power of ten) and its ticks, 0 included; whole steps for counts. */
+export function scale(max, whole = false) {
   if (!(max > 0)) return { top: 1, ticks: [0, 1] };
   const power = 10 ** Math.floor(Math.log10(max));
-  const step = [0.2, 0.5, 1, 2].map((f) => f * power).find((candidate) => max / candidate <= 5) ?? 2 * power;
+  const steps = [0.2, 0.5, 1, 2].map((f) => f * power).filter((candidate) => !whole || candidate >= 1);
+  const step = steps.find((candidate) => max / candidate <= 5) ?? steps.at(-1) ?? 1;
   const top = Math.ceil(max / step) * step;
   const ticks = [];
   for (let tick = 0; tick <= top + step / 2; tick += step) ticks.push(Number(tick.toPrecision(12)));
@@ -47,13 +48,20 @@ function yAxis(ticks, top, format) {
   );
 }
 
-/** Labels under the x axis: at most about eight, evenly spread, the last always shown. */
-function xLabels(labels, xAt) {
+/** Labels under the x axis: at most about eight, evenly spread, the last always shown; `edges` keeps the first and
+ * last inside the drawing (for lines, whose end points sit on its edges). */
+function xLabels(labels, xAt, edges = false) {
   const every = Math.max(1, Math.ceil(labels.length / 8));
   const last = labels.length - 1;
   const shown = (index) => index === last || (index % every === 0 && last - index >= every * 0.6);
+  const anchor = (index) => {
+    if (!edges || labels.length < 3) return "middle";
+    return index === 0 ? "start" : index === last ? "end" : "middle";
+  };
   return labels.flatMap((label, index) =>
-    shown(index) ? [s("text", { class: "x-label", x: xAt(index), y: HEIGHT - 8, "text-anchor": "middle" }, label)] : [],
+    shown(index)
+      ? [s("text", { class: "x-label", x: xAt(index), y: HEIGHT - 8, "text-anchor": anchor(index) }, label)]
+      : [],
   );
 }
 
@@ -86,10 +94,11 @@ function numbersTable(title, columns, rows) {
 
 /**
  * Bars, one per point {label, value, note}: `note` (optional) is added to the point's tooltip and table row.
- * `format` writes a value (axis, tooltip, table); `summary` is one line said under the title and to screen readers.
+ * `format` writes a value (axis, tooltip, table); `summary` is one line said under the title and to screen readers;
+ * `whole` keeps the axis' steps whole (counts); `least` is the lowest top of the axis (5 for ratings out of 5).
  */
-export function barChart({ title, summary, points, format = String, unit = "Value" }) {
-  const { top, ticks } = scale(Math.max(0, ...points.map((point) => point.value)));
+export function barChart({ title, summary, points, format = String, unit = "Value", whole = format === String, least = 0 }) {
+  const { top, ticks } = scale(Math.max(least, ...points.map((point) => point.value)), whole);
   const slot = PLOT_W / Math.max(1, points.length);
   const xAt = (index) => MARGIN.left + slot * index + slot / 2;
   const bars = points.map((point, index) => {
@@ -115,8 +124,8 @@ export function barChart({ title, summary, points, format = String, unit = "Valu
 }
 
 /** Lines over shared labels: series [{name, values}] (the same length as labels), drawn in the order given. */
-export function lineChart({ title, summary, labels, series, format = String }) {
-  const { top, ticks } = scale(Math.max(0, ...series.flatMap((line) => line.values)));
+export function lineChart({ title, summary, labels, series, format = String, whole = format === String }) {
+  const { top, ticks } = scale(Math.max(0, ...series.flatMap((line) => line.values)), whole);
   const xAt = (index) => MARGIN.left + (labels.length > 1 ? (PLOT_W * index) / (labels.length - 1) : PLOT_W / 2);
   const lines = series.map((line, n) => {
     const points = line.values.map((value, index) => `${xAt(index).toFixed(1)},${yOf(value, top).toFixed(1)}`);
@@ -129,7 +138,7 @@ export function lineChart({ title, summary, labels, series, format = String }) {
     );
     return s("g", { class: `series series-${n}` }, s("polyline", { points: points.join(" ") }), ...dots);
   });
-  const svg = s("svg", { class: "lines" }, ...yAxis(ticks, top, format), ...lines, ...xLabels(labels, xAt));
+  const svg = s("svg", { class: "lines" }, ...yAxis(ticks, top, format), ...lines, ...xLabels(labels, xAt, true));
   const legend = h(
     "ul",
     { class: "legend" },

@@ -133,6 +133,7 @@ function feedback(ratings, days, stores) {
       })),
       format: (value) => (Number.isInteger(value) ? String(value) : value.toFixed(2)),
       unit: "Mean rating",
+      least: 5,
     }),
   );
 }
