@@ -3,11 +3,14 @@ revoked (then refused), usage per tenant in a table and charts; the key stays in
 
 from __future__ import annotations
 
+import io
+
 import openai
 import pytest
 from playwright.sync_api import expect
 
 ADMIN = "admin-secret"
+HOLIDAYS = "Employees receive 25 days of paid vacation per year. Unused days can be carried over until March 31."
 
 
 def test_tenants_keys_and_usage_with_the_admin_key(start_server, open_ui):
@@ -42,7 +45,9 @@ def test_tenants_keys_and_usage_with_the_admin_key(start_server, open_ui):
     secret = shown.locator("code.secret").text_content()
     assert secret
     client = openai.OpenAI(base_url=f"{server.url}/v1", api_key=secret, max_retries=0)
-    client.vector_stores.create(name="acme-kb")  # the new key works, as acme
+    store = client.vector_stores.create(name="acme-kb")  # the new key works, as acme
+    file = client.files.create(file=("holidays.txt", io.BytesIO(HOLIDAYS.encode())), purpose="assistants")
+    client.vector_stores.files.create_and_poll(file_id=file.id, vector_store_id=store.id)
 
     keys = page.get_by_role("table", name="API keys").locator("tbody tr")
     expect(keys.filter(has_text="ci")).to_contain_text("active")
@@ -60,13 +65,16 @@ def test_tenants_keys_and_usage_with_the_admin_key(start_server, open_ui):
     expect(page.get_by_role("status", name="New API key")).to_have_count(0)
     usage = page.get_by_role("table", name="Usage per tenant").locator("tbody tr").filter(has_text="acme")
     expect(usage.locator("td").nth(1)).to_have_text("1")  # one vector store
+    expect(usage.locator("td").nth(2)).to_have_text("1")  # one file
+    expect(usage.locator("td").nth(4)).to_have_text("1")  # of one chunk
     chart = page.get_by_role("figure", name="Chunks per tenant")
+    expect(chart.locator("rect.bar title")).to_contain_text(["acme: 1"])
     expect(chart.locator("rect.bar")).to_have_count(
         page.get_by_role("table", name="Usage per tenant").locator("tbody tr").count()
     )
     stored = page.evaluate("[sessionStorage.getItem('ragstore.adminKey'), localStorage.length]")
     assert stored == [ADMIN, 0]
-    ui.screenshot("admin")
+    ui.screenshot("admin", full_page=True)
 
     page.get_by_role("button", name="Forget admin key").click()
     expect(page.locator("main")).to_contain_text("Enter the admin key")

@@ -120,7 +120,7 @@ function usageSection(usage) {
         { class: "chart-grid" },
         barChart({
           title: "Chunks per tenant",
-          summary: `${usage.reduce((sum, tenant) => sum + tenant.chunks, 0)} chunks in all.`,
+          summary: `${usage.reduce((sum, tenant) => sum + tenant.chunks, 0)} chunk(s) in all.`,
           points: usage.map((tenant) => ({ label: tenant.name, value: tenant.chunks })),
           unit: "Chunks",
         }),

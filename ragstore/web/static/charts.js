@@ -104,7 +104,7 @@ export function barChart({ title, summary, points, format = String, unit = "Valu
   const bars = points.map((point, index) => {
     const y = yOf(point.value, top);
     const text = `${point.label}: ${format(point.value)}${point.note ? ` (${point.note})` : ""}`;
-    const width = Math.max(1, slot * 0.7);
+    const width = Math.min(48, Math.max(1, slot * 0.7));
     const attributes = { class: "bar", x: xAt(index) - width / 2, y, width, height: MARGIN.top + PLOT_H - y };
     return s("rect", attributes, s("title", {}, text));
   });
