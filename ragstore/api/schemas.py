@@ -459,6 +459,22 @@ class ListVectorStoreFileBatchesResponse(ListEnvelope):
     data: list[VectorStoreFileBatchObject]
 
 
+class DayUsage(WireModel):
+    day: str  # YYYY-MM-DD, UTC
+    files_added: int
+    bytes_added: int
+    files: int  # at the day's end
+    file_bytes: int
+    usage_bytes: int
+
+
+class VectorStoreDailyStats(WireModel):
+    """ragstore's own: a tenant's files and storage per day (`GET /v1/vector_stores/stats/daily`)."""
+
+    object: Literal["vector_store.stats.daily"]
+    days: list[DayUsage]
+
+
 class ListFilesResponse(ListEnvelope):
     data: list[OpenAIFile]
 

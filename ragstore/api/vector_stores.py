@@ -77,6 +77,16 @@ def vector_store_stats(runtime: RuntimeDep, tenant: TenantDep) -> dict[str, Any]
     return {"object": "vector_store.stats", **stores.usage(runtime.db, tenant)}
 
 
+@router.get("/stats/daily", response_model=None, responses={200: {"model": schemas.VectorStoreDailyStats}})
+def vector_store_daily_stats(
+    runtime: RuntimeDep, tenant: TenantDep, days: Annotated[int, Query(ge=1, le=366)] = 30
+) -> dict[str, Any]:
+    """ragstore's own: per UTC day of the last `days` days, the files and bytes uploaded, and the totals of files,
+    bytes and store usage at the day's end. Read from the creation times of what is stored now: a deleted file
+    leaves no history."""
+    return {"object": "vector_store.stats.daily", "days": stores.usage_by_day(runtime.db, tenant, days)}
+
+
 @router.get("/{vector_store_id}", response_model=schemas.VectorStoreObject)
 def retrieve_vector_store(
     vector_store_id: str, response: Response, runtime: RuntimeDep, tenant: TenantDep

@@ -118,6 +118,15 @@ def usage(db: Database, tenant_id: str) -> dict[str, Any]:
         return totals
 
 
+def usage_by_day(db: Database, tenant_id: str, days: int = 30) -> list[dict[str, Any]]:
+    """Per UTC day of the last `days` days: files and bytes uploaded, and the totals of files, bytes and store
+    usage at the day's end, from the creation times of what is stored now (deleted files leave no history)."""
+    if not 1 <= days <= 366:
+        raise InvalidRequest(f"days must be between 1 and 366, got {days}.", param="days")
+    with db.tenant(tenant_id) as conn:
+        return vector_stores.usage_by_day(conn, tenant_id, days)
+
+
 def find(db: Database, tenant_id: str, name_or_id: str) -> VectorStore | None:
     """The store with this id, else the one store with this name; None if there is none."""
     with db.tenant(tenant_id) as conn:

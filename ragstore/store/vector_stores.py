@@ -150,6 +150,11 @@ def usage_totals(conn: Connection, tenant_id: str) -> dict[str, int]:
     return totals
 
 
+def usage_by_day(conn: Connection, tenant_id: str, days: int) -> list[dict[str, Any]]:
+    """Files and storage per UTC day of the last `days` days: added that day, and the totals at its end."""
+    return conn.execute(QUERIES["usage_by_day"], {"tenant_id": tenant_id, "days": days}).fetchall()
+
+
 def _json(value: Any) -> Jsonb | None:
     return Jsonb(value) if value is not None else None
 

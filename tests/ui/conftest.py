@@ -62,11 +62,11 @@ class UI:
         runtime = self.server.app.state.runtime
         Worker(runtime.db, ingestion_tasks(runtime.db, runtime.embedder, runtime.chunker)).drain()
 
-    def screenshot(self, name: str) -> None:
-        """Save the top of the view as NAME.png in SCREENSHOTS."""
+    def screenshot(self, name: str, full_page: bool = False) -> None:
+        """Save the top of the view (or all of it) as NAME.png in SCREENSHOTS."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         self.page.evaluate("window.scrollTo(0, 0)")
-        self.page.screenshot(path=SCREENSHOTS / f"{name}.png")
+        self.page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=full_page)
 
     def fits_width(self) -> bool:
         """Nothing sticks out sideways: the page needs no horizontal scrolling."""

@@ -36,3 +36,29 @@ ORDER BY t.name
 -- partition_stats --
 SELECT partition, live_rows, dead_rows, table_bytes, index_bytes, last_vacuum, last_analyze
 FROM partition_stats ORDER BY partition
+
+-- usage_by_day --
+-- A tenant's files and storage per UTC day over the last `days` days: what was added that day, and the running
+-- totals at its end. Read from the created_at of the files and store attachments that exist now: a deleted file
+-- leaves no trace, so the past is the history of what is still stored.
+WITH today AS (SELECT (now() AT TIME ZONE 'UTC')::date AS day),
+uploads AS (
+    SELECT (created_at AT TIME ZONE 'UTC')::date AS day, count(*) AS files, sum(bytes) AS bytes
+    FROM files WHERE tenant_id = %(tenant_id)s GROUP BY 1
+),
+attached AS (
+    SELECT (created_at AT TIME ZONE 'UTC')::date AS day, sum(usage_bytes) AS usage_bytes
+    FROM vector_store_files WHERE tenant_id = %(tenant_id)s GROUP BY 1
+),
+days AS (
+    SELECT d::date AS day
+    FROM today, generate_series(today.day - (%(days)s - 1), today.day, interval '1 day') AS d
+)
+SELECT to_char(days.day, 'YYYY-MM-DD') AS day,
+       coalesce((SELECT u.files FROM uploads u WHERE u.day = days.day), 0)::bigint AS files_added,
+       coalesce((SELECT u.bytes FROM uploads u WHERE u.day = days.day), 0)::bigint AS bytes_added,
+       coalesce((SELECT sum(u.files) FROM uploads u WHERE u.day <= days.day), 0)::bigint AS files,
+       coalesce((SELECT sum(u.bytes) FROM uploads u WHERE u.day <= days.day), 0)::bigint AS file_bytes,
+       coalesce((SELECT sum(a.usage_bytes) FROM attached a WHERE a.day <= days.day), 0)::bigint AS usage_bytes
+FROM days
+ORDER BY days.day

@@ -1,6 +1,7 @@
 /** The /v1 API of the server that serves this page, called with the API key kept for this browser session. */
 
 const KEY = "ragstore.apiKey";
+const ADMIN_KEY = "ragstore.adminKey";
 
 export function apiKey() {
   return sessionStorage.getItem(KEY) ?? "";
@@ -9,6 +10,16 @@ export function apiKey() {
 export function setApiKey(key) {
   if (key) sessionStorage.setItem(KEY, key);
   else sessionStorage.removeItem(KEY);
+}
+
+/** The admin key (RAGSTORE_ADMIN_KEY) for /v1/admin, kept apart from the API key and, like it, for this tab only. */
+export function adminKey() {
+  return sessionStorage.getItem(ADMIN_KEY) ?? "";
+}
+
+export function setAdminKey(key) {
+  if (key) sessionStorage.setItem(ADMIN_KEY, key);
+  else sessionStorage.removeItem(ADMIN_KEY);
 }
 
 /** A failed request, with the message of the server's error envelope {"error": {message, type, param, code}}. */
@@ -32,9 +43,8 @@ function url(path, query = {}) {
 }
 
 /** Send one request; resolve to the JSON body, or reject with an ApiError carrying the server's message. */
-async function request(method, path, { query, json, form } = {}) {
+async function request(method, path, { query, json, form, key = apiKey() } = {}) {
   const headers = {};
-  const key = apiKey();
   if (key) headers.Authorization = `Bearer ${key}`;
   let body = form;
   if (json !== undefined) {
@@ -59,6 +69,25 @@ async function request(method, path, { query, json, form } = {}) {
 export const get = (path, query) => request("GET", path, { query });
 export const post = (path, json = {}) => request("POST", path, { json });
 export const remove = (path) => request("DELETE", path);
+
+/** The admin API (/v1/admin), called with the admin key instead of the API key. */
+export const admin = {
+  get: (path, query) => request("GET", `/admin${path}`, { query, key: adminKey() }),
+  post: (path, json = {}) => request("POST", `/admin${path}`, { json, key: adminKey() }),
+  remove: (path) => request("DELETE", `/admin${path}`, { key: adminKey() }),
+};
+
+/** The server process's Prometheus metrics (GET /metrics, which needs no key), as text. */
+export async function metrics() {
+  let response;
+  try {
+    response = await fetch(new URL("../metrics", document.baseURI));
+  } catch {
+    throw new ApiError("Could not reach the ragstore server: is it running?", 0);
+  }
+  if (!response.ok) throw new ApiError(`The server answered ${response.status} for /metrics.`, response.status);
+  return response.text();
+}
 
 /** Upload one file for use in vector stores (POST /v1/files, purpose "assistants"). */
 export function uploadFile(file) {

@@ -1,7 +1,9 @@
 /** The page's entry: the API key form, and routing between views by the URL's hash (#/stores, #/search, ...). */
 
+import { adminView } from "./admin.js";
 import { apiKey, setApiKey } from "./api.js";
 import { askView } from "./ask.js";
+import { chartsView } from "./chartsview.js";
 import { announce, clearError, h, heading } from "./dom.js";
 import { conversationView, conversationsView } from "./conversations.js";
 import { storeView } from "./files.js";
@@ -19,6 +21,8 @@ const ROUTES = [
   [/^ask$/, askView],
   [/^conversations$/, conversationsView],
   [/^conversations\/([^/]+)$/, conversationView],
+  [/^charts$/, chartsView],
+  [/^admin$/, adminView],
 ];
 
 const main = document.getElementById("main");
