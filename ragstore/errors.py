@@ -63,6 +63,13 @@ class InvalidRequest(RagstoreError):
     code = "invalid_request"
 
 
+class DatabaseLimitExceeded(InvalidRequest):
+    """The request exceeds a limit of the database (a value too long to index, a text too long to search): send less;
+    the same request would fail again."""
+
+    code = "limit_exceeded"
+
+
 class NotFound(RagstoreError):
     """No such object."""
 
