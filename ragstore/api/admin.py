@@ -5,24 +5,22 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from ragstore.api.deps import RuntimeDep, require_admin
 from ragstore.api.objects import unix
-from ragstore.api.schemas import ListEnvelope
+from ragstore.api.schemas import ListEnvelope, RequestModel
 from ragstore.models import ApiKey, Tenant
 from ragstore.service import tenants
 
 router = APIRouter(prefix="/v1/admin", tags=["Administration"], dependencies=[Depends(require_admin)])
 
 
-class CreateTenantRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CreateTenantRequest(RequestModel):
     name: str = Field(min_length=1, max_length=64)
 
 
-class CreateApiKeyRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CreateApiKeyRequest(RequestModel):
     name: str = Field("", max_length=64)
 
 
