@@ -7,6 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
+from ragstore.api import limits
 from ragstore.api.deps import RuntimeDep, require_admin
 from ragstore.api.objects import unix
 from ragstore.api.schemas import ListEnvelope, RequestModel
@@ -17,11 +18,11 @@ router = APIRouter(prefix="/v1/admin", tags=["Administration"], dependencies=[De
 
 
 class CreateTenantRequest(RequestModel):
-    name: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=limits.ADMIN_NAME_CHARS)
 
 
 class CreateApiKeyRequest(RequestModel):
-    name: str = Field("", max_length=64)
+    name: str = Field("", max_length=limits.ADMIN_NAME_CHARS)
 
 
 class TenantObject(BaseModel):

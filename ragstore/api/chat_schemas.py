@@ -157,7 +157,7 @@ class AnswerRequest(RequestModel):
     conversation_id: ObjectId | None = None
     user_id: str | None = Label
     filters: Omittable[BoundedFilter] = None
-    max_num_results: StrictInt = Field(5, ge=1, le=20)
+    max_num_results: StrictInt = Field(5, ge=1, le=limits.ANSWER_RESULTS)
     ranking_options: Omittable[RankingOptions] = None
     stream: StrictBool = False
 

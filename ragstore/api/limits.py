@@ -45,12 +45,16 @@ ITEM_PARTS = 16
 LABEL_CHARS = 512  # user_id, title
 QUESTION_CHARS = 32_000
 ANSWER_STORES = 10
+ANSWER_RESULTS = 20
 COMMENT_CHARS = 4000
 
 # Training.
 DATASET_NAME_CHARS = 256
 DATASET_DESCRIPTION_CHARS = 4000
 DATASET_EXAMPLES = 10_000
+
+# Administration.
+ADMIN_NAME_CHARS = 64  # a tenant's, an API key's
 
 # Whole JSON bodies (multipart uploads have RAGSTORE_MAX_UPLOAD_BYTES instead).
 JSON_BODY_BYTES = 1 * MB
@@ -89,12 +93,18 @@ BOUNDS: tuple[Bound, ...] = (
     Bound("`user_id`, `title`", LABEL_CHARS, "characters"),
     Bound("answer `question`", QUESTION_CHARS, "characters"),
     Bound("answer `vector_store_ids`", ANSWER_STORES, "stores"),
+    Bound("answer `max_num_results`", ANSWER_RESULTS, "passages"),
     Bound("feedback `comment`", COMMENT_CHARS, "characters"),
     Bound("dataset `name`", DATASET_NAME_CHARS, "characters"),
     Bound("dataset `description`", DATASET_DESCRIPTION_CHARS, "characters"),
     Bound("dataset `example_ids`", DATASET_EXAMPLES, "ids"),
+    Bound("tenant and API key `name`", ADMIN_NAME_CHARS, "characters"),
     Bound("a JSON body (every route but those below)", JSON_BODY_BYTES, "bytes"),
-    Bound("a JSON body to `/v1/conversations...` or `.../file_batches`", LARGE_JSON_BODY_BYTES, "bytes"),
+    Bound(
+        "a JSON body to `/v1/conversations`, its items, `.../file_batches`, `/v1/responses`",
+        LARGE_JSON_BODY_BYTES,
+        "bytes",
+    ),
 )
 
 # Routes whose JSON bodies may be larger: up to 20 items of 100,000 characters, 2000 files with their attributes.

@@ -36,7 +36,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from ragstore.api import limits
-from ragstore.api.strings import lone_surrogate
+from ragstore.api.strings import unstorable, why
 
 T = TypeVar("T")
 
@@ -77,13 +77,13 @@ class WireModel(BaseModel):
         return data
 
 
-# Set while a request body is being validated, so that only its outermost model looks for lone surrogates.
+# Set while a request body is being validated, so that only its outermost model looks for unstorable text.
 _checking_strings: ContextVar[bool] = ContextVar("checking_strings", default=False)
 
 
 class RequestModel(WireModel):
     """Base of request bodies: unknown fields are rejected (`additionalProperties: false`), and so is a body holding
-    a string no UTF-8 encoder accepts (a lone surrogate), wherever it is, before any field is used."""
+    a string that cannot be stored (a NUL or a lone surrogate), wherever it is, before any field is used."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -94,13 +94,9 @@ class RequestModel(WireModel):
             return handler(data)
         token = _checking_strings.set(True)
         try:
-            if (found := lone_surrogate(data)) is not None:
+            if (found := unstorable(data)) is not None:
                 location, char = found
-                problem = PydanticCustomError(
-                    "lone_surrogate",
-                    "holds a lone surrogate ({char}), half of a UTF-16 pair, which is not text",
-                    {"char": f"\\u{ord(char):04x}"},
-                )
+                problem = PydanticCustomError("unstorable_text", why(char))
                 details = InitErrorDetails(type=problem, loc=location, input=data)
                 raise ValidationError.from_exception_data(cls.__name__, [details])
             return handler(data)

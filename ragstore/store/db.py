@@ -234,7 +234,7 @@ def translate(exc: psycopg.Error) -> RagstoreError | None:
         return Conflict("The request collided with another one; retry it.")
     if state.startswith("23"):  # integrity constraint violation
         return Conflict(f"The request conflicts with the current state: {_first_line(exc)}")
-    if state.startswith("22"):  # data exception, e.g. NUL characters, which PostgreSQL text cannot hold
+    if state.startswith("22") or (not state and isinstance(exc, psycopg.DataError)):  # e.g. NUL, which text cannot hold
         return InvalidRequest(f"The request holds a value the database cannot store: {_first_line(exc)}")
     if state.startswith("54"):  # program limit exceeded: a string too long for tsvector, an index row too large
         return DatabaseLimitExceeded(f"The request exceeds a limit of the database: {_first_line(exc)}")

@@ -71,6 +71,7 @@ def test_a_bug_stays_a_bug(db):
         (psycopg.errors.TooManyColumns, errors.DatabaseLimitExceeded),
         (psycopg.errors.StringDataRightTruncation, errors.InvalidRequest),
         (psycopg.errors.UntranslatableCharacter, errors.InvalidRequest),
+        (psycopg.DataError, errors.InvalidRequest),  # no SQLSTATE: psycopg refusing to send a NUL
         (psycopg.errors.DiskFull, errors.InsufficientStorage),
         (psycopg.errors.UniqueViolation, errors.Conflict),
         (psycopg.errors.DeadlockDetected, errors.Conflict),
