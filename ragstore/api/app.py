@@ -45,6 +45,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         finally:
             workers.stop(settings.shutdown_grace_seconds)
             runtime.close()
+            app.state.rate_limiter.close()
 
     app = FastAPI(
         title="ragstore",
@@ -55,7 +56,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         redirect_slashes=False,
     )
     errors.install(app)
-    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.redis_url)
     for router in (
         files.router,
         vector_stores.router,
