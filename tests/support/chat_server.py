@@ -24,6 +24,8 @@ class ChatServer:
     url: str
     requests: list[dict] = field(default_factory=list)
     fail_with: int | None = None  # answer every request with this HTTP status and OpenAI's error envelope
+    fail_first: int = 0  # with fail_with: only the first this many requests fail (0: all)
+    retry_after: str | None = None  # the Retry-After header of a failure
     pace: float = 0.0  # seconds between streamed chunks
     # A stream that fails after two pieces: "close" drops the connection, "error" sends an error event and ends.
     fail_midway: str | None = None
@@ -47,17 +49,19 @@ def _handler(state: ChatServer) -> type[BaseHTTPRequestHandler]:
             state.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
             if self.path != "/v1/chat/completions":
                 return self._json(404, {"error": {"message": "Unknown path", "type": "invalid_request_error"}})
-            if state.fail_with:
+            if state.fail_with and (not state.fail_first or len(state.requests) <= state.fail_first):
                 error = {"message": "The model is overloaded.", "type": "server_error", "code": None}
-                return self._json(state.fail_with, {"error": error})
+                return self._json(state.fail_with, {"error": error}, retry_after=state.retry_after)
             answer = reply_to(body["messages"])
             if body.get("stream"):
                 return self._stream(body["model"], answer, state)
             return self._json(200, _completion(body["model"], answer))
 
-        def _json(self, status: int, payload: dict) -> None:
+        def _json(self, status: int, payload: dict, retry_after: str | None = None) -> None:
             data = json.dumps(payload).encode()
             self.send_response(status)
+            if retry_after is not None:
+                self.send_header("Retry-After", retry_after)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
