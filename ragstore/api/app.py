@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
@@ -43,7 +44,11 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         try:
             yield
         finally:
-            workers.stop(settings.shutdown_grace_seconds)
+            # One grace period for both: the answers still being generated (before their database closes), then
+            # what is left of it for the running jobs, which have gone on meanwhile.
+            deadline = time.monotonic() + settings.shutdown_grace_seconds
+            app.state.answers_in_flight.wait(settings.shutdown_grace_seconds)
+            workers.stop(max(0.0, deadline - time.monotonic()))
             runtime.close()
             app.state.rate_limiter.close()
 
@@ -57,6 +62,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     )
     errors.install(app)
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.redis_url)
+    app.state.answers_in_flight = answers.InFlight()
     for router in (
         files.router,
         vector_stores.router,

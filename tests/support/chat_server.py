@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +30,7 @@ class ChatServer:
     pace: float = 0.0  # seconds between streamed chunks
     # A stream that fails after two pieces: "close" drops the connection, "error" sends an error event and ends.
     fail_midway: str | None = None
+    hold: threading.Event | None = None  # set: a stream waits for it after its first piece
 
 
 def reply_to(messages: list[dict]) -> str:
@@ -78,9 +80,11 @@ def _handler(state: ChatServer) -> type[BaseHTTPRequestHandler]:
             chunks.append(_chunk(model, {}, "stop"))
             if state.fail_midway:
                 chunks = chunks[:3]
-            for chunk in chunks:
+            for number, chunk in enumerate(chunks):
                 self._send(f"data: {json.dumps(chunk)}\n\n")
                 time.sleep(state.pace)
+                if number == 1 and state.hold is not None:
+                    state.hold.wait()
             if state.fail_midway == "close":
                 self.close_connection = True  # no last chunk: the body ends in the middle
                 return
