@@ -204,7 +204,8 @@ def measure(url: str, args: argparse.Namespace, sampler: Sampler) -> dict[str, d
         conversations = [setup.post("/v1/conversations", json={}).json()["id"] for _ in range(args.concurrency)]
     routes = bodies(store_id)
     calls = {name: (lambda c, n, r=route: send(c, *r)) for name, route in routes.items()}
-    added = {"items": items(limits.CONVERSATION_ITEMS, limits.LARGE_JSON_BODY_BYTES // limits.CONVERSATION_ITEMS // 2)}
+    item_chars = min(limits.ITEM_CHARS, (limits.LARGE_JSON_BODY_BYTES - 64 * 1024) // limits.CONVERSATION_ITEMS)
+    added = {"items": items(limits.CONVERSATION_ITEMS, item_chars)}
     calls["add items"] = lambda c, n: send(c, "POST", f"/v1/conversations/{conversations[n]}/items", added)
     calls["upload"] = lambda c, n: upload(c, args.upload_mb * MB, n)
     with ThreadPoolExecutor(args.concurrency) as pool:
