@@ -110,7 +110,8 @@ class FileTooLarge(InvalidRequest):
 
 
 class RequestTooLarge(InvalidRequest):
-    """The request's body is larger than any upload may be: refused unread, or as soon as the limit is passed."""
+    """The request's body is larger than its route allows (api/limits.py; an upload: RAGSTORE_MAX_UPLOAD_BYTES):
+    refused unread, or as soon as the limit is passed."""
 
     status = 413
     code = "request_too_large"

@@ -204,12 +204,13 @@ def _version(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split(".")[:2] if part.isdigit())
 
 
-# SQLSTATEs (or their two-character classes) that mean the database is lost, for now: the connection failed or broke
-# (class 08), the server is shutting down or starting (57P01..57P03), it has no connection slot or memory left
-# (53300, 53200), a system error on its side (class 58), or a query cancelled (57014: an operator's pg_cancel_backend,
-# a restart). Only these are DatabaseUnavailable (503, worth a retry after Retry-After). A driver error without a
-# SQLSTATE is one the client side raised: a connection that failed or broke.
-LOST = frozenset({"08", "57P01", "57P02", "57P03", "53300", "53200", "58", "57014"})
+# SQLSTATEs (or their leading characters) that mean the database is lost, for now: the connection failed or broke
+# (class 08), the server ended the session (57P: shutting down, crashed, starting up, the database dropped, an idle
+# session timed out), it has no connection slot or memory left (53300, 53200), a system error on its side (class 58),
+# or a query cancelled (57014: an operator's pg_cancel_backend, a restart). Only these are DatabaseUnavailable (503,
+# worth a retry after Retry-After). A driver error without a SQLSTATE is one the client side raised: a connection that
+# failed or broke.
+LOST = ("08", "57P", "53300", "53200", "58", "57014")
 
 
 @contextlib.contextmanager
@@ -240,7 +241,7 @@ def translate(exc: psycopg.Error) -> RagstoreError | None:
         return DatabaseLimitExceeded(f"The request exceeds a limit of the database: {_first_line(exc)}")
     if state == "53100":
         return InsufficientStorage(f"The database's disk is full: {_first_line(exc)}")
-    if isinstance(exc, psycopg.OperationalError) and (not state or state in LOST or state[:2] in LOST):
+    if isinstance(exc, psycopg.OperationalError) and (not state or state.startswith(LOST)):
         return DatabaseUnavailable(f"The database is unavailable: {_first_line(exc)}")
     return None
 

@@ -63,6 +63,8 @@ def test_a_bug_stays_a_bug(db):
         (psycopg.errors.TooManyConnections, errors.DatabaseUnavailable),
         (psycopg.errors.AdminShutdown, errors.DatabaseUnavailable),
         (psycopg.errors.CannotConnectNow, errors.DatabaseUnavailable),
+        (psycopg.errors.IdleSessionTimeout, errors.DatabaseUnavailable),
+        (psycopg.errors.ConnectionFailure, errors.DatabaseUnavailable),
         (psycopg.errors.OutOfMemory, errors.DatabaseUnavailable),
         (psycopg.errors.QueryCanceled, errors.DatabaseUnavailable),
         (psycopg.OperationalError, errors.DatabaseUnavailable),  # no SQLSTATE: raised by the client side
