@@ -129,6 +129,18 @@ def test_in_and_nin_lists_are_bounded(api, store_id):
     refused(search({"type": "eq", "key": "k", "value": "v" * (limits.ATTRIBUTE_VALUE_CHARS + 1)}), "filters")
 
 
+@pytest.mark.parametrize("depth", [50, 900, 30_000])  # 30,000: just under the body bound
+def test_a_filter_nested_past_any_bound_is_a_400(api, store_id, depth):
+    """Past the filters' 10 levels, past pydantic's recursion guard, past the JSON parser's: a 400 each time."""
+    text = (
+        '{"query": "x", "filters": ' + '{"type": "and", "filters": [' * depth + '{"type": "eq", "key": "k", "value": 1}'
+    )
+    text += "]}" * depth + "}"
+    response = raw(api, "POST", f"/v1/vector_stores/{store_id}/search", text=text)
+    assert response.status_code == 400, response.text[:300]
+    assert set(response.json()["error"]) == {"message", "type", "param", "code"}
+
+
 def test_conversation_content_and_items_are_bounded(api):
     long = "c" * (limits.ITEM_CHARS + 1)
     refused(raw(api, "POST", "/v1/conversations", {"items": [{"role": "user", "content": long}]}), "items.0.content")
