@@ -26,9 +26,11 @@ bench-peers: $(STAMP)
 	$(BIN)/pip install --quiet -r bench/requirements-peers.txt
 	$(BIN)/python bench/peers.py $(ARGS)
 
+# Style and types: ruff, then mypy over ragstore/ (settings in pyproject.toml). CI runs it before the tests.
 lint: $(STAMP)
-	$(BIN)/ruff check ragstore tests
-	$(BIN)/ruff format --check ragstore tests
+	$(BIN)/ruff check ragstore tests bench
+	$(BIN)/ruff format --check ragstore tests bench
+	$(BIN)/mypy
 
 # torch first, pinned to 2.13.0 (the CPU build on these machines): unpinned, it pulls GBs of CUDA packages.
 $(STAMP): pyproject.toml

@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     llm_model: str = Field(default="gpt-4o-mini", description="the chat model asked for at llm_base_url")
     llm_api_key: str | None = None
     llm_timeout_seconds: float = Field(default=60.0, gt=0)
+    llm_tools: bool = Field(
+        default=True,
+        description="offer the model file_search as a function (/v1/responses); off: the input is searched first",
+    )
     training_min_rating: int = Field(
         default=4, ge=1, le=6, description="ratings at or above it make an answer a training candidate; 6: never"
     )

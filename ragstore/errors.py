@@ -189,3 +189,7 @@ class UpstreamError(RagstoreError):
     status = 502
     type = "api_error"
     code = "llm_error"
+
+
+class ResponseNotFound(NotFound):
+    """No such response."""

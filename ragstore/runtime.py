@@ -23,9 +23,9 @@ class Runtime:
     chat_model: ChatModel | None = None  # None: answers are extractive
     cache: QueryCache = field(default_factory=QueryCache.disabled)
 
-    def worker(self, **options: float) -> Worker:
+    def worker(self, *, poll_seconds: float = 1.0) -> Worker:
         tasks = ingestion_tasks(self.db, self.embedder, self.chunker)
-        return Worker(self.db, tasks, housekeeping=housekeeping(self.db), **options)
+        return Worker(self.db, tasks, housekeeping=housekeeping(self.db), poll_seconds=poll_seconds)
 
     def start_workers(self, count: int) -> WorkerThreads:
         return WorkerThreads([self.worker() for _ in range(count)]).start()
@@ -53,4 +53,10 @@ def create_chat_model(settings: Settings) -> ChatModel | None:
     """The chat model at RAGSTORE_LLM_BASE_URL, if one is set."""
     if not settings.llm_base_url:
         return None
-    return ChatModel(settings.llm_base_url, settings.llm_model, settings.llm_api_key, settings.llm_timeout_seconds)
+    return ChatModel(
+        settings.llm_base_url,
+        settings.llm_model,
+        settings.llm_api_key,
+        settings.llm_timeout_seconds,
+        tools=settings.llm_tools,
+    )

@@ -17,7 +17,7 @@ import inspect
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from prometheus_client import Counter, Histogram
 
@@ -57,7 +57,8 @@ CACHE_REQUESTS = Counter(
 )
 
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def observe_request(route: str, method: str, status: int, seconds: float) -> None:
@@ -73,18 +74,18 @@ def timed_search(ranker: str) -> Iterator[None]:
     SEARCH_SECONDS.labels(ranker).observe(time.perf_counter() - started)
 
 
-def search_timer(func: F) -> F:
+def search_timer(func: Callable[P, R]) -> Callable[P, R]:
     """Time each successful call of a search function in SEARCH_SECONDS, by its `ranker` argument."""
     signature = inspect.signature(func)
 
     @functools.wraps(func)
-    def timed(*args: Any, **kwargs: Any) -> Any:
+    def timed(*args: P.args, **kwargs: P.kwargs) -> R:
         bound = signature.bind(*args, **kwargs)
         bound.apply_defaults()
         with timed_search(str(bound.arguments["ranker"])):
             return func(*args, **kwargs)
 
-    return timed  # type: ignore[return-value]
+    return timed
 
 
 @contextmanager

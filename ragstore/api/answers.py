@@ -4,35 +4,28 @@ The stream is server-sent events, each `event: <type>` with a JSON `data` carryi
 `answer.context` (the conversation id and the passages found), `answer.delta` (a piece of text), then
 `answer.completed` (the stored answer object) or `error` (the error envelope's `error`; nothing is stored).
 A client that goes away mid-answer does not lose the exchange: the answer is still finished and stored, even when
-the server is being shut down: the app waits for the answers still being generated (up to
-RAGSTORE_SHUTDOWN_GRACE_SECONDS) before it closes the database. One that cannot finish in time is not stored at all
-(the exchange is one transaction): never half an answer.
+the server is being shut down (api/relay.py).
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import queue
-import threading
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import asdict
 from typing import Any
 
-import anyio.to_thread
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from ragstore.api import chat_schemas as wire
 from ragstore.api.deps import RuntimeDep, TenantDep
+from ragstore.api.relay import Relay
 from ragstore.api.vector_stores import RANKERS
 from ragstore.chat import objects
 from ragstore.errors import RagstoreError
 from ragstore.service import answers
 
 router = APIRouter(prefix="/v1/answers", tags=["Answers"])
-log = logging.getLogger(__name__)
 
 
 @router.post(
@@ -40,7 +33,7 @@ log = logging.getLogger(__name__)
     response_model=wire.AnswerObject,
     responses={200: {"content": {"text/event-stream": {}}, "description": "the answer, or its event stream"}},
 )
-def create_answer(body: wire.AnswerRequest, runtime: RuntimeDep, tenant: TenantDep, request: Request) -> Any:
+def create_answer(body: wire.AnswerRequest, runtime: RuntimeDep, tenant: TenantDep) -> Any:
     """Answer the question from the stores' best passages: with the chat model at RAGSTORE_LLM_BASE_URL when one
     is set, else extractively (the passages' sentences nearest to the question, cited as [n])."""
     options = body.ranking_options
@@ -59,8 +52,7 @@ def create_answer(body: wire.AnswerRequest, runtime: RuntimeDep, tenant: TenantD
             answers.answer(runtime.db, runtime.embedder, runtime.chat_model, tenant, question, runtime.cache)
         )
     prepared = answers.prepare(runtime.db, runtime.embedder, tenant, question, runtime.cache)  # errors: plain responses
-    source = answers.stream(runtime.db, runtime.embedder, runtime.chat_model, tenant, prepared)
-    pieces = Relay(source, request.app.state.answers_in_flight)
+    pieces = Relay(answers.stream(runtime.db, runtime.embedder, runtime.chat_model, tenant, prepared))
     return StreamingResponse(_events(prepared, pieces), media_type="text/event-stream")
 
 
@@ -83,84 +75,7 @@ def answer_object(answer: answers.Answer) -> wire.AnswerObject:
     )
 
 
-class InFlight:
-    """The relays of streamed answers still running, which shutdown waits for."""
-
-    def __init__(self) -> None:
-        self._threads: set[threading.Thread] = set()
-        self._lock = threading.Lock()
-
-    def start(self, thread: threading.Thread) -> None:
-        with self._lock:
-            self._threads.add(thread)
-        thread.start()
-
-    def done(self, thread: threading.Thread) -> None:
-        with self._lock:
-            self._threads.discard(thread)
-
-    def wait(self, timeout: float) -> int:
-        """Wait up to timeout seconds in all for the running answers to finish; how many did not."""
-        with self._lock:
-            running = list(self._threads)
-        if running:
-            log.info("Waiting up to %g s for %d answer(s) being generated to finish.", timeout, len(running))
-        deadline = time.monotonic() + timeout
-        for thread in running:
-            thread.join(max(0.0, deadline - time.monotonic()))
-        left = sum(thread.is_alive() for thread in running)
-        if left:
-            log.warning("%d answer(s) did not finish within the grace period: they are not stored.", left)
-        return left
-
-
-class Relay:
-    """Runs an answer's stream to its end in a thread of its own and hands its pieces over through a queue.
-
-    The response reads the queue; if the client goes away, the response stops reading but the thread goes on, so
-    the answer is still stored (and the model's tokens, paid for, are not thrown away).
-    """
-
-    _END = object()
-
-    def __init__(self, source: Iterator[str | answers.Answer], in_flight: InFlight) -> None:
-        self._pieces: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._in_flight = in_flight
-        thread = threading.Thread(target=self._guarded, args=(source,), name="answer-relay", daemon=True)
-        in_flight.start(thread)
-
-    def _guarded(self, source: Iterator[str | answers.Answer]) -> None:
-        try:
-            self._run(source)
-        finally:
-            self._in_flight.done(threading.current_thread())
-
-    def _run(self, source: Iterator[str | answers.Answer]) -> None:
-        try:
-            for piece in source:
-                self._pieces.put(piece)
-        except RagstoreError as exc:
-            log.error("a streamed answer failed: %s", exc.message)
-            self._pieces.put(exc)
-        except Exception:
-            log.exception("a streamed answer failed")
-            self._pieces.put(RagstoreError())  # the client is told no more than in a 500 response
-        else:
-            self._pieces.put(self._END)
-
-    async def __aiter__(self) -> AsyncIterator[str | answers.Answer]:
-        """The pieces as they come; a failure is raised as the RagstoreError it was (or became). Each is waited for
-        in a thread that a client's going away abandons: the response ends at once, the relay goes on."""
-        while True:
-            piece = await anyio.to_thread.run_sync(self._pieces.get, abandon_on_cancel=True)
-            if piece is self._END:
-                return
-            if isinstance(piece, RagstoreError):
-                raise piece
-            yield piece
-
-
-async def _events(prepared: answers.Prepared, pieces: Relay) -> AsyncIterator[str]:
+async def _events(prepared: answers.Prepared, pieces: Relay[str | answers.Answer]) -> AsyncIterator[str]:
     context = [asdict(p) for p in prepared.used]
     yield _event("answer.context", conversation_id=prepared.conversation_id, context_used=context)
     try:

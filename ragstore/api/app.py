@@ -14,10 +14,13 @@ from ragstore.api import (
     admin,
     answers,
     conversations,
+    embeddings,
     errors,
     feedback,
     files,
     monitoring,
+    relay,
+    responses,
     training,
     vector_store_files,
     vector_stores,
@@ -47,7 +50,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
             # One grace period for both: the answers still being generated (before their database closes), then
             # what is left of it for the running jobs, which have gone on meanwhile.
             deadline = time.monotonic() + settings.shutdown_grace_seconds
-            app.state.answers_in_flight.wait(settings.shutdown_grace_seconds)
+            relay.IN_FLIGHT.wait(settings.shutdown_grace_seconds)
             workers.stop(max(0.0, deadline - time.monotonic()))
             runtime.close()
             app.state.rate_limiter.close()
@@ -62,13 +65,14 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     )
     errors.install(app)
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.redis_url)
-    app.state.answers_in_flight = answers.InFlight()
     for router in (
         files.router,
         vector_stores.router,
         vector_store_files.router,
         conversations.router,
         answers.router,
+        responses.router,
+        embeddings.router,
         feedback.router,
         training.examples_router,
         training.datasets_router,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ragstore.service import search
+from ragstore.service import embeddings, search
 
 KB, MB = 1024, 1024 * 1024
 
@@ -52,6 +52,11 @@ COMMENT_CHARS = 4000
 DATASET_NAME_CHARS = 256
 DATASET_DESCRIPTION_CHARS = 4000
 DATASET_EXAMPLES = 10_000
+
+# Embeddings (service/embeddings.py checks them).
+EMBEDDING_INPUTS = embeddings.MAX_INPUTS
+EMBEDDING_INPUT_CHARS = embeddings.MAX_INPUT_CHARACTERS
+EMBEDDING_TOTAL_CHARS = embeddings.MAX_TOTAL_CHARACTERS
 
 # Administration.
 ADMIN_NAME_CHARS = 64  # a tenant's, an API key's
@@ -98,17 +103,22 @@ BOUNDS: tuple[Bound, ...] = (
     Bound("dataset `name`", DATASET_NAME_CHARS, "characters"),
     Bound("dataset `description`", DATASET_DESCRIPTION_CHARS, "characters"),
     Bound("dataset `example_ids`", DATASET_EXAMPLES, "ids"),
+    Bound("embeddings `input` as a list", EMBEDDING_INPUTS, "texts"),
+    Bound("embeddings `input`: one text", EMBEDDING_INPUT_CHARS, "characters"),
+    Bound("embeddings `input`: all its texts together", EMBEDDING_TOTAL_CHARS, "characters"),
     Bound("tenant and API key `name`", ADMIN_NAME_CHARS, "characters"),
     Bound("a JSON body (every route but those below)", JSON_BODY_BYTES, "bytes"),
     Bound(
-        "a JSON body to `/v1/conversations`, its items, `.../file_batches`, `/v1/responses`",
+        "a JSON body to `/v1/conversations`, its items, `.../file_batches`, `/v1/responses`, `/v1/embeddings`",
         LARGE_JSON_BODY_BYTES,
         "bytes",
     ),
 )
 
 # Routes whose JSON bodies may be larger: up to 20 items of 100,000 characters, 2000 files with their attributes.
-_LARGE_BODIES = re.compile(r"^/v1/(conversations(/[^/]+(/items)?)?|vector_stores/[^/]+/file_batches|responses)$")
+_LARGE_BODIES = re.compile(
+    r"^/v1/(conversations(/[^/]+(/items)?)?|vector_stores/[^/]+/file_batches|responses|embeddings)$"
+)
 
 
 def body_bytes(method: str, path: str) -> int:

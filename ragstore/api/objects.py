@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from ragstore.api import schemas
 from ragstore.models import FileBatch, FileCounts, FileRecord, SearchHit, VectorStore, VectorStoreFile
@@ -90,7 +91,7 @@ def search_item(hit: SearchHit) -> schemas.VectorStoreSearchResultItem:
     )
 
 
-def wire_attributes(attributes: dict | None) -> dict | None:
+def wire_attributes(attributes: dict[str, Any] | None) -> dict[str, Any] | None:
     """At most what OpenAI's attributes allow (16 keys of 64 chars; strings of 512, numbers, booleans).
 
     A chunk's attributes are its file's plus its document's own metadata (a JSON document's fields), which can
@@ -98,7 +99,7 @@ def wire_attributes(attributes: dict | None) -> dict | None:
     """
     if not attributes:
         return None
-    kept = {}
+    kept: dict[str, Any] = {}
     for key, value in attributes.items():
         if len(kept) == 16:
             break

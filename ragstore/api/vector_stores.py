@@ -92,7 +92,7 @@ def modify_vector_store(
 ) -> schemas.VectorStoreObject:
     """Change name, expires_after or metadata; a field sent as null is cleared, one left out is kept."""
     changes = {name: getattr(body, name) for name in body.model_fields_set}
-    if changes.get("expires_after") is not None:
+    if "expires_after" in changes and body.expires_after is not None:
         changes["expires_after"] = body.expires_after.model_dump()
     return objects.store_object(stores.update(runtime.db, tenant, vector_store_id, changes))
 

@@ -1,4 +1,4 @@
-"""Progress reporting: the CLI passes tqdm (bars on stderr); everything else runs quiet."""
+"""Progress reporting: the CLI passes its rich bars (cli/progress.py, on stderr); everything else runs quiet."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ class Bar(Protocol):
 
 
 class Progress(Protocol):
-    """Makes a bar as tqdm does: progress(desc=..., total=..., unit=...) used as a context manager."""
+    """Makes a bar: progress(desc=..., total=..., unit=...) used as a context manager."""
 
     def __call__(self, **options: Any) -> Any: ...
 

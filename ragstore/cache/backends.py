@@ -121,7 +121,8 @@ class RedisBackend:
         return self._down
 
     def get(self, key: str) -> bytes | None:
-        return self._call(lambda: self._client.get(key))
+        value = self._call(lambda: self._client.get(key))
+        return value if isinstance(value, bytes) else None  # the client does not decode: a value is bytes
 
     def set(self, key: str, value: bytes, ttl: float) -> None:
         self._call(lambda: self._client.set(key, value, px=max(1, round(ttl * 1000))))

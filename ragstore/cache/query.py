@@ -59,14 +59,15 @@ class QueryCache:
             return embedder.embed(texts)
         identity = _embedder_identity(embedder)
         keys = [self._key(EMBEDDING, [*identity, text]) for text in texts]
-        found = [_vector(self._get(EMBEDDING, key), embedder.dimension) for key in keys]
-        missing = [i for i, vector in enumerate(found) if vector is None]
+        cached = [_vector(self._get(EMBEDDING, key), embedder.dimension) for key in keys]
+        found = {i: vector for i, vector in enumerate(cached) if vector is not None}
+        missing = [i for i in range(len(texts)) if i not in found]
         if missing:
             computed = embedder.embed([texts[i] for i in missing])
             for i, vector in zip(missing, computed, strict=True):
                 found[i] = np.asarray(vector, dtype=np.float32)
                 self._set(EMBEDDING, keys[i], found[i].astype("<f4").tobytes())
-        return np.stack(found)
+        return np.stack([found[i] for i in range(len(texts))])
 
     def search_key(
         self,

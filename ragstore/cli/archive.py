@@ -27,6 +27,7 @@ def backup(
     tenant: Annotated[
         str | None, typer.Option(help="tenant name or id; without --store: the whole tenant, chat data included")
     ] = None,
+    force: Annotated[bool, typer.Option("--force", help="replace FILE if it exists")] = False,
     data_dir: DataDir = None,
     verbose: Verbose = False,
 ) -> int:
@@ -38,6 +39,8 @@ def backup(
         raise InvalidRequest("Say what to back up: --store NAME (repeatable), or --tenant NAME for a whole tenant.")
     if output.is_dir():
         raise InvalidRequest(f"{output} is a folder: give the archive's file name.")
+    if output.exists() and not force:
+        raise InvalidRequest(f"{output} exists: give another name, or --force to replace it.")
     with context.database(settings) as db:
         scope = dump.resolve_scope(db, tenant, store or ())
         report = dump.backup(db, scope, output, progress=progress.bar)

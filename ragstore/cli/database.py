@@ -165,7 +165,8 @@ def _print_repairs(repairs: Repairs) -> None:
         f"  repaired: {_count(repairs.deleted_chunks, 'orphan chunk')} deleted, "
         f"{_count(repairs.reembedded_chunks, 'chunk')} embedded again, "
         f"{_count(repairs.recounted_files, 'file')} counted again, "
-        f"{_count(repairs.requeued_files, 'file')} ingested again"
+        f"{_count(repairs.requeued_files, 'file')} ingested again, "
+        f"{_count(repairs.detached_files, 'duplicate file')} detached"
     )
     for reason in repairs.skipped:
         print(f"  not repaired: {reason}")

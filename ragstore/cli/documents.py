@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -14,6 +14,7 @@ from ragstore.cli.context import ChunkOverlap, ChunkSize, DataDir, Tenant, Verbo
 from ragstore.errors import RagstoreError
 
 if TYPE_CHECKING:
+    from ragstore.importers.common import Report
     from ragstore.models import FileCounts, SearchHit
     from ragstore.runtime import Runtime
 
@@ -34,34 +35,48 @@ def ingest(
     data_dir: DataDir = None,
     verbose: Verbose = False,
 ) -> int:
-    """Ingest files and folders into a vector store; waits with a progress bar."""
-    from ragstore.service import files, ingestion, stores
+    """Ingest files and folders into a vector store; waits with a progress bar. A re-run (after Ctrl-C, or on a
+    folder that changed) uploads only the files that are new or changed since, as `ragstore import files` does."""
+    from ragstore.importers import files
+    from ragstore.importers.common import Report
+    from ragstore.importers.records import Destination
+    from ragstore.service import stores
 
     settings = context.settings(data_dir, verbose)
     strategy = context.strategy(chunk_size, chunk_overlap)
-    found, skipped = _collect(paths)
+    found, skipped = files.collect_paths(paths)
     if not found:
         context.fail("no files to ingest" + (f" ({skipped} of unsupported types skipped)" if skipped else ""))
         return 1
-    with context.runtime(settings) as runtime:
+    report = Report()
+    with context.runtime(settings) as runtime, progress.Stages("file") as bars:
         tenant_id = context.tenant_id(runtime.db, tenant)
         target = stores.get_or_create(runtime.db, tenant_id, store, runtime.embedder, settings.text_search_language)
-        file_ids = []
-        for path in progress.bar(iterable=found, desc="upload", unit="file"):
-            with path.open("rb") as stream:
-                file_ids.append(files.upload(runtime.db, tenant_id, path.name, stream).id)
-        batch = ingestion.create_batch(
-            runtime.db, tenant_id, target, file_ids, strategy, max_attempts=settings.job_max_attempts
-        )
-        counts = work_on_batch(runtime, tenant_id, batch, len(file_ids))
-        failures = ingestion.batch_failures(runtime.db, tenant_id, batch)
+        into = Destination(runtime.db, tenant_id, target, runtime.embedder, runtime.chunker, strategy)
+        try:
+            work = files.start_paths(into, found, strategy, report, bars)
+            bars.close()
+            progress.work_until(runtime, lambda: files.remaining(work), len(work.started))
+        except KeyboardInterrupt:
+            raise RagstoreError(
+                "interrupted: run the same command again to go on; what is uploaded already is not uploaded twice."
+            ) from None
+        files.finish(work, report)
+    _print_ingested(target.name, target.id, report, skipped)
+    return 2 if report.failed else 0
+
+
+def _print_ingested(name: str, store_id: str, report: Report, skipped: int) -> None:
+    completed = report.imported + report.replaced
     print(
-        f"{target.name} ({target.id}): {counts.completed} completed, {counts.failed} failed"
+        f"{name} ({store_id}): {completed} completed, {len(report.failed)} failed"
+        + (f", {report.unchanged} unchanged" if report.unchanged else "")
         + (f", {skipped} skipped (unsupported type)" if skipped else "")
     )
-    for failure in failures:
-        print(f"  failed: {failure.filename}: {failure.message} ({failure.code})")
-    return 2 if failures else 0
+    for note in report.notes:
+        print(f"  {note}")
+    for failure in report.failed:
+        print(f"  failed: {failure.name}: {failure.reason}")
 
 
 def work_on_batch(runtime: Runtime, tenant_id: str, batch: str, total: int) -> FileCounts:
@@ -75,32 +90,6 @@ def work_on_batch(runtime: Runtime, tenant_id: str, batch: str, total: int) -> F
     return ingestion.batch_counts(runtime.db, tenant_id, batch)
 
 
-def _collect(paths: Sequence[Path]) -> tuple[list[Path], int]:
-    """Files named on the command line, and the supported files under named folders; (files, skipped)."""
-    from ragstore.ingest.parse import SUPPORTED_EXTENSIONS
-
-    found: list[Path] = []
-    skipped = 0
-    for path in paths:
-        if path.is_dir():
-            for child in _walk(path):
-                if child.suffix.lower() in SUPPORTED_EXTENSIONS:
-                    found.append(child)
-                else:
-                    skipped += 1
-        elif path.is_file():
-            found.append(path)
-        else:
-            raise RagstoreError(f"{path} does not exist.")
-    return found, skipped
-
-
-def _walk(folder: Path) -> Iterator[Path]:
-    for child in sorted(folder.rglob("*")):
-        if child.is_file() and not any(part.startswith(".") for part in child.relative_to(folder).parts):
-            yield child
-
-
 @app.command(
     "search", epilog='Example: ragstore search "how do I reset my password" --store handbook --store faq -k 3 --json'
 )
@@ -111,6 +100,14 @@ def search_stores(
     k: Annotated[int, typer.Option("-k", help="number of results, 1..50")] = 5,
     threshold: Annotated[float, typer.Option(help="minimum score, 0..1")] = 0.0,
     ranker: Annotated[Ranker, typer.Option(help="hybrid (the best measured), dense or lexical (BM25)")] = "hybrid",
+    filters: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--filter",
+            metavar="FILTER",
+            help="the API's filter as JSON, or key=value, key!=value, key>=5 ... (repeatable: all must hold)",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     data_dir: DataDir = None,
     verbose: Verbose = False,
@@ -118,16 +115,61 @@ def search_stores(
     """Search vector stores: the best passages, with score, file, page and chunk."""
     from ragstore.service import search, stores
 
+    if not 1 <= k <= search.MAX_RESULTS:
+        raise RagstoreError(f"-k is 1..{search.MAX_RESULTS}, not {k}.")
+    wanted = parse_filters(filters or [])
     settings = context.settings(data_dir, verbose)
     with context.runtime(settings) as runtime:
         tenant_id = context.tenant_id(runtime.db, tenant)
         store_ids = [stores.resolve(runtime.db, tenant_id, name).id for name in store]
-        hits = search.search(runtime.db, runtime.embedder, tenant_id, store_ids, query, k, threshold, ranker=ranker)
+        hits = search.search(
+            runtime.db, runtime.embedder, tenant_id, store_ids, query, k, threshold, wanted, ranker=ranker
+        )
     if as_json:
         print(json.dumps([_hit_json(hit) for hit in hits], indent=2, ensure_ascii=False))
     else:
         _print_hits(hits)
     return 0
+
+
+# The short form's operators, longest first so that ">=" is not read as ">".
+_OPERATORS = (("!=", "ne"), (">=", "gte"), ("<=", "lte"), ("=", "eq"), (">", "gt"), ("<", "lt"))
+
+
+def parse_filters(given: Sequence[str]) -> dict[str, Any] | None:
+    """--filter options as one of the API's filters: each a JSON filter or `key<op>value`, all joined by `and`.
+
+    In the short form a value that reads as JSON (42, 2.5, true, "2024") is that JSON value, anything else a string:
+    `year=2024` compares with the number 2024, `year="2024"` with the string.
+    """
+    parsed = [_one_filter(text) for text in given]
+    if len(parsed) <= 1:
+        return parsed[0] if parsed else None
+    return {"type": "and", "filters": parsed}
+
+
+def _one_filter(text: str) -> dict[str, Any]:
+    if text.lstrip().startswith("{"):
+        try:
+            found = json.loads(text)
+        except ValueError as exc:
+            raise RagstoreError(f"--filter {text!r} is not JSON: {exc}.") from None
+        if not isinstance(found, dict):
+            raise RagstoreError(f"--filter {text!r} is not a JSON object.")
+        return found
+    for symbol, kind in _OPERATORS:
+        key, found, raw = text.partition(symbol)
+        if found and key.strip():
+            return {"type": kind, "key": key.strip(), "value": _value(raw.strip())}
+    raise RagstoreError(f"--filter {text!r}: give JSON or key=value (also !=, >, >=, <, <=).")
+
+
+def _value(raw: str) -> Any:
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return raw
+    return value if isinstance(value, str | int | float | bool) else raw
 
 
 def _hit_json(hit: SearchHit) -> dict[str, Any]:

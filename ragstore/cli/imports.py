@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
@@ -148,14 +148,14 @@ def import_csv(
 @contextmanager
 def _importing(
     settings: Settings, source: Path, store: str, tenant: str | None, strategy: ChunkingStrategy | None
-) -> Iterator[tuple[Runtime, Destination, Report, _Bars]]:
+) -> Iterator[tuple[Runtime, Destination, Report, progress.Stages]]:
     """The runtime, where the records go (the store created if named and missing), a report and progress bars."""
     from ragstore.importers.common import Report
     from ragstore.importers.records import Destination
 
     if not source.exists():  # said before the model loads
         raise InvalidRequest(f"{source} does not exist.")
-    with context.runtime(settings) as runtime, _Bars() as bars:
+    with context.runtime(settings) as runtime, progress.Stages() as bars:
         tenant_id = context.tenant_id(runtime.db, tenant)
         into = _store(runtime, tenant_id, store)
         yield (
@@ -174,32 +174,6 @@ def _store(runtime: Runtime, tenant_id: str, name_or_id: str) -> VectorStore:
         return stores.resolve(runtime.db, tenant_id, name_or_id)
     language = runtime.settings.text_search_language
     return stores.get_or_create(runtime.db, tenant_id, name_or_id, runtime.embedder, language)
-
-
-class _Bars:
-    """A progress bar per stage, one at a time (shown on a terminal only)."""
-
-    def __init__(self) -> None:
-        self.shown: Any = None
-
-    def start(self, stage: str, total: int | None) -> None:
-        self.close()
-        self.shown = progress.bar(total=total, desc=stage, unit="doc")
-
-    def advance(self, count: int = 1) -> None:
-        if self.shown is not None:
-            self.shown.update(count)
-
-    def close(self) -> None:
-        if self.shown is not None:
-            self.shown.close()
-            self.shown = None
-
-    def __enter__(self) -> _Bars:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def _print_report(store: VectorStore, report: Report) -> int:

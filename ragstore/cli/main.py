@@ -18,6 +18,7 @@ from ragstore.cli import (
     evaluation,
     float16,
     imports,
+    manage,
     reembed,
     serve,
 )
@@ -50,7 +51,7 @@ app = typer.Typer(
     epilog="Example: ragstore ingest ./docs --store handbook, then ragstore search 'how do I reset my password'"
     " --store handbook. Each command says more with --help.",
 )
-for group in (serve, documents, evaluation, database, admin, imports, chat, archive, reembed, float16):
+for group in (serve, documents, manage, evaluation, database, admin, imports, chat, archive, reembed, float16):
     app.add_typer(group.app)
 
 

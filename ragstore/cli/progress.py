@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -48,7 +50,9 @@ class Bar:
         self._total = total
         self._task = self._shown.add_task(desc, total=total)
         self.n = 0
+        terminal = sys.stderr
         self._shown.start()
+        self._moved = _log_through_bar(terminal) if console.is_terminal else []
 
     @property
     def total(self) -> float | None:
@@ -64,6 +68,9 @@ class Bar:
         self._shown.advance(self._task, n)
 
     def close(self) -> None:
+        for handler, stream in self._moved:
+            handler.setStream(stream)
+        self._moved = []
         self._shown.stop()
 
     def __iter__(self) -> Iterator[Any]:
@@ -82,9 +89,46 @@ class Bar:
         self.close()
 
 
+def _log_through_bar(terminal: Any) -> list[tuple[logging.StreamHandler[Any], Any]]:
+    """While a bar is drawn, rich redirects sys.stderr above it; log handlers kept the terminal's own stream, so a
+    parser's warning (pypdf's) would write through the bar. They write to the redirected stream meanwhile."""
+    moved = []
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler) and handler.stream is terminal is not sys.stderr:
+            moved.append((handler, handler.setStream(sys.stderr)))
+    return moved
+
+
 def bar(iterable: Iterable[Any] | None = None, **options: Any) -> Bar:
     """A progress bar on stderr, drawn only on a terminal: desc, total, unit and unit_scale as tqdm takes them."""
     return Bar(iterable, **options)
+
+
+class Stages:
+    """A progress bar per stage, one at a time (shown on a terminal only): the importers' Progress."""
+
+    def __init__(self, unit: str = "doc") -> None:
+        self.unit = unit
+        self.shown: Bar | None = None
+
+    def start(self, stage: str, total: int | None) -> None:
+        self.close()
+        self.shown = bar(total=total, desc=stage, unit=self.unit)
+
+    def advance(self, count: int = 1) -> None:
+        if self.shown is not None:
+            self.shown.update(count)
+
+    def close(self) -> None:
+        if self.shown is not None:
+            self.shown.close()
+            self.shown = None
+
+    def __enter__(self) -> Stages:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def work_until(runtime: Runtime, remaining: Callable[[], int], total: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import signal
 import threading
@@ -31,6 +32,7 @@ def serve(
     from ragstore.api.app import create_app
 
     settings = context.settings(data_dir, verbose, log_format="json", host=host, port=port, workers=workers)
+    _check_address(settings.host, settings.port)
     print(f"ragstore: serving on http://{settings.host}:{settings.port} (data in {settings.data_dir})", flush=True)
     logging.getLogger("ragstore").setLevel(logging.INFO)  # the access lines
     # uvicorn raises the signal that stopped it again once it has shut down, with the handler it found in place:
@@ -47,6 +49,22 @@ def serve(
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,  # type: ignore[arg-type]
     )
     return 0
+
+
+def _check_address(host: str, port: int) -> None:
+    """Fail with one line, before anything starts, when the address cannot be listened on (taken, or not ours)."""
+    import socket
+
+    from ragstore.errors import ConfigurationError
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn sets it
+            probe.bind(infos[0][4])
+    except OSError as exc:
+        reason = "it is in use" if exc.errno == errno.EADDRINUSE else exc.strerror or str(exc)
+        raise ConfigurationError(f"cannot listen on {host}:{port}: {reason} (--port, --host)") from None
 
 
 @app.command(epilog="Example: RAGSTORE_DATABASE_URL=postgresql://... ragstore worker")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,6 +66,15 @@ def collect(folder: Path, types: list[str] | None) -> tuple[list[Path], int]:
     return chosen, len(found) - len(chosen)
 
 
+@dataclass(frozen=True)
+class Source:
+    """A file to import: its key among the store's import records, its name in reports, where to read it."""
+
+    key: str
+    name: str
+    path: Path
+
+
 def start(
     target: Destination,
     folder: Path,
@@ -74,18 +84,57 @@ def start(
     progress: Progress,
 ) -> FilesImport:
     """Upload the new and changed files under folder and queue their ingestion; skip the unchanged ones."""
-    live_spaces(target)  # a store whose model cannot be reached here is said before anything is uploaded
     paths, skipped = collect(folder, types)
     if skipped:
         report.notes.append(f"{skipped} files of other types skipped")
     root = folder.resolve()
-    versions = load_versions(target, f"file:{root}/")
+    # The key is the path in the folder, not where a symbolic link leads.
+    sources = [Source(f"file:{root / path.relative_to(folder)}", str(path.relative_to(folder)), path) for path in paths]
+    return _start(target, sources, f"file:{root}/", strategy, report, progress)
+
+
+def collect_paths(paths: Sequence[Path]) -> tuple[list[Source], int]:
+    """`ragstore ingest`'s arguments: files named (any type: the parser says if it cannot read one) and the supported
+    files under folders, each keyed by its absolute path as `start` keys a folder's; and how many were skipped."""
+    sources: list[Source] = []
+    skipped = 0
+    for path in paths:
+        if path.is_dir():
+            for child in walk(path):
+                if child.suffix.lower() in SUPPORTED_EXTENSIONS:
+                    name = str(Path(path.name) / child.relative_to(path))
+                    sources.append(Source(f"file:{path.absolute() / child.relative_to(path)}", name, child))
+                else:
+                    skipped += 1
+        elif path.is_file():
+            sources.append(Source(f"file:{path.absolute()}", path.name, path))
+        else:
+            raise InvalidRequest(f"{path} does not exist.")
+    return sources, skipped
+
+
+def start_paths(
+    target: Destination, sources: list[Source], strategy: ChunkingStrategy, report: Report, progress: Progress
+) -> FilesImport:
+    """Upload what collect_paths found, new and changed files only, and queue their ingestion."""
+    return _start(target, sources, "file:/", strategy, report, progress)
+
+
+def _start(
+    target: Destination,
+    sources: list[Source],
+    prefix: str,
+    strategy: ChunkingStrategy,
+    report: Report,
+    progress: Progress,
+) -> FilesImport:
+    live_spaces(target)  # a store whose model cannot be reached here is said before anything is uploaded
+    versions = load_versions(target, prefix)
     work = FilesImport(target)
     specs = []
-    progress.start("upload", len(paths))
-    for path in paths:
-        name = str(path.relative_to(folder))
-        key = f"file:{root / name}"  # the path in the folder, not where a symbolic link leads
+    progress.start("upload", len(sources))
+    for source in sources:
+        key, name, path = source.key, source.name, source.path
         try:
             fp = _fingerprint(path, strategy)
             older = versions.get(key, [])

@@ -141,7 +141,8 @@ def _attributes(document: dict[str, Any], content: str | None, fields: Fields) -
         found = {path.rsplit(".", 1)[-1]: get_path(document, path) for path in fields.metadata}
         return {name: value for name, value in found.items() if value is not None}
     flat = dict(_flatten(document, ""))
-    flat.pop(content, None)
+    if content:
+        flat.pop(content, None)
     if content and content.startswith("metadata."):  # lifted to the top by _flatten
         flat.pop(content.removeprefix("metadata."), None)
     return flat

@@ -24,10 +24,15 @@ class Embedder(Protocol):
     """Turns texts into unit vectors."""
 
     model: str
-    dimension: int
     batch_size: int
-    # Word pieces the model reads at once, without special tokens; None when unknown (remote models).
-    max_tokens: int | None
+
+    @property
+    def dimension(self) -> int: ...
+
+    @property
+    def max_tokens(self) -> int | None:
+        """Word pieces the model reads at once, without special tokens; None when unknown (remote models)."""
+        ...
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """One L2-normalised float32 row per text."""
@@ -59,8 +64,11 @@ class LocalEmbedder:
         self.batch_size = batch_size
         # local_files_only: never reach for the hub; the weights are in the installed package.
         self._model = SentenceTransformer(str(local_model_path()), device="cpu", local_files_only=True)
-        self.dimension = self._model.get_embedding_dimension()
-        self.max_tokens = self._model.max_seq_length - 2  # [CLS] and [SEP]
+        dimension, window = self._model.get_embedding_dimension(), self._model.max_seq_length
+        if dimension is None or window is None:
+            raise ConfigurationError(f"The model at {local_model_path()} does not say its dimension and window.")
+        self.dimension = dimension
+        self.max_tokens = window - 2  # [CLS] and [SEP]
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         with telemetry.timed_embedding(self.model, len(texts)):
@@ -94,7 +102,7 @@ class RemoteEmbedder:
         self.retry = retry
         self.dimension = dimension
         self.batch_size = batch_size
-        self.max_tokens = None
+        self.max_tokens: int | None = None
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.Client(base_url=base_url.rstrip("/") + "/", headers=headers, timeout=60)
 

@@ -244,7 +244,7 @@ def _heading_level(style: str) -> int:
 
 
 def _docx_row(row: Any) -> str:
-    cells = []
+    cells: list[Any] = []
     for cell in row.cells:
         # A merged cell is listed once per grid column it spans.
         if not cells or cell._tc is not cells[-1]._tc:

@@ -16,15 +16,12 @@ from ragstore.chat import extractive, prompt
 from ragstore.chat.llm import ChatModel
 from ragstore.errors import InvalidRequest
 from ragstore.ingest.embed import Embedder
-from ragstore.models import Conversation, Message, Passage, SearchHit
-from ragstore.service import conversations, search
+from ragstore.models import Conversation, Message, Passage
+from ragstore.service import conversations, exchange
 from ragstore.store import conversations as conversation_store
 from ragstore.store.db import Database
 
 MAX_CONTEXT = 20
-# The search goes this many passages beyond those given to the model: the hard negatives of retrieval triplets.
-UNUSED_DEPTH = 10
-TITLE_LENGTH = 80
 
 
 @dataclass(frozen=True)
@@ -73,20 +70,15 @@ def prepare(
             history = conversation_store.conversation_messages(conn, tenant_id, question.conversation_id)
     else:
         history = []
-    hits = search.search(
-        db,
-        embedder,
-        tenant_id,
-        list(question.vector_store_ids),
-        question.text,
-        min(search.DEPTH_MAX, question.max_num_results + UNUSED_DEPTH),
-        question.score_threshold,
+    retrieval = exchange.Retrieval(
+        tuple(question.vector_store_ids),
         question.filters,
-        ranker=question.ranker,
-        cache=cache,
+        question.max_num_results,
+        question.ranker,
+        question.score_threshold,
     )
-    found = tuple(passage(hit) for hit in hits)
-    used, unused = found[: question.max_num_results], found[question.max_num_results :]
+    found = exchange.find(db, embedder, tenant_id, retrieval, question.text, cache)
+    used, unused = found.used, found.unused
     return Prepared(
         question=question,
         conversation_id=question.conversation_id or ids.new(ids.CONVERSATION),
@@ -135,40 +127,24 @@ def store(db: Database, tenant_id: str, prepared: Prepared, text: str, model_nam
     question = prepared.question
     if not text.strip():
         text = extractive.NO_ANSWER
-    asked = conversations.new_message(prepared.conversation_id, "user", question.text)
-    replied = conversations.new_message(
-        prepared.conversation_id,
-        "assistant",
-        text,
+    recorded = exchange.Exchange(
+        conversation_id=prepared.conversation_id,
+        is_new=prepared.is_new,
+        user_id=question.user_id,
+        asked=[("user", question.text)],
+        answer_id=ids.new(ids.MESSAGE),
+        answer=text,
         model=model_name,
         vector_store_ids=tuple(question.vector_store_ids),
-        context_used=prepared.used,
-        unused_context=prepared.unused,
+        used=prepared.used,
+        unused=prepared.unused,
+        prompt=list(prepared.messages),
     )
     with db.tenant(tenant_id) as conn:
-        if prepared.is_new:
-            title = question.text.strip().splitlines()[0][:TITLE_LENGTH]
-            conversation_store.insert_conversation(
-                conn, tenant_id, prepared.conversation_id, question.user_id, title, None
-            )
-        stored_question, stored_answer = conversations.append_messages(
-            conn, tenant_id, prepared.conversation_id, [asked, replied]
-        )
-        conversation_store.save_prompt(conn, tenant_id, stored_answer.id, prepared.messages)
+        stored_question, stored_answer = exchange.record(conn, tenant_id, recorded)
         conversation = conversation_store.get_conversation(conn, tenant_id, prepared.conversation_id)
     assert conversation is not None
     return Answer(conversation, stored_question, stored_answer, prompt.cited(text, len(prepared.used)))
-
-
-def passage(hit: SearchHit) -> Passage:
-    return Passage(
-        chunk_id=f"chunk_{hit.chunk_id}",
-        file_id=hit.file_id,
-        filename=hit.filename,
-        vector_store_id=hit.vector_store_id,
-        score=round(hit.score, 6),
-        excerpt=hit.text,
-    )
 
 
 def _check(question: Question) -> None:

@@ -121,12 +121,14 @@ def append_messages(conn: Connection, tenant_id: str, conversation_id: str, adde
     """Store messages after the conversation's last, in one transaction (the caller's)."""
     position = conversations.lock_for_append(conn, tenant_id, conversation_id)
     if position is None:
-        _found(None, conversation_id)
+        raise _no_conversation(conversation_id)
     stored = []
     for offset, message in enumerate(added):
         placed = replace(message, position=position + offset, conversation_id=conversation_id)
         conversations.insert_message(conn, tenant_id, placed)
-        stored.append(conversations.get_message(conn, tenant_id, placed.id))
+        found = conversations.get_message(conn, tenant_id, placed.id)
+        assert found is not None, "a message inserted in this transaction is found in it"
+        stored.append(found)
     return stored
 
 
@@ -165,8 +167,12 @@ def _check_items(items: Sequence[tuple[str, str]]) -> None:
 
 def _found(conversation: Conversation | None, conversation_id: str) -> Conversation:
     if conversation is None:
-        raise ConversationNotFound(f"No conversation found with id '{conversation_id}'.", param="conversation_id")
+        raise _no_conversation(conversation_id)
     return conversation
+
+
+def _no_conversation(conversation_id: str) -> ConversationNotFound:
+    return ConversationNotFound(f"No conversation found with id '{conversation_id}'.", param="conversation_id")
 
 
 def _no_message(message_id: str) -> MessageNotFound:

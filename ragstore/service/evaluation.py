@@ -15,7 +15,8 @@ from ragstore.ingest.embed import Embedder
 from ragstore.service import relevance, search
 from ragstore.store.db import Database
 
-DEPTH = 100
+# recall@100 needs the deepest ranking search() allows.
+DEPTH = search.DEPTH_MAX
 
 
 @dataclass(frozen=True)

@@ -87,6 +87,22 @@ class _Target:
             return "converting" if self.half else "float32"
         return "converted" if self.backup else "halfvec"
 
+    @property
+    def halfvec(self) -> store.Column:
+        """The halfvec column a conversion fills (state converting)."""
+        assert self.half is not None, f"{self.label} is {self.state}: it has no halfvec column being filled"
+        return self.half
+
+    @property
+    def backup_name(self) -> str | None:
+        return self.backup.name if self.backup else None
+
+    @property
+    def float32(self) -> store.Column:
+        """The float32 backup of a converted column (state converted)."""
+        assert self.backup is not None, f"{self.label} is {self.state}: it has no float32 backup"
+        return self.backup
+
     def names(self) -> dict[str, str]:
         column = self.column.name
         return {
@@ -115,7 +131,7 @@ def convert(db: Database, table: str = "chunks", column: str = "embedding", opti
         if target.half is None:
             _prepare(conn, target, options.lock_timeout_ms)
             target = _open(conn, table, column)
-        return _move(db, conn, target, "convert", target.column, target.half, _swap_in, options)
+        return _move(db, conn, target, "convert", target.column, target.halfvec, _swap_in, options)
 
 
 def rollback(db: Database, table: str = "chunks", column: str = "embedding", options: Options = Options()) -> Report:
@@ -125,7 +141,7 @@ def rollback(db: Database, table: str = "chunks", column: str = "embedding", opt
             return _abandon(db, conn, target, options)
         if target.state != "converted":
             raise NotFound(_no_backup(target))
-        return _move(db, conn, target, "rollback", target.backup, target.backup, _swap_back, options)
+        return _move(db, conn, target, "rollback", target.float32, target.float32, _swap_back, options)
 
 
 def finalize(db: Database, table: str = "chunks", column: str = "embedding") -> str:
@@ -136,11 +152,11 @@ def finalize(db: Database, table: str = "chunks", column: str = "embedding") -> 
 
         def drop() -> None:
             _drop_sync(conn, target)
-            store.execute(conn, "float16_drop_column", target.table, column=target.backup.name)
+            store.execute(conn, "float16_drop_column", target.table, column=target.float32.name)
             store.execute(conn, "float16_drop_check", target.table, constraint=target.names()["constraint"])
 
         store.locked(conn, target.table, drop, LOCK_TIMEOUT_MS, LOCK_ATTEMPTS)
-        return target.backup.name
+        return target.float32.name
 
 
 def status(db: Database, table: str = "chunks", column: str = "embedding") -> Status:
@@ -151,7 +167,7 @@ def status(db: Database, table: str = "chunks", column: str = "embedding") -> St
         rows, copied = store.fill_counts(conn, target.table, column, other.name if other else column)
         building = store.vector_indexes(conn, target.table, other) if other else []
         return Status(
-            target.table.name, column, target.column.type_text, target.state, target.backup and target.backup.name,
+            target.table.name, column, target.column.type_text, target.state, target.backup_name,
             rows, copied if other else None, tuple(i.name for i in _indexes(conn, target)),
             tuple(i.name for i in building),
         )  # fmt: skip
@@ -199,7 +215,7 @@ def _move(
         db, done.table, done.column, done.backup or done.column, _indexes(conn, done), samples, best
     )
     return Report(
-        operation, target.table.name, target.column.name, done.backup and done.backup.name, before, after, len(samples),
+        operation, target.table.name, target.column.name, done.backup_name, before, after, len(samples),
         options.k, max(EF_SEARCH, options.k), copied, copy_s, index_s, wait * 1000, held * 1000,
     )  # fmt: skip
 
@@ -352,7 +368,7 @@ def _swap_back(conn: Connection, target: _Target, old: list[store.Index], rename
     table, column, names = target.table, target.column.name, target.names()
     _drop_sync(conn, target)
     store.execute(conn, "float16_drop_column", table, column=column)
-    store.execute(conn, "float16_rename_column", table, column=target.backup.name, name=column)
+    store.execute(conn, "float16_rename_column", table, column=target.float32.name, name=column)
     if target.column.not_null:
         store.execute(conn, "float16_set_not_null", table, column=column)
         store.execute(conn, "float16_drop_check", table, constraint=names["constraint"])
@@ -366,7 +382,7 @@ def _abandon(db: Database, conn: Connection, target: _Target, options: Options) 
 
     def drop() -> None:
         _drop_sync(conn, target)
-        store.execute(conn, "float16_drop_column", target.table, column=target.half.name)
+        store.execute(conn, "float16_drop_column", target.table, column=target.halfvec.name)
 
     indexes = _indexes(conn, target)
     samples = measuring.sample(db, target.table, target.column.name, options.queries)

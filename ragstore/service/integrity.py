@@ -9,7 +9,10 @@ What is looked for, and what repairing does (in this order, so that later steps 
 - count mismatches: attachments whose chunk_count, lexical_tokens (BM25) or usage_bytes differ from their chunks':
   counted again (a store's own file_counts are counted live from its files, so they cannot drift);
 - files without chunks (completed, yet nothing of them is found) and stuck files (in progress, with no job that will
-  finish them): queued for ingestion again, with their own chunking and attributes.
+  finish them): queued for ingestion again, with their own chunking and attributes;
+- duplicate files: the same bytes attached to a store more than once (an ingest run twice, say), so every passage
+  comes back twice: the later copies detached when they are chunked and attributed as the first, else left to the
+  user (they may be meant to differ), and said.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import numpy as np
 from ragstore.errors import RagstoreError
 from ragstore.ingest.chunk import Chunker, ChunkingStrategy
 from ragstore.ingest.embed import Embedder, embed_chunks
-from ragstore.service import ingestion, spaces, stores
+from ragstore.service import ingestion, spaces, stores, vector_store_files
 from ragstore.store import integrity, vector_stores
 from ragstore.store.db import Connection, Database
 
@@ -62,6 +65,11 @@ KINDS = {
         "attachments in progress that no queued or running job will finish",
         "queues them for ingestion again",
     ),
+    "duplicate_files": (
+        "duplicate files",
+        "the same bytes attached to a store more than once; searches return each passage once per copy",
+        "detaches the later copies chunked and attributed as the first",
+    ),
 }
 
 
@@ -77,6 +85,7 @@ class Problem:
     chunk_ids: tuple[int, ...] = ()
     strategy: ChunkingStrategy | None = None  # how to ingest it again
     attributes: dict[str, Any] | None = None
+    same_as_first: bool = False  # a duplicate file chunked and attributed as the first copy
 
 
 @dataclass(frozen=True)
@@ -103,6 +112,7 @@ class Repairs:
     reembedded_chunks: int = 0
     recounted_files: int = 0
     requeued_files: int = 0
+    detached_files: int = 0
     batches: list[tuple[str, str]] = field(default_factory=list)  # (vector store id, batch id) to wait for
     skipped: list[str] = field(default_factory=list)
 
@@ -118,6 +128,7 @@ def check(db: Database, tenant_id: str) -> Findings:
             *_counts(integrity.file_count_mismatches(conn, tenant_id)),
             *_to_ingest("empty_files", integrity.empty_files(conn, tenant_id), "completed with 0 chunks"),
             *_to_ingest("stuck_files", integrity.stuck_files(conn, tenant_id), "in progress without a job"),
+            *_duplicates(integrity.duplicate_files(conn, tenant_id)),
         ]
     return Findings(tenant_id, totals, problems)
 
@@ -217,6 +228,21 @@ def _to_ingest(kind: str, rows: list[dict[str, Any]], detail: str) -> list[Probl
     ]
 
 
+def _duplicates(rows: list[dict[str, Any]]) -> list[Problem]:
+    return [
+        Problem(
+            "duplicate_files",
+            r["vector_store_id"],
+            r["file_id"],
+            r["filename"],
+            f"the same bytes as {r['first_file_id']}"
+            + ("" if r["same_settings"] else ", chunked or attributed differently: not detached by --repair"),
+            same_as_first=bool(r["same_settings"]),
+        )
+        for r in rows
+    ]
+
+
 def repair(db: Database, embedder: Embedder, chunker: Chunker, findings: Findings) -> Repairs:
     """Repair what the check found (see the module's docstring); the files queued again are ingested by workers."""
     tenant_id, done = findings.tenant_id, Repairs()
@@ -229,7 +255,19 @@ def repair(db: Database, embedder: Embedder, chunker: Chunker, findings: Finding
     with db.tenant(tenant_id) as conn:
         done.recounted_files = integrity.recount_files(conn, tenant_id, sorted(touched))
     _requeue(db, tenant_id, findings.of_kind("empty_files") + findings.of_kind("stuck_files"), done)
+    _detach_copies(db, tenant_id, findings.of_kind("duplicate_files"), done)
     return done
+
+
+def _detach_copies(db: Database, tenant_id: str, problems: list[Problem], done: Repairs) -> None:
+    """Detach the later copies that differ from the first in nothing; the others are said, not touched."""
+    with db.transaction(tenant_id) as conn:
+        for problem in problems:
+            if not problem.same_as_first:
+                _skip(done, f"{problem.file_id} in {problem.vector_store_id}: {problem.detail}")
+                continue
+            vector_store_files.detach(db, tenant_id, problem.vector_store_id, problem.file_id, conn=conn)
+            done.detached_files += 1
 
 
 def _embed_again(
@@ -264,6 +302,8 @@ def _targets(
     plans = {}
     for store_id in sorted(store_ids):
         store = vector_stores.get_vector_store(conn, tenant_id, store_id)
+        if store is None:
+            continue  # deleted since the check: nothing left to repair
         try:
             plans[store_id] = spaces.live_spaces(conn, tenant_id, store, embedder)
         except RagstoreError as exc:

@@ -254,7 +254,9 @@ def _rankings(
     embedder: Embedder,
     k: int,
 ) -> list[list[int]]:
-    vectors = embedder.embed(queries) if queries else []
+    if not queries:
+        return []
+    vectors = embedder.embed(queries)
     with db.tenant(tenant_id) as conn:
         return [
             [

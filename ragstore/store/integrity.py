@@ -42,6 +42,11 @@ def stuck_files(conn: Connection, tenant_id: str) -> list[dict[str, Any]]:
     return _rows(conn, "integrity_stuck_files", tenant_id)
 
 
+def duplicate_files(conn: Connection, tenant_id: str) -> list[dict[str, Any]]:
+    """Second and later attachments of the same bytes to one store, with the first one's file id."""
+    return _rows(conn, "integrity_duplicate_files", tenant_id)
+
+
 def file_count_mismatches(conn: Connection, tenant_id: str) -> list[dict[str, Any]]:
     """Completed attachments whose counters differ from their chunks', with both."""
     return _rows(conn, "integrity_file_counts", tenant_id)

@@ -66,8 +66,8 @@ def test_check_explains_problems_and_repair_fixes_them(database_url, tmp_path):
     repaired = ragstore("check", "--repair", env=env)
     assert repaired.returncode == 0, repaired.stdout + repaired.stderr
     assert (
-        "  repaired: 0 orphan chunks deleted, 1 chunk embedded again, 2 files counted again, 1 file ingested again"
-        in repaired.stdout
+        "  repaired: 0 orphan chunks deleted, 1 chunk embedded again, 2 files counted again, 1 file ingested again, "
+        "0 duplicate files detached" in repaired.stdout
     )
     assert repaired.stdout.strip().endswith("after repair: clean")
     final = ragstore("check", env=env)

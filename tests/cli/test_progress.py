@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import sys
+
 from ragstore.cli import progress
 
 
@@ -26,3 +29,21 @@ def test_nothing_is_drawn_elsewhere(capsys, monkeypatch):
         shown.update(1024)
     assert shown.n == 2048
     assert capsys.readouterr() == ("", "")
+
+
+def test_a_log_line_lands_above_the_bar_not_through_it(capsys, monkeypatch):
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    terminal = sys.stderr
+    handler = logging.StreamHandler(terminal)  # as logs.configure makes it, on the terminal's stream
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        with progress.bar(desc="ingest", total=2, unit="file") as shown:
+            logging.getLogger("pypdf").warning("Ignoring wrong pointing object 7")
+            assert handler.stream is sys.stderr is not terminal  # rich's redirect, which clears the bar's line first
+            shown.update(2)
+        assert handler.stream is terminal  # given back when the bar is done
+    finally:
+        root.removeHandler(handler)
+    err = capsys.readouterr().err
+    assert "\x1b[2KIgnoring wrong pointing object 7" in err  # line cleared, then the record

@@ -122,3 +122,28 @@ def test_a_repair_changes_the_store_fingerprint_the_query_cache_keys_on(db, owne
     before = stores.get(db, DEFAULT_TENANT, store.id).content_fingerprint
     integrity.repair(db, embedder, chunker, integrity.check(db, DEFAULT_TENANT))
     assert stores.get(db, DEFAULT_TENANT, store.id).content_fingerprint != before
+
+
+def test_the_same_bytes_attached_twice_are_duplicates_and_the_identical_copies_detached(db, embedder, chunker):
+    first, second = corpus()[:2]
+    store, _ = ingest(db, embedder, chunker, [first, second])
+    ingest(db, embedder, chunker, [first, second], store=store)  # an ingest run twice
+    ingest(db, embedder, chunker, [first], store=store, attributes={"team": "support"})  # meant to differ, maybe
+
+    findings = integrity.check(db, DEFAULT_TENANT)
+    duplicates = findings.of_kind("duplicate_files")
+    assert sorted(p.filename for p in duplicates) == sorted([first.filename, first.filename, second.filename])
+    assert [p.kind for p in findings.problems] == ["duplicate_files"] * 3
+    differing = [p for p in duplicates if not p.same_as_first]
+    assert len(differing) == 1 and differing[0].detail.endswith(
+        "chunked or attributed differently: not detached by --repair"
+    )
+    hits = search.search(db, embedder, DEFAULT_TENANT, [store.id], second.question, k=10, ranker="dense")
+    assert [hit.filename for hit in hits].count(second.filename) == 2  # each passage once per copy
+
+    repairs = integrity.repair(db, embedder, chunker, findings)
+    assert repairs.detached_files == 2 and len(repairs.skipped) == 1
+    after = integrity.check(db, DEFAULT_TENANT)
+    assert [p.file_id for p in after.problems] == [differing[0].file_id]
+    hits = search.search(db, embedder, DEFAULT_TENANT, [store.id], second.question, k=10, ranker="dense")
+    assert [hit.filename for hit in hits].count(second.filename) == 1

@@ -31,6 +31,9 @@ class ChatServer:
     # A stream that fails after two pieces: "close" drops the connection, "error" sends an error event and ends.
     fail_midway: str | None = None
     hold: threading.Event | None = None  # set: a stream waits for it after its first piece
+    # Offered tools, it calls file_search with these queries (default: the user's last message), unless it ignores them.
+    tool_queries: list[str] | None = None
+    ignore_tools: bool = False
 
 
 def reply_to(messages: list[dict]) -> str:
@@ -54,9 +57,20 @@ def _handler(state: ChatServer) -> type[BaseHTTPRequestHandler]:
             if state.fail_with and (not state.fail_first or len(state.requests) <= state.fail_first):
                 error = {"message": "The model is overloaded.", "type": "server_error", "code": None}
                 return self._json(state.fail_with, {"error": error}, retry_after=state.retry_after)
-            answer = reply_to(body["messages"])
+            messages = body["messages"]
+            if _calls_tool(body, state):
+                queries = state.tool_queries or [messages[-1]["content"]]
+                call = {
+                    "id": f"call_{len(state.requests)}",
+                    "name": "file_search",
+                    "arguments": json.dumps({"queries": queries}),
+                }
+                if body.get("stream"):
+                    return self._stream_call(body, call)
+                return self._json(200, _completion(body["model"], None, call))
+            answer = reply_from_tools(messages) if messages[-1]["role"] == "tool" else reply_to(messages)
             if body.get("stream"):
-                return self._stream(body["model"], answer, state)
+                return self._stream(body["model"], answer, state, body)
             return self._json(200, _completion(body["model"], answer))
 
         def _json(self, status: int, payload: dict, retry_after: str | None = None) -> None:
@@ -69,15 +83,42 @@ def _handler(state: ChatServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        def _stream(self, model: str, answer: str, state: ChatServer) -> None:
+        def _start_stream(self) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
+
+        def _stream_call(self, body: dict, call: dict) -> None:
+            """A tool call in fragments, as OpenAI streams one: id and name first, the arguments in pieces."""
+            self._start_stream()
+            model, arguments = body["model"], call["arguments"]
+            half = len(arguments) // 2
+            first = {
+                "index": 0,
+                "id": call["id"],
+                "type": "function",
+                "function": {"name": call["name"], "arguments": ""},
+            }
+            chunks = [_chunk(model, {"role": "assistant", "content": None, "tool_calls": [first]}, None)]
+            for piece in (arguments[:half], arguments[half:]):
+                chunks.append(_chunk(model, {"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}, None))
+            chunks.append(_chunk(model, {}, "tool_calls"))
+            if (body.get("stream_options") or {}).get("include_usage"):
+                chunks.append({**_chunk(model, {}, None), "choices": [], "usage": USAGE})
+            for chunk in chunks:
+                self._send(f"data: {json.dumps(chunk)}\n\n")
+            self._send("data: [DONE]\n\n")
+            self._send("")
+
+        def _stream(self, model: str, answer: str, state: ChatServer, body: dict | None = None) -> None:
+            self._start_stream()
             pieces = re.findall(r"\S+\s*", answer)
             chunks = [_chunk(model, {"role": "assistant", "content": ""}, None)]
             chunks += [_chunk(model, {"content": piece}, None) for piece in pieces]
             chunks.append(_chunk(model, {}, "stop"))
+            if body and (body.get("stream_options") or {}).get("include_usage"):
+                chunks.append({**_chunk(model, {}, None), "choices": [], "usage": USAGE})
             if state.fail_midway:
                 chunks = chunks[:3]
             for number, chunk in enumerate(chunks):
@@ -107,16 +148,45 @@ def _handler(state: ChatServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def _completion(model: str, answer: str) -> dict:
+USAGE = {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20}
+
+
+def _calls_tool(body: dict, state: ChatServer) -> bool:
+    """Offered file_search, the stand-in searches once per user message, then answers from what it found."""
+    offered = any(t.get("function", {}).get("name") == "file_search" for t in body.get("tools") or [])
+    return (
+        offered
+        and not state.ignore_tools
+        and body.get("tool_choice") != "none"
+        and body["messages"][-1]["role"] == "user"
+    )
+
+
+def reply_from_tools(messages: list[dict]) -> str:
+    """The answer after searches: the first sentence of passage [1] of the first tool result, cited."""
+    results = next(m["content"] for m in messages if m["role"] == "tool")
+    passage = re.search(r"^\[1\] \([^)]*\)\n(.+?)(\n\n\[\d+\]|\Z)", results, re.S | re.M)
+    sentence = re.match(r".+?[.!?](?=\s|$)", " ".join(passage.group(1).split())) if passage else None
+    if not sentence:
+        return "The knowledge base does not say."
+    return f"According to the knowledge base, {sentence.group(0)} [1]"
+
+
+def _completion(model: str, answer: str | None, call: dict | None = None) -> dict:
+    message: dict = {"role": "assistant", "content": answer}
+    finish = "stop"
+    if call is not None:
+        message["tool_calls"] = [
+            {"id": call["id"], "type": "function", "function": {"name": call["name"], "arguments": call["arguments"]}}
+        ]
+        finish = "tool_calls"
     return {
         "id": "chatcmpl-standin",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
-        "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": answer}, "finish_reason": "stop", "logprobs": None}
-        ],
-        "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
+        "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
+        "usage": USAGE,
     }
 
 

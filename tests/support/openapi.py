@@ -21,14 +21,16 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-SPEC_PATH = Path(__file__).parents[1] / "api/reference/openai_vector_stores_openapi.yaml"
-SPEC_URI = "urn:openai:vector-stores-openapi"
+REFERENCE = Path(__file__).parents[1] / "api/reference"
+SPECS = {"vector_stores": "openai_vector_stores_openapi.yaml", "responses": "openai_responses_openapi.yaml"}
+SPEC_PATH = REFERENCE / SPECS["vector_stores"]
 OWN_URI = "urn:ragstore:openapi"
 
 
-def validate(component: str, body: Any) -> None:
-    """Raise AssertionError, readably, if body does not match components/schemas/<component> of the YAML."""
-    errors = sorted(_validator(component).iter_errors(body), key=lambda error: list(error.absolute_path))
+def validate(component: str, body: Any, spec: str = "vector_stores") -> None:
+    """Raise AssertionError, readably, if body does not match components/schemas/<component> of the YAML (spec:
+    a key of SPECS)."""
+    errors = sorted(_validator(component, spec).iter_errors(body), key=lambda error: list(error.absolute_path))
     if errors:
         lines = [f"  at {error.json_path}: {_shorten(error.message)}" for error in errors]
         raise AssertionError(f"body does not match {component}:\n" + "\n".join(lines))
@@ -50,21 +52,23 @@ def component_names() -> list[str]:
 
 
 @functools.cache
-def _validator(component: str) -> Draft202012Validator:
-    if component not in _spec()["components"]["schemas"]:
-        raise AssertionError(f"no component named {component!r} in {SPEC_PATH.name}")
-    registry = Registry().with_resource(SPEC_URI, Resource(contents=_spec(), specification=DRAFT202012))
-    return Draft202012Validator({"$ref": f"{SPEC_URI}#/components/schemas/{component}"}, registry=registry)
+def _validator(component: str, name: str = "vector_stores") -> Draft202012Validator:
+    if component not in _spec(name)["components"]["schemas"]:
+        raise AssertionError(f"no component named {component!r} in {SPECS[name]}")
+    uri = f"urn:openai:{name}-openapi"
+    registry = Registry().with_resource(uri, Resource(contents=_spec(name), specification=DRAFT202012))
+    return Draft202012Validator({"$ref": f"{uri}#/components/schemas/{component}"}, registry=registry)
 
 
 @functools.cache
-def _spec() -> dict[str, Any]:
-    spec = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+def _spec(name: str = "vector_stores") -> dict[str, Any]:
+    spec = yaml.safe_load((REFERENCE / SPECS[name]).read_text(encoding="utf-8"))
     schemas = spec["components"]["schemas"]
-    for name, schema in schemas.items():
-        schemas[name] = _rewrite(schema, f"#/components/schemas/{name}")
-    # The spec contradicts itself: CreateFileRequest accepts purpose `evals`, OpenAIFile cannot report it.
-    schemas["OpenAIFile"]["properties"]["purpose"]["enum"].append("evals")
+    for component, schema in schemas.items():
+        schemas[component] = _rewrite(schema, f"#/components/schemas/{component}")
+    if "OpenAIFile" in schemas:
+        # The spec contradicts itself: CreateFileRequest accepts purpose `evals`, OpenAIFile cannot report it.
+        schemas["OpenAIFile"]["properties"]["purpose"]["enum"].append("evals")
     return spec
 
 
