@@ -21,6 +21,13 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="PostgreSQL 15+ with pgvector; unset: an embedded server in data_dir"
     )
+    database_replica_urls: str | None = Field(
+        default=None,
+        description="streaming replicas of the database (comma-separated URLs) that serve searches, listings and reads",
+    )
+    replica_max_lag_seconds: float = Field(
+        default=10.0, gt=0, description="a replica whose replay lags the primary by more is out of rotation"
+    )
     data_dir: Path = Field(default=Path("~/.ragstore"), description="embedded database and local state")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -60,6 +67,17 @@ class Settings(BaseSettings):
         default=True,
         description="offer the model file_search as a function (/v1/responses); off: the input is searched first",
     )
+
+    rerank_base_url: str | None = Field(
+        default=None, description="a Cohere/Jina/TEI-style POST /rerank endpoint; unset: no reranking"
+    )
+    rerank_model: str = Field(default="rerank", description="the reranking model asked for at rerank_base_url")
+    rerank_api_key: str | None = None
+    rerank_by_default: bool = Field(
+        default=False, description="rerank every search unless its ranking_options.rerank is false"
+    )
+    rerank_candidates: int = Field(default=50, ge=1, le=100, description="how many top hits the reranker reorders")
+    rerank_timeout_seconds: float = Field(default=30.0, gt=0)
     training_min_rating: int = Field(
         default=4, ge=1, le=6, description="ratings at or above it make an answer a training candidate; 6: never"
     )
@@ -113,6 +131,11 @@ class Settings(BaseSettings):
     @property
     def pgdata(self) -> Path:
         return self.data_dir / "pgdata"
+
+    @property
+    def replica_urls(self) -> list[str]:
+        """RAGSTORE_DATABASE_REPLICA_URLS, split at its commas."""
+        return [url.strip() for url in (self.database_replica_urls or "").split(",") if url.strip()]
 
 
 def secret(name: str) -> str | None:

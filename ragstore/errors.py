@@ -193,3 +193,9 @@ class UpstreamError(RagstoreError):
 
 class ResponseNotFound(NotFound):
     """No such response."""
+
+
+class RerankError(UpstreamError):
+    """The reranking endpoint failed; retry later, or search without ranking_options.rerank."""
+
+    code = "rerank_error"

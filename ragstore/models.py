@@ -137,6 +137,18 @@ class Page(Generic[T]):
 
 
 @dataclass(frozen=True)
+class DocumentMatch:
+    """A row of the seeds' match_documents: a chunk, its attributes as `metadata`, its cosine similarity."""
+
+    id: int
+    content: str
+    metadata: dict[str, Any]
+    similarity: float
+    vector_store_id: str
+    file_id: str
+
+
+@dataclass(frozen=True)
 class FileFailure:
     filename: str
     code: str
@@ -164,6 +176,16 @@ class SearchHit:
     text: str
     score: float
     attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FileChunk:
+    """One chunk of a file in a store, as read back: its place in the file, its page (PDF) and its text."""
+
+    index: int
+    page: int | None
+    text: str
+    token_count: int
 
 
 # ---------------------------------------------------------------------------------------------------------------------

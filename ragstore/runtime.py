@@ -9,6 +9,7 @@ from ragstore.chat.llm import ChatModel
 from ragstore.config import Settings
 from ragstore.ingest.chunk import Chunker
 from ragstore.ingest.embed import Embedder, create_embedder, default_chunker
+from ragstore.ingest.rerank import Reranker, create_reranker
 from ragstore.service import stores
 from ragstore.store.db import Database, open_database
 from ragstore.worker import Worker, WorkerThreads, housekeeping, ingestion_tasks
@@ -22,6 +23,7 @@ class Runtime:
     chunker: Chunker
     chat_model: ChatModel | None = None  # None: answers are extractive
     cache: QueryCache = field(default_factory=QueryCache.disabled)
+    reranker: Reranker | None = None  # None: searches are never reranked
 
     def worker(self, *, poll_seconds: float = 1.0) -> Worker:
         tasks = ingestion_tasks(self.db, self.embedder, self.chunker)
@@ -33,6 +35,8 @@ class Runtime:
     def close(self) -> None:
         if self.chat_model is not None:
             self.chat_model.close()
+        if self.reranker is not None:
+            self.reranker.close()
         self.cache.close()
         self.db.close()
 
@@ -46,7 +50,8 @@ def open_runtime(settings: Settings, embedder: Embedder | None = None) -> Runtim
     except Exception:
         db.close()
         raise
-    return Runtime(settings, db, embedder, default_chunker(), create_chat_model(settings), open_cache(settings))
+    chat_model, cache = create_chat_model(settings), open_cache(settings)
+    return Runtime(settings, db, embedder, default_chunker(), chat_model, cache, create_reranker(settings))
 
 
 def create_chat_model(settings: Settings) -> ChatModel | None:

@@ -55,6 +55,20 @@ CACHE_REQUESTS = Counter(
     "Cache lookups by kind (query_embedding, search, ...) and result (hit, miss).",
     ["kind", "result"],
 )
+# Counted by the read replicas (store/replicas.py), whether or not any is configured.
+DATABASE_READS = Counter(
+    "ragstore_database_reads_total",
+    "Read transactions (searches, listings, gets) by the server that ran them (primary, or a replica's name) and why:"
+    " replica, no_replica (none up), behind (none had replayed the tenant's last write in time), busy (no free"
+    " connection in the replica's pool).",
+    ["server", "reason"],
+)
+REPLICA_FAILED_READS = Counter(
+    "ragstore_replica_failed_reads_total",
+    "Reads that failed midway on a replica and ran again elsewhere, by replica and why: broken (its connection, e.g."
+    " the standby stopped) or conflict (a query cancelled by a conflict with recovery).",
+    ["replica", "reason"],
+)
 
 
 P = ParamSpec("P")

@@ -22,7 +22,7 @@ from ragstore.api.deps import RuntimeDep, TenantDep
 from ragstore.api.relay import Relay
 from ragstore.api.vector_stores import RANKERS
 from ragstore.chat import objects
-from ragstore.errors import RagstoreError
+from ragstore.errors import InvalidRequest, RagstoreError
 from ragstore.service import answers
 
 router = APIRouter(prefix="/v1/answers", tags=["Answers"])
@@ -37,6 +37,8 @@ def create_answer(body: wire.AnswerRequest, runtime: RuntimeDep, tenant: TenantD
     """Answer the question from the stores' best passages: with the chat model at RAGSTORE_LLM_BASE_URL when one
     is set, else extractively (the passages' sentences nearest to the question, cited as [n])."""
     options = body.ranking_options
+    if options and options.rerank:
+        raise InvalidRequest("ranking_options.rerank applies to vector store search only.", param="ranking_options")
     question = answers.Question(
         text=body.question,
         vector_store_ids=body.vector_store_ids,

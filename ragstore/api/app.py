@@ -21,6 +21,8 @@ from ragstore.api import (
     monitoring,
     relay,
     responses,
+    rpc,
+    seed_routes,
     training,
     vector_store_files,
     vector_stores,
@@ -62,6 +64,8 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         lifespan=lifespan,
         # No route ends in "/": a path that does (an id that is "/") is a 404 in the envelope, not a redirect.
         redirect_slashes=False,
+        docs_url=None,  # served by ragstore.web with local assets: FastAPI's pages load them from a CDN
+        redoc_url=None,
     )
     errors.install(app)
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.redis_url)
@@ -78,8 +82,10 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         training.datasets_router,
         admin.router,
         monitoring.router,
+        seed_routes.router,
     ):
         app.include_router(router, responses=errors.ERROR_RESPONSES)
+    app.include_router(rpc.router)  # errors in PostgREST's shape (api/errors.py), as supabase-py reads them
     web.mount(app)
 
     app.add_middleware(AccessMiddleware, max_upload_bytes=settings.max_upload_bytes)

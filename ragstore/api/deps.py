@@ -39,9 +39,23 @@ async def get_tenant(request: Request, authorization: Annotated[str | None, Head
     Keys are required once the deployment has any (RAGSTORE_API_KEY or RAGSTORE_ADMIN_KEY set); until then a
     request without a known key runs as the default tenant.
     """
+    return await tenant_of(request, bearer(authorization))
+
+
+async def get_rest_tenant(
+    request: Request,
+    authorization: Annotated[str | None, Header()] = None,
+    apikey: Annotated[str | None, Header()] = None,
+) -> str:
+    """The tenant of a Supabase-style request (/rest/v1): the key as supabase-py sends it, `Authorization: Bearer`
+    and `apikey`; either alone will do, and Bearer wins when both are sent."""
+    return await tenant_of(request, bearer(authorization) or (apikey or "").strip() or None)
+
+
+async def tenant_of(request: Request, secret: str | None) -> str:
+    """The tenant of an API key (None: none sent), as get_tenant says; then the key's rate limit is spent."""
     runtime: Runtime = request.app.state.runtime
     settings = runtime.settings
-    secret = bearer(authorization)
     if same(secret, settings.api_key):
         key_id, tenant_id = "settings", DEFAULT_TENANT
     else:
@@ -71,3 +85,4 @@ async def require_admin(request: Request, authorization: Annotated[str | None, H
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 TenantDep = Annotated[str, Depends(get_tenant)]
+RestTenantDep = Annotated[str, Depends(get_rest_tenant)]

@@ -32,9 +32,28 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+# The Supabase-style routes (api/rpc.py) answer errors as PostgREST does, the shape supabase-py reads into APIError.
+POSTGREST_PREFIX = "/rest/"
+
+
 def envelope(status: int, message: str, type_: str, param: str | None, code: str | None) -> JSONResponse:
     body = {"error": {"message": message, "type": type_, "param": param, "code": code}}
     return JSONResponse(body, status_code=status)
+
+
+def postgrest_error(status: int, message: str, param: str | None, code: str | None) -> JSONResponse:
+    """PostgREST's error body: {"code", "details", "hint", "message"}; code is ragstore's (e.g. invalid_api_key)."""
+    details = f"param: {param}" if param else None
+    return JSONResponse({"code": code, "details": details, "hint": None, "message": message}, status_code=status)
+
+
+def render(
+    request: Request, status: int, message: str, type_: str, param: str | None, code: str | None
+) -> JSONResponse:
+    """The error in the envelope of the route's family: OpenAI's, or PostgREST's under /rest/."""
+    if request.url.path.startswith(POSTGREST_PREFIX):
+        return postgrest_error(status, message, param, code)
+    return envelope(status, message, type_, param, code)
 
 
 def body_failure(exc: BaseException | None) -> RagstoreError | None:
@@ -56,7 +75,7 @@ def install(app: FastAPI) -> None:
     async def ragstore_error(request: Request, exc: RagstoreError) -> JSONResponse:
         if exc.status >= 500:
             log.error("%s %s failed: %s", request.method, request.url.path, exc.message)
-        response = envelope(exc.status, exc.message, exc.type, exc.param, exc.code)
+        response = render(request, exc.status, exc.message, exc.type, exc.param, exc.code)
         response.headers.update(exc.headers)
         return response
 
@@ -67,7 +86,8 @@ def install(app: FastAPI) -> None:
         if location and location[0] in SOURCES:  # where the value came from, not part of its name
             location = location[1:]
         param = ".".join(str(part) for part in location)
-        return envelope(
+        return render(
+            request,
             400,
             f"Invalid '{param}': {first['msg']}.",
             "invalid_request_error",
@@ -85,12 +105,13 @@ def install(app: FastAPI) -> None:
             if exc.status_code == 404
             else (str(exc.detail))
         )
-        return envelope(exc.status_code, message, "invalid_request_error", None, code)
+        return render(request, exc.status_code, message, "invalid_request_error", None, code)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("%s %s failed", request.method, request.url.path)
-        return envelope(
+        return render(
+            request,
             500,
             "The server had an error while processing your request.",
             "server_error",

@@ -372,6 +372,21 @@ class VectorStoreFileContentResponse(WireModel):
     next_page: str | None
 
 
+class VectorStoreFileChunk(WireModel):
+    """ragstore's own: one chunk of a file in a store, with its place (0-based), page (PDFs) and token count."""
+
+    object: Literal["vector_store.file.chunk"] = "vector_store.file.chunk"
+    index: int
+    page: int | None
+    token_count: int
+    text: str
+
+
+class VectorStoreFileChunkList(WireModel):
+    object: Literal["list"] = "list"
+    data: list[VectorStoreFileChunk]
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # Search
 
@@ -431,8 +446,12 @@ def _check_query(value: str | list[str]) -> str | list[str]:
 
 
 class RankingOptions(RequestModel):
-    ranker: Literal["none", "auto", "default-2024-11-15"] = "auto"
+    # `lexical` (BM25 alone) is ragstore's extension; OpenAI's are none (dense alone), auto and default-2024-11-15.
+    ranker: Literal["none", "auto", "default-2024-11-15", "lexical"] = "auto"
     score_threshold: float = Field(0, ge=0, le=1, strict=True)
+    # ragstore's extension: reorder the top hits with the reranker at RAGSTORE_RERANK_BASE_URL (vector store search
+    # only); unset: RAGSTORE_RERANK_BY_DEFAULT decides.
+    rerank: StrictBool | None = None
 
 
 class VectorStoreSearchRequest(RequestModel):
@@ -499,6 +518,13 @@ class VectorStoreStats(WireModel):
     usage_bytes: int
     file_batches: int
     files_by_status: dict[str, int]
+    file_batches_by_status: dict[str, int]
+
+
+class ListVectorStoreFileBatchesResponse(ListEnvelope):
+    """ragstore's own: a store's file batches (`GET /v1/vector_stores/{id}/file_batches`)."""
+
+    data: list[VectorStoreFileBatchObject]
 
 
 class ListFilesResponse(ListEnvelope):

@@ -117,6 +117,18 @@ def retrieve_vector_store_file_content(
     )
 
 
+@router.get("/files/{file_id}/chunks", response_model=schemas.VectorStoreFileChunkList)
+def list_vector_store_file_chunks(
+    vector_store_id: str, file_id: str, runtime: RuntimeDep, tenant: TenantDep
+) -> schemas.VectorStoreFileChunkList:
+    """ragstore's own: the file's chunks in order, each with its index, page number (PDFs) and token count."""
+    found = vector_store_files.chunks(runtime.db, tenant, vector_store_id, file_id)
+    data = [
+        schemas.VectorStoreFileChunk(index=c.index, page=c.page, token_count=c.token_count, text=c.text) for c in found
+    ]
+    return schemas.VectorStoreFileChunkList(data=data)
+
+
 @router.post("/file_batches", response_model=schemas.VectorStoreFileBatchObject)
 def create_vector_store_file_batch(
     vector_store_id: str,
@@ -134,6 +146,32 @@ def create_vector_store_file_batch(
     batch = vector_store_files.create_batch(runtime.db, tenant, vector_store_id, specs)
     poll_header(response, batch.status == "in_progress")
     return objects.batch_object(batch)
+
+
+@dataclass
+class BatchListQuery:
+    limit: Limit = 20
+    order: Order = "desc"
+    after: str | None = None
+    before: str | None = None
+
+
+@router.get("/file_batches", response_model=schemas.ListVectorStoreFileBatchesResponse)
+def list_vector_store_file_batches(
+    vector_store_id: str, query: Annotated[BatchListQuery, Depends()], runtime: RuntimeDep, tenant: TenantDep
+) -> schemas.ListVectorStoreFileBatchesResponse:
+    """ragstore's own: the store's file batches, newest first by default, with cursor pagination and file counts."""
+    return batch_page(runtime, tenant, vector_store_id, query)
+
+
+def batch_page(
+    runtime: Runtime, tenant: str, store_id: str, query: BatchListQuery
+) -> schemas.ListVectorStoreFileBatchesResponse:
+    page = vector_store_files.list_batches(
+        runtime.db, tenant, store_id, PageRequest(query.limit, query.order, query.after, query.before)
+    )
+    data = [objects.batch_object(b) for b in page.items]
+    return schemas.ListVectorStoreFileBatchesResponse.page(data, has_more=page.has_more)
 
 
 @router.get("/file_batches/{batch_id}", response_model=schemas.VectorStoreFileBatchObject)

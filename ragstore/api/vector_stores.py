@@ -9,13 +9,14 @@ from fastapi import APIRouter, Query, Response
 from ragstore.api import objects, schemas
 from ragstore.api.deps import RuntimeDep, TenantDep
 from ragstore.models import PageRequest
-from ragstore.service import ingestion, search, stores
+from ragstore.service import ingestion, reranking, search, stores
 
 router = APIRouter(prefix="/v1/vector_stores", tags=["Vector stores"])
 
 Order = Literal["asc", "desc"]
-# OpenAI's rankers: `none` is dense search alone; `auto` (the default) is the best measured, hybrid.
-RANKERS = {"none": "dense", "auto": "hybrid", "default-2024-11-15": "hybrid"}
+# OpenAI's rankers: `none` is dense search alone; `auto` (the default) is the best measured, hybrid (fusion.py's
+# rare_rescue); `lexical` (BM25 alone) is ragstore's extension.
+RANKERS = {"none": "dense", "auto": "hybrid", "default-2024-11-15": "hybrid", "lexical": "lexical"}
 
 
 def strategy(param: Any) -> ingestion.ChunkingStrategy:
@@ -113,18 +114,38 @@ def search_vector_store(
     """The passages nearest to the query, with scores in 0..1, optionally filtered by file attributes."""
     queries = [body.query] if isinstance(body.query, str) else list(body.query)
     options = body.ranking_options
-    hits = search.search(
-        runtime.db,
-        runtime.embedder,
-        tenant,
-        [vector_store_id],
-        queries,
-        body.max_num_results,
-        options.score_threshold if options and options.score_threshold is not None else 0.0,
-        body.filters.model_dump() if body.filters else None,
-        ranker=RANKERS[options.ranker if options else "auto"],
-        cache=runtime.cache,
-    )
+    threshold = options.score_threshold if options and options.score_threshold is not None else 0.0
+    filters = body.filters.model_dump() if body.filters else None
+    ranker = RANKERS[options.ranker if options else "auto"]
+    by_default = runtime.settings.rerank_by_default
+    reranker = reranking.wanted(options.rerank if options else None, runtime.reranker, by_default)
+    if reranker is not None:
+        hits = reranking.search_reranked(
+            runtime.db,
+            runtime.embedder,
+            reranker,
+            tenant,
+            [vector_store_id],
+            queries,
+            body.max_num_results,
+            threshold,
+            filters,
+            ranker,
+            cache=runtime.cache,
+        )
+    else:
+        hits = search.search(
+            runtime.db,
+            runtime.embedder,
+            tenant,
+            [vector_store_id],
+            queries,
+            body.max_num_results,
+            threshold,
+            filters,
+            ranker=ranker,
+            cache=runtime.cache,
+        )
     page = schemas.VectorStoreSearchResultsPage(
         object="vector_store.search_results.page",
         search_query=queries,

@@ -6,12 +6,16 @@ import errno
 import logging
 import signal
 import threading
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ragstore.cli import context
 from ragstore.cli.context import DataDir, Verbose
+
+if TYPE_CHECKING:
+    from ragstore.config import Settings
 
 app = typer.Typer()
 
@@ -23,6 +27,13 @@ def serve(
     workers: Annotated[
         int | None, typer.Option(help="in-process ingestion workers, default 1 (RAGSTORE_WORKERS)", show_default=False)
     ] = None,
+    replica: Annotated[
+        bool,
+        typer.Option(
+            "--replica",
+            help="also run a streaming standby of the embedded database (in DATA_DIR/standby) that serves the reads",
+        ),
+    ] = False,
     data_dir: DataDir = None,
     verbose: Verbose = False,
 ) -> int:
@@ -33,22 +44,50 @@ def serve(
 
     settings = context.settings(data_dir, verbose, log_format="json", host=host, port=port, workers=workers)
     _check_address(settings.host, settings.port)
+    standby_dir = settings.data_dir / "standby" if replica else None
+    if standby_dir is not None:
+        settings = _with_standby(settings, standby_dir)
     print(f"ragstore: serving on http://{settings.host}:{settings.port} (data in {settings.data_dir})", flush=True)
     logging.getLogger("ragstore").setLevel(logging.INFO)  # the access lines
     # uvicorn raises the signal that stopped it again once it has shut down, with the handler it found in place:
     # this one makes a SIGTERM that ended in a graceful shutdown a clean exit (code 0), as orchestrators expect.
     signal.signal(signal.SIGTERM, lambda *_: None)
+    try:
+        _run(uvicorn, create_app(settings), settings)
+    finally:
+        if standby_dir is not None:
+            from ragstore.store import standby
+
+            standby.stop(standby_dir)
+    return 0
+
+
+def _with_standby(settings: Settings, standby_dir: Path) -> Settings:
+    """The settings with a standby of the embedded server as their replica (made the first time, then reused)."""
+    from ragstore.errors import ConfigurationError
+    from ragstore.store import embedded, standby
+
+    if settings.database_url:
+        raise ConfigurationError(
+            "--replica runs a standby of the embedded database: unset RAGSTORE_DATABASE_URL, or give your own "
+            "replicas in RAGSTORE_DATABASE_REPLICA_URLS"
+        )
+    replica_url = standby.beside_embedded(embedded.start(settings.pgdata), standby_dir)
+    print(f"ragstore: a streaming standby in {standby_dir} serves the reads", flush=True)
+    return settings.model_copy(update={"database_replica_urls": replica_url})
+
+
+def _run(uvicorn: Any, app: Any, settings: Settings) -> None:
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         log_level="info",
         log_config=None,  # uvicorn's records go through ragstore's handler and format
         access_log=False,  # ragstore's middleware writes the access lines, with request ids
         # typed int, but uvicorn hands it to asyncio.timeout(), which takes seconds as a float (tests give 0.5)
-        timeout_graceful_shutdown=settings.shutdown_grace_seconds,  # type: ignore[arg-type]
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
-    return 0
 
 
 def _check_address(host: str, port: int) -> None:

@@ -27,7 +27,8 @@ _PRE_END = object()
 
 def visible_text(soup: BeautifulSoup) -> str:
     """The text a reader sees: scripts, styles, comments and hidden elements left out, source whitespace
-    collapsed outside <pre>, ' | ' between table cells."""
+    collapsed outside <pre>, ' | ' between table cells; a <title> the first <h1> repeats is given once."""
+    repeated = _repeated_title(soup)
     parts: list[str] = []
     todo: list[object] = [soup]
     in_pre = 0
@@ -41,7 +42,7 @@ def visible_text(soup: BeautifulSoup) -> str:
                 parts.append(str(item) if in_pre else _SPACES.sub(" ", item))
         elif isinstance(item, str):
             parts.append(item)  # a break or a cell separator of ours
-        elif isinstance(item, Tag) and _shown(item):
+        elif isinstance(item, Tag) and _shown(item) and item is not repeated:
             if item.name == "br":
                 parts.append("\n")
                 continue
@@ -53,6 +54,17 @@ def visible_text(soup: BeautifulSoup) -> str:
                 todo.append(_PRE_END)
             todo.extend(reversed(_separated(item.contents)))
     return _join_lines("".join(parts))
+
+
+def _repeated_title(soup: BeautifulSoup) -> Tag | None:
+    """The <title> when the first <h1> says the same (case and spacing aside): "Parking", not "Parking Parking"."""
+    title, heading = soup.find("title"), soup.find("h1")
+    if not isinstance(title, Tag) or not isinstance(heading, Tag) or not _shown(heading):
+        return None
+    same = (
+        _SPACES.sub(" ", title.get_text()).strip().casefold() == _SPACES.sub(" ", heading.get_text()).strip().casefold()
+    )
+    return title if same else None
 
 
 def _shown(tag: Tag) -> bool:

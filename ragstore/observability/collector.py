@@ -11,6 +11,7 @@ from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from ragstore.errors import RagstoreError
 from ragstore.store import jobs
 from ragstore.store.db import Database
+from ragstore.store.replicas import STATES
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +56,56 @@ class JobsCollector:
         yield from (by_status, depth, oldest)
 
 
+class ReplicasCollector:
+    """Each read replica's state and lag, as this process's monitor last found them (nothing without replicas)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def collect(self) -> Iterator[Metric]:
+        if self.db.replicas is None:
+            return
+        labels = ["replica"]
+        up = GaugeMetricFamily(
+            "ragstore_replica_up", "1 if the replica is in rotation (serves reads), else 0.", labels=labels
+        )
+        state = GaugeMetricFamily(
+            "ragstore_replica_state",
+            "1 for the replica's state: up, lagging, promoted or down.",
+            labels=["replica", "state"],
+        )
+        lag = GaugeMetricFamily(
+            "ragstore_replica_lag_seconds",
+            "How long ago the primary was past what the replica has replayed (0: caught up); absent when unknown.",
+            labels=labels,
+        )
+        lag_bytes = GaugeMetricFamily(
+            "ragstore_replica_lag_bytes",
+            "WAL the replica has yet to replay, in bytes; absent when unknown.",
+            labels=labels,
+        )
+        for status in self.db.replicas.statuses():
+            up.add_metric([status.name], 1 if status.state == "up" else 0)
+            for name in STATES:
+                state.add_metric([status.name, name], 1 if status.state == name else 0)
+            if status.lag_seconds is not None:
+                lag.add_metric([status.name], status.lag_seconds)
+            if status.lag_bytes is not None:
+                lag_bytes.add_metric([status.name], status.lag_bytes)
+        yield from (up, state, lag, lag_bytes)
+
+
 class _Scrape:
-    """The process's registry and the job collector, as one exposition."""
+    """The process's registry, the job collector and the replicas', as one exposition."""
 
     def __init__(self, db: Database) -> None:
         self.jobs = JobsCollector(db)
+        self.replicas = ReplicasCollector(db)
 
     def collect(self) -> Iterator[Metric]:
         yield from REGISTRY.collect()
         yield from self.jobs.collect()
+        yield from self.replicas.collect()
 
 
 def exposition(db: Database) -> bytes:

@@ -38,6 +38,22 @@ class Readiness:
             self._migrations() if found["database"].ok else CheckResult(False, "unknown: the database is unreachable")
         )
         found["model"] = self._model_check()
+        found.update(self._replicas())
+        return found
+
+    def _replicas(self) -> dict[str, CheckResult]:
+        """One entry per read replica, its state and lag. Always ok: while no replica is up, the primary serves the
+        reads, so a replica down must not take this process out of its load balancer."""
+        if self.db.replicas is None:
+            return {}
+        found = {}
+        for replica in self.db.replicas.statuses():
+            detail = f"{replica.state}: {replica.detail}"
+            if replica.state != "up":
+                detail += "; its reads go to the primary"
+            if replica.retry_in_seconds is not None:
+                detail += f", next check in {replica.retry_in_seconds:.0f} s"
+            found[replica.name] = CheckResult(True, f"{detail} ({replica.url})")
         return found
 
     def _database(self) -> CheckResult:

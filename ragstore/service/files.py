@@ -12,6 +12,7 @@ from ragstore.errors import FileNotFound, FileTooLarge
 from ragstore.models import FileRecord, Page, PageRequest
 from ragstore.service import Connection, Database, paging
 from ragstore.store import files
+from ragstore.store.replicas import fall_back
 
 PART_SIZE = 1 << 20
 
@@ -43,8 +44,9 @@ def upload(
         return files.set_file_digest(conn, tenant_id, record.id, size, digest.hexdigest())
 
 
+@fall_back
 def get(db: Database, tenant_id: str, file_id: str, *, conn: Connection | None = None) -> FileRecord:
-    with db.transaction(tenant_id, conn) as conn:
+    with db.reader(tenant_id, conn) as conn:
         record = files.get_file(conn, tenant_id, file_id)
     if record is None:
         raise FileNotFound(f"No file found with id '{file_id}'.", param="file_id")
@@ -62,8 +64,9 @@ def stream_bytes(db: Database, tenant_id: str, file_id: str, *, conn: Connection
         yield from files.file_parts(conn, tenant_id, file_id)
 
 
+@fall_back
 def list_files(db: Database, tenant_id: str, purpose: str | None, page: PageRequest) -> Page[FileRecord]:
-    with db.tenant(tenant_id) as conn:
+    with db.reader(tenant_id) as conn:
         paging.check(page)
         items, has_more = files.list_files(conn, tenant_id, purpose, page, None)
     return Page(items, has_more)

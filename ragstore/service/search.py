@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -13,9 +13,10 @@ from ragstore.cache import QueryCache
 from ragstore.errors import InvalidRequest
 from ragstore.ingest.embed import Embedder, RemoteEmbedder
 from ragstore.models import EmbeddingSpace, SearchHit, VectorStore
-from ragstore.service import spaces, stores
+from ragstore.service import fusion, spaces, stores
 from ragstore.store import chunks, vector_stores
 from ragstore.store.db import Connection, Database
+from ragstore.store.replicas import fall_back
 
 # The most results a user may ask a search for, OpenAI's limit on max_num_results: api/schemas.py checks against this
 # (a larger one is a 400 with param max_num_results).
@@ -24,10 +25,8 @@ MAX_RESULTS = 50
 # reads recall@100 from 100 hits, evaluation.DEPTH). Not the API's limit: that is MAX_RESULTS.
 DEPTH_MAX = 100
 RANKERS = ("dense", "lexical", "hybrid")
-# Hybrid ranking: how many candidates each ranker brings, and the weight of the dense score.
+# Hybrid ranking: how many candidates each ranker brings; fusion.py ranks them (README, Retrieval quality).
 FUSION_DEPTH = 100
-# Measured on msmarco (README, Retrieval quality): nDCG@10 0.7076 at 0.8 against 0.7043 for dense alone.
-HYBRID_ALPHA = 0.8
 # Stores up to this many chunks are searched exactly, which never misses. bench/tenants.py measured the exact
 # scan at about 1.1 ms per thousand chunks (5.4 ms at 5k, 43 ms at 50k) against 1.7-2.7 ms for the HNSW walk: up
 # to 10k chunks, certainty costs at most ~11 ms.
@@ -62,6 +61,7 @@ class Scope:
 
 
 @telemetry.search_timer
+@fall_back
 def search(
     db: Database,
     embedder: Embedder,
@@ -78,16 +78,16 @@ def search(
 ) -> list[SearchHit]:
     """The k best chunks in the stores, best first, each with a score in 0..1.
 
-    ranker: dense (cosine similarity, floored at 0), lexical (BM25, divided by the best one's) or hybrid (alpha times
-    the cosine plus 1 - alpha times the lexical score). Several queries are searched as one: the mean of their
+    ranker: dense (cosine similarity, floored at 0), lexical (BM25 over the query's idf mass, capped at 1) or hybrid
+    (fusion.rare_rescue: the cosine, blended with the lexical score when the query holds a rare term; with alpha,
+    the former min-max fusion at that dense weight). Several queries are searched as one: the mean of their
     embeddings, and all their words. With a cache, results and the query embedding are looked up there first.
     """
     queries = [query] if isinstance(query, str) else list(query)
     _check(queries, k, threshold, ranker)
     cache = cache or QueryCache.disabled()
-    alpha = HYBRID_ALPHA if alpha is None else alpha
     options: dict[str, Any] = {"k": k, "threshold": threshold, "filters": filters, "ranker": ranker, "alpha": alpha}
-    with db.tenant(tenant_id) as conn:
+    with db.reader(tenant_id) as conn:  # a replica when one is up (a read-only transaction: nothing here writes)
         scope = _scope(conn, tenant_id, store_ids, embedder)
         key = cache.search_key(scope.embedder, tenant_id, scope.stores, queries, **options)
         cached = hits = cache.get_hits(key)
@@ -95,11 +95,12 @@ def search(
             # A model in this process embeds the query here, in the transaction: a few ms, none if cached.
             embedding = None if ranker == "lexical" else _embedding(scope.embedder, queries, cache)
             hits = _rank(conn, tenant_id, scope, queries, embedding, **options)
-        if scope.stale:
+    if scope.stale:  # the write goes to the primary, in a transaction of its own
+        with db.tenant(tenant_id) as conn:
             vector_stores.touch_vector_stores(conn, tenant_id, scope.stale)
     if hits is None:  # an endpoint embeds it, between two transactions: no connection waits on the network
         embedding = _embedding(scope.embedder, queries, cache)
-        with db.tenant(tenant_id) as conn:
+        with db.reader(tenant_id) as conn:
             hits = _rank(conn, tenant_id, scope, queries, embedding, **options)
     if cached is None:
         cache.put_hits(key, hits)
@@ -151,25 +152,26 @@ def _rank(
     threshold: float,
     filters: Mapping[str, Any] | None,
     ranker: str,
-    alpha: float,
+    alpha: float | None,
 ) -> list[SearchHit]:
     """The hits of a search, inside the caller's transaction."""
+    if ranker != "lexical" and embedding is None:
+        raise ValueError(f"The {ranker} ranker needs the query's embedding.")
+    if ranker == "dense" and embedding is not None:
+        return _dense(conn, tenant_id, scope, embedding, k, threshold, filters)
     ids = scope.store_ids
     depth = max(k, FUSION_DEPTH)
-    lexical = []
-    if ranker != "dense":
-        lexical = chunks.search_chunks_lexical(conn, tenant_id, ids, " ".join(queries), depth, filters, scope.language)
-    if ranker == "lexical":
-        hits = _relative(lexical)
-    elif embedding is None:
-        raise ValueError(f"The {ranker} ranker needs the query's embedding.")
-    elif ranker == "dense":
-        return _dense(conn, tenant_id, scope, embedding, k, threshold, filters)
+    words = " ".join(queries)
+    lexical, dfs, documents = chunks.search_chunks_lexical_weighted(
+        conn, tenant_id, ids, words, depth, filters, scope.language
+    )
+    if ranker == "lexical" or embedding is None:
+        hits = fusion.lexical_hits(lexical, dfs, documents)
     else:
         dense = _dense(conn, tenant_id, scope, embedding, depth, 0.0, filters)
         missing = [hit.chunk_id for hit in lexical if hit.chunk_id not in {h.chunk_id for h in dense}]
         cosines = chunks.similarities(conn, tenant_id, missing, embedding, scope.space)
-        hits = fuse(dense, lexical, cosines, alpha)
+        hits = fusion.fuse_hits(dense, lexical, cosines, dfs, documents, alpha)
     return [hit for hit in hits if hit.score >= threshold][:k]
 
 
@@ -206,35 +208,3 @@ def _dense(
         # threshold): an exact scan says for sure.
         hits = chunks.search_chunks(conn, tenant_id, ids, embedding, k, threshold, filters, exact=True, space=space)
     return hits
-
-
-def _relative(hits: list[SearchHit]) -> list[SearchHit]:
-    """BM25 scores divided by the best one's, so that they lie in 0..1."""
-    best = hits[0].score if hits and hits[0].score > 0 else 1.0
-    return [replace(hit, score=hit.score / best) for hit in hits]
-
-
-def fuse(
-    dense: list[SearchHit], lexical: list[SearchHit], cosines: Mapping[int, float], alpha: float
-) -> list[SearchHit]:
-    """Both lists' chunks by alpha * dense + (1 - alpha) * lexical, each score min-max normalised over the
-    candidates (a chunk the lexical list lacks scores 0 there); the result lies in 0..1."""
-    by_id = {hit.chunk_id: hit for hit in [*lexical, *dense]}
-    cosine = {**cosines, **{hit.chunk_id: hit.score for hit in dense}}
-    words = {hit.chunk_id: hit.score for hit in lexical}
-    dense_scale, words_scale = _min_max(cosine.values()), _min_max(words.values())
-    scored = [
-        replace(
-            hit,
-            score=alpha * dense_scale(cosine.get(cid, 0.0))
-            + (1 - alpha) * (words_scale(words[cid]) if cid in words else 0.0),
-        )
-        for cid, hit in by_id.items()
-    ]
-    return sorted(scored, key=lambda hit: (-hit.score, hit.chunk_id))
-
-
-def _min_max(values: Iterable[float]) -> Callable[[float], float]:
-    found = list(values)
-    low, high = (min(found), max(found)) if found else (0.0, 1.0)
-    return lambda value: min(1.0, max(0.0, (value - low) / (high - low))) if high > low else 1.0

@@ -11,7 +11,8 @@ from ragstore.ingest.chunk import AUTO, ChunkingStrategy
 from ragstore.ingest.embed import Embedder
 from ragstore.models import Page, PageRequest, VectorStore
 from ragstore.service import Connection, Database, ingestion, paging
-from ragstore.store import vector_stores
+from ragstore.store import vector_store_files, vector_stores
+from ragstore.store.replicas import fall_back
 from ragstore.store.vector_stores import SearchedStore
 
 
@@ -51,8 +52,9 @@ def create(
         return get(db, tenant_id, store.id, conn=conn)
 
 
+@fall_back
 def get(db: Database, tenant_id: str, store_id: str, *, conn: Connection | None = None) -> VectorStore:
-    with db.transaction(tenant_id, conn) as conn:
+    with db.reader(tenant_id, conn) as conn:
         store = vector_stores.get_vector_store(conn, tenant_id, store_id)
     if store is None:
         raise VectorStoreNotFound(f"No vector store found with id '{store_id}'.", param="vector_store_id")
@@ -69,10 +71,11 @@ def for_search(conn: Connection, tenant_id: str, store_ids: Sequence[str], touch
     return [found[store_id] for store_id in store_ids]
 
 
+@fall_back
 def list_stores(db: Database, tenant_id: str, page: PageRequest, order_by: str = "created_at") -> Page[VectorStore]:
     """A page of stores by creation (their ids), or by last activity (last_active_at, then id)."""
     paging.check(page)
-    with db.tenant(tenant_id) as conn:
+    with db.reader(tenant_id) as conn:
         cursor_at = None
         if order_by == "last_active_at" and page.cursor:
             cursor = vector_stores.get_vector_store(conn, tenant_id, page.cursor)
@@ -110,7 +113,9 @@ def touch(db: Database, tenant_id: str, store_id: str, *, conn: Connection | Non
 def usage(db: Database, tenant_id: str) -> dict[str, Any]:
     """Totals of stores, files and batches, files by status, and bytes used."""
     with db.tenant(tenant_id) as conn:
-        return vector_stores.usage_totals(conn, tenant_id)
+        totals: dict[str, Any] = vector_stores.usage_totals(conn, tenant_id)
+        totals["file_batches_by_status"] = vector_store_files.file_batch_status_counts(conn, tenant_id)
+        return totals
 
 
 def find(db: Database, tenant_id: str, name_or_id: str) -> VectorStore | None:

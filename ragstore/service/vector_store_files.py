@@ -10,10 +10,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from ragstore.errors import InvalidRequest, NotFound
-from ragstore.models import FileBatch, Page, PageRequest, VectorStoreFile
+from ragstore.models import FileBatch, FileChunk, Page, PageRequest, VectorStoreFile
 from ragstore.service import Connection, Database, ingestion, paging, stores
 from ragstore.service.ingestion import FileSpec
 from ragstore.store import vector_store_files
+from ragstore.store.replicas import fall_back
 
 MAX_BATCH = 2000
 
@@ -29,10 +30,11 @@ def attach(
         return get(db, tenant_id, store_id, spec.file_id, conn=conn)
 
 
+@fall_back
 def get(
     db: Database, tenant_id: str, store_id: str, file_id: str, *, conn: Connection | None = None
 ) -> VectorStoreFile:
-    with db.transaction(tenant_id, conn) as conn:
+    with db.reader(tenant_id, conn) as conn:
         found = vector_store_files.get_vector_store_file(conn, tenant_id, store_id, file_id)
         if found is None:
             stores.get(db, tenant_id, store_id, conn=conn)  # a missing store is named as such
@@ -40,6 +42,7 @@ def get(
     return found
 
 
+@fall_back
 def list_files(
     db: Database,
     tenant_id: str,
@@ -50,7 +53,7 @@ def list_files(
     batch_id: str | None = None,
     conn: Connection | None = None,
 ) -> Page[VectorStoreFile]:
-    with db.transaction(tenant_id, conn) as conn:
+    with db.reader(tenant_id, conn) as conn:
         stores.get(db, tenant_id, store_id, conn=conn)
         cursor_at = paging.cursor_time(
             page, lambda id_: vector_store_files.get_vector_store_file(conn, tenant_id, store_id, id_)
@@ -91,6 +94,15 @@ def content(db: Database, tenant_id: str, store_id: str, file_id: str, *, conn: 
         return list(vector_store_files.file_chunk_texts(conn, tenant_id, store_id, file_id))
 
 
+def chunks(
+    db: Database, tenant_id: str, store_id: str, file_id: str, *, conn: Connection | None = None
+) -> list[FileChunk]:
+    """The file's chunks in order, with their page numbers (PDFs) and token counts."""
+    with db.transaction(tenant_id, conn) as conn:
+        get(db, tenant_id, store_id, file_id, conn=conn)
+        return list(vector_store_files.file_chunks(conn, tenant_id, store_id, file_id))
+
+
 def create_batch(
     db: Database, tenant_id: str, store_id: str, specs: Sequence[FileSpec], *, conn: Connection | None = None
 ) -> FileBatch:
@@ -105,15 +117,29 @@ def create_batch(
         return get_batch(db, tenant_id, store_id, batch_id, conn=conn)
 
 
+@fall_back
 def get_batch(
     db: Database, tenant_id: str, store_id: str, batch_id: str, *, conn: Connection | None = None
 ) -> FileBatch:
-    with db.transaction(tenant_id, conn) as conn:
+    with db.reader(tenant_id, conn) as conn:
         batch = vector_store_files.get_file_batch(conn, tenant_id, store_id, batch_id)
         if batch is None:
             stores.get(db, tenant_id, store_id, conn=conn)
             raise NotFound(f"No file batch '{batch_id}' in vector store '{store_id}'.", param="batch_id")
     return batch
+
+
+def list_batches(
+    db: Database, tenant_id: str, store_id: str, page: PageRequest, *, conn: Connection | None = None
+) -> Page[FileBatch]:
+    """A page of the store's batches (newest first by default), each with its file counts."""
+    with db.transaction(tenant_id, conn) as conn:
+        stores.get(db, tenant_id, store_id, conn=conn)
+        cursor_at = paging.cursor_time(
+            page, lambda id_: vector_store_files.get_file_batch(conn, tenant_id, store_id, id_)
+        )
+        items, has_more = vector_store_files.list_file_batches(conn, tenant_id, store_id, page, cursor_at)
+    return Page(items, has_more)
 
 
 def cancel_batch(

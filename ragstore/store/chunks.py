@@ -147,6 +147,20 @@ def search_chunks_lexical(
     language: str = "english",
 ) -> list[SearchHit]:
     """The chunks best matching query's words by BM25, best first; score is the raw BM25 (unbounded)."""
+    return search_chunks_lexical_weighted(conn, tenant_id, store_ids, query, limit, filters, language)[0]
+
+
+def search_chunks_lexical_weighted(
+    conn: Connection,
+    tenant_id: str,
+    store_ids: list[str],
+    query: str,
+    limit: int,
+    filters: Mapping[str, Any] | None = None,
+    language: str = "english",
+) -> tuple[list[SearchHit], tuple[int, ...], int]:
+    """search_chunks_lexical's hits, the document frequency of each query term in the stores (0 for a term none
+    holds) and the stores' chunk count; both empty / 0 when nothing matched."""
     condition, filter_params = compile_filter_named(filters) if filters else (sql.SQL("TRUE"), {})
     params = {
         "tenant_id": tenant_id,
@@ -159,7 +173,9 @@ def search_chunks_lexical(
         **filter_params,
     }
     rows = conn.execute(sql.SQL(QUERIES["search_chunks_lexical"]).format(filter=condition), params).fetchall()
-    return _hits(rows)
+    if not rows:
+        return [], (), 0
+    return _hits(rows), tuple(int(df) for df in rows[0]["dfs"]), int(rows[0]["documents"])
 
 
 def similarities(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -28,6 +28,7 @@ from ragstore.errors import (
 )
 from ragstore.store import embedded, migrate
 from ragstore.store.queries import QUERIES
+from ragstore.store.replicas import ReplicaLost, ReplicaSet
 from ragstore.store.rows import Connection, one
 
 log = logging.getLogger(__name__)
@@ -50,15 +51,19 @@ class ServerInfo:
 
 
 class Database:
-    """A pool of connections to a migrated ragstore database."""
+    """A pool of connections to a migrated ragstore database, and the pools of its read replicas, if any."""
 
-    def __init__(self, url: str, pool_size: int) -> None:
+    def __init__(
+        self, url: str, pool_size: int, replica_urls: Sequence[str] = (), replica_max_lag_seconds: float = 10.0
+    ) -> None:
         self.url = url
+        kwargs: dict[str, object] = {"row_factory": dict_row, "autocommit": True}
+        kwargs["application_name"] = application_name()
         self.pool: ConnectionPool[Connection] = ConnectionPool(
             url,
             min_size=1,
             max_size=pool_size,
-            kwargs={"row_factory": dict_row, "autocommit": True, "application_name": application_name()},
+            kwargs=kwargs,
             configure=_register_types,
             open=False,
             name="ragstore",
@@ -67,6 +72,20 @@ class Database:
         # Set when a connection broke or none could be had; until a connection succeeds again, each request tries
         # one of its own first and is answered 503 at once when it fails, rather than wait for the pool.
         self.unreachable = False
+        self.replicas = (
+            ReplicaSet(
+                list(replica_urls), pool_size, replica_max_lag_seconds, self._wal_position, _register_types, kwargs
+            )
+            if replica_urls
+            else None
+        )
+
+    def open(self, timeout: float = 30) -> None:
+        """Open the pool (waiting for its first connection) and the replicas' (not waiting for them)."""
+        with translate_errors():
+            self.pool.open(wait=True, timeout=timeout)
+        if self.replicas is not None:
+            self.replicas.open()
 
     @contextlib.contextmanager
     def connection(self) -> Iterator[Connection]:
@@ -89,10 +108,53 @@ class Database:
 
     @contextlib.contextmanager
     def tenant(self, tenant_id: str) -> Iterator[Connection]:
-        """One transaction as the application role, which row-level security restricts to this tenant's rows."""
-        with self.connection() as conn, conn.transaction():
-            conn.execute(QUERIES["enter_tenant"], {"tenant_id": tenant_id})
+        """One transaction on the primary as the application role, which row-level security restricts to this
+        tenant's rows. With replicas, one that wrote records where the primary's WAL was at its commit, which the
+        tenant's reads wait for (read-your-writes)."""
+        with self.connection() as conn:
+            with conn.transaction():
+                conn.execute(QUERIES["enter_tenant"], {"tenant_id": tenant_id})
+                yield conn
+                wrote = self.replicas is not None and one(conn.execute(QUERIES["transaction_wrote"]))["wrote"]
+            if wrote and self.replicas is not None:
+                self.replicas.note_write(tenant_id, one(conn.execute(QUERIES["primary_wal_position"]))["position"])
+
+    @contextlib.contextmanager
+    def reader(self, tenant_id: str, conn: Connection | None = None) -> Iterator[Connection]:
+        """A read-only tenant transaction (the caller's, when it passes one): on an up replica that has replayed the
+        tenant's last write, else on the primary. When the replica fails midway this raises ReplicaLost; a function
+        decorated with `replicas.fall_back` then runs again, elsewhere."""
+        if conn is not None:
             yield conn
+            return
+        if self.replicas is None:
+            with self._read_primary(tenant_id) as own:
+                yield own
+            return
+        with self.replicas.session(tenant_id) as found:
+            if found is None:
+                with self._read_primary(tenant_id) as own:
+                    yield own
+                return
+            replica, replica_conn = found
+            with translate_errors():
+                try:
+                    with replica_conn.transaction():
+                        replica_conn.execute(QUERIES["enter_tenant_read_only"], {"tenant_id": tenant_id})
+                        yield replica_conn
+                except psycopg.OperationalError as exc:
+                    self.replicas.lost(replica, exc, replica_conn.broken)
+                    raise ReplicaLost(f"The replica {replica.name} failed during a read: {_first_line(exc)}") from exc
+
+    @contextlib.contextmanager
+    def _read_primary(self, tenant_id: str) -> Iterator[Connection]:
+        with self.connection() as conn, conn.transaction():
+            conn.execute(QUERIES["enter_tenant_read_only"], {"tenant_id": tenant_id})
+            yield conn
+
+    def _wal_position(self) -> str:
+        with self.connection() as conn:
+            return str(one(conn.execute(QUERIES["primary_wal_position"]))["position"])
 
     @contextlib.contextmanager
     def transaction(self, tenant_id: str, conn: Connection | None = None) -> Iterator[Connection]:
@@ -116,6 +178,8 @@ class Database:
             yield conn
 
     def close(self) -> None:
+        if self.replicas is not None:
+            self.replicas.close()
         self.pool.close()
 
     def _probe(self) -> None:
@@ -136,16 +200,21 @@ def _register_types(conn: Connection) -> None:
 
 def resolve_url(settings: Settings) -> str:
     """The configured database URL (checked for its form), or the embedded server's (started on first use)."""
+    for replica in settings.replica_urls:
+        _check_url(replica, "RAGSTORE_DATABASE_REPLICA_URLS holds a value that")
     if not settings.database_url:
         return embedded.start(settings.pgdata)
+    _check_url(settings.database_url, "RAGSTORE_DATABASE_URL")
+    return settings.database_url
+
+
+def _check_url(url: str, what: str) -> None:
     try:
-        conninfo_to_dict(settings.database_url)
+        conninfo_to_dict(url)
     except psycopg.ProgrammingError:  # its message may quote the string, password included
         raise ConfigurationError(
-            "RAGSTORE_DATABASE_URL is not a PostgreSQL URL or connection string, "
-            "e.g. postgresql://user:password@host:5432/dbname."
+            f"{what} is not a PostgreSQL URL or connection string, e.g. postgresql://user:password@host:5432/dbname."
         ) from None
-    return settings.database_url
 
 
 def open_database(settings: Settings, *, apply_migrations: bool = True) -> Database:
@@ -155,9 +224,8 @@ def open_database(settings: Settings, *, apply_migrations: bool = True) -> Datab
         check_pgvector(conn, url)
         if apply_migrations:
             migrate.apply(conn, settings.chunk_partitions)
-    db = Database(url, settings.pool_size)
-    with translate_errors():
-        db.pool.open(wait=True, timeout=30)
+    db = Database(url, settings.pool_size, settings.replica_urls, settings.replica_max_lag_seconds)
+    db.open()
     return db
 
 

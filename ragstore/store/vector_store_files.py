@@ -9,7 +9,7 @@ from typing import Any
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from ragstore.models import FileBatch, FileCounts, FileFailure, PageRequest, VectorStoreFile
+from ragstore.models import FileBatch, FileChunk, FileCounts, FileFailure, PageRequest, VectorStoreFile
 from ragstore.store.pages import fetch_page
 from ragstore.store.queries import QUERIES
 from ragstore.store.rows import Connection, one
@@ -117,6 +117,11 @@ def file_chunk_texts(conn: Connection, tenant_id: str, store_id: str, file_id: s
         yield row["text"]
 
 
+def file_chunks(conn: Connection, tenant_id: str, store_id: str, file_id: str) -> Iterator[FileChunk]:
+    for row in conn.execute(QUERIES["file_chunks"], _key(tenant_id, store_id, file_id)):
+        yield FileChunk(row["chunk_index"], row["page"], row["text"], row["token_count"])
+
+
 def insert_file_batch(conn: Connection, tenant_id: str, batch_id: str, store_id: str) -> None:
     conn.execute(QUERIES["insert_file_batch"], {"tenant_id": tenant_id, "id": batch_id, "vector_store_id": store_id})
 
@@ -125,11 +130,28 @@ def get_file_batch(conn: Connection, tenant_id: str, store_id: str, batch_id: st
     row = conn.execute(
         QUERIES["get_file_batch"], {"tenant_id": tenant_id, "vector_store_id": store_id, "id": batch_id}
     ).fetchone()
-    if row is None:
-        return None
+    return _batch(row) if row is not None else None
+
+
+def _batch(row: dict[str, Any]) -> FileBatch:
     counts = FileCounts(**{key: row.pop(key) for key in ("in_progress", "completed", "failed", "cancelled", "total")})
     cancelled = row.pop("cancel_requested")
     return FileBatch(**row, cancelled=cancelled, file_counts=counts)
+
+
+def list_file_batches(
+    conn: Connection, tenant_id: str, store_id: str, page: PageRequest, cursor_at: datetime | None
+) -> tuple[list[FileBatch], bool]:
+    """One page of the store's batches with their file counts, and whether more lie beyond it."""
+    params = {"tenant_id": tenant_id, "vector_store_id": store_id}
+    rows, has_more = fetch_page(conn, "list_file_batches", params, page, cursor_at)
+    return [_batch(row) for row in rows], has_more
+
+
+def file_batch_status_counts(conn: Connection, tenant_id: str) -> dict[str, int]:
+    """The tenant's batches by status."""
+    rows = conn.execute(QUERIES["file_batch_status_counts"], {"tenant_id": tenant_id}).fetchall()
+    return {row["status"]: row["n"] for row in rows}
 
 
 def cancel_file_batch(conn: Connection, tenant_id: str, store_id: str, batch_id: str) -> None:

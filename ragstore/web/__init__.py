@@ -13,6 +13,8 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from ragstore.web import docs
+
 STATIC = Path(__file__).parent / "static"
 
 # The page loads nothing from elsewhere (it works offline) and no inline script runs, so injected markup cannot.
@@ -34,7 +36,9 @@ class PageFiles(StaticFiles):
 
 
 def mount(app: FastAPI) -> None:
-    """Serve the page at /ui/ (and /ui, redirected: the app does not redirect slashes by itself)."""
+    """Serve the page at /ui/ (and /ui, redirected: the app does not redirect slashes by itself), and the API's
+    documentation at /docs with local assets."""
+    docs.mount(app)
 
     @app.get("/ui", include_in_schema=False)
     def page_root() -> RedirectResponse:

@@ -145,15 +145,15 @@ def _own_routes(spec: dict) -> list[tuple[re.Pattern[str], str, dict]]:
 def _own_ref(routes, method: str, path: str, status: int) -> str | None:  # noqa: ANN001
     for pattern, route_method, operation in routes:
         if route_method == method and pattern.match(path):
-            content = operation["responses"].get(str(status), {}).get("content", {})
-            ref = content.get("application/json", {}).get("schema", {}).get("$ref")
-            return ref
+            responses = operation["responses"]
+            found = responses.get(str(status)) or responses.get(f"{status // 100}XX", {})
+            return found.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref")
     return None
 
 
 def _component(routes, method: str, path: str, status: int) -> str | None:  # noqa: ANN001
     if status >= 400:
-        return "ErrorResponse"
+        return None if path.startswith("/rest/") else "ErrorResponse"  # PostgREST's shape: ragstore's own spec
     if path in OWN_ROUTES:
         return None
     for pattern, route_method, operation in routes:

@@ -126,3 +126,14 @@ def test_an_expired_store_says_so(client, store, api):
         client.vector_stores.search(store.id, query="anything")
     with pytest.raises(openai.NotFoundError):
         client.vector_stores.search("vs_missing", query="anything")
+
+
+def test_the_lexical_ranker_scores_the_share_of_the_query_matched(client, store):
+    lexical = {"ranker": "lexical"}
+    page = client.vector_stores.search(store.id, query="reset password", ranking_options=lexical)
+    assert names(page)[0] == "account.md"
+    assert all(0 < item.score <= 1 for item in page.data)
+    # Two more words, held nowhere and so weightier than any held word: less than half the share it had.
+    half = client.vector_stores.search(store.id, query="reset password zyxwv qwxzy", ranking_options=lexical)
+    assert names(half)[0] == "account.md" and half.data[0].score < page.data[0].score / 2
+    assert client.vector_stores.search(store.id, query="zyxwv", ranking_options=lexical).data == []

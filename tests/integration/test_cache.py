@@ -98,8 +98,9 @@ def test_a_repeated_search_is_a_hit_with_the_same_hits(db, embedder, chunker, ca
     assert cache.stats()["search"] == {"hit": 1, "miss": 1}
     assert cache.stats()["query_embedding"] == {"hit": 0, "miss": 1}
     assert counted("search", "hit") == hits_before + 1
-    # Other options are another search, but the query's embedding is the same.
-    assert find(db, embedder, cache, store.id, ranker="dense") != first
+    # Other options are another search (a miss: on this query of common words hybrid ranks as dense alone, so
+    # the hits cannot tell), but the query's embedding is the same.
+    find(db, embedder, cache, store.id, ranker="dense")
     assert cache.stats()["search"] == {"hit": 1, "miss": 2}
     assert cache.stats()["query_embedding"] == {"hit": 1, "miss": 1}
 

@@ -32,9 +32,9 @@ class Broken(RagstoreError):
 @contextlib.contextmanager
 def checkouts(db: Database) -> Iterator[list[str]]:
     """The pooled connections taken while inside (a tenant transaction takes one; so does each statement outside
-    one), by the kind of use: 'tenant' or 'system'."""
+    one), by the kind of use: 'tenant' (a read-only one of db.reader too) or 'system'."""
     taken: list[str] = []
-    connection, tenant = db.connection, db.tenant
+    connection, tenant, reader = db.connection, db.tenant, db.reader
 
     def counted_connection():
         taken.append("system")
@@ -46,11 +46,18 @@ def checkouts(db: Database) -> Iterator[list[str]]:
             taken[-1] = "tenant"  # tenant() took its connection through connection()
             yield conn
 
-    db.connection, db.tenant = counted_connection, counted_tenant
+    @contextlib.contextmanager
+    def counted_reader(tenant_id: str, conn=None):
+        with reader(tenant_id, conn) as own:
+            if conn is None:
+                taken[-1] = "tenant"  # without replicas, reader() takes the primary's through connection()
+            yield own
+
+    db.connection, db.tenant, db.reader = counted_connection, counted_tenant, counted_reader
     try:
         yield taken
     finally:
-        del db.connection, db.tenant
+        del db.connection, db.tenant, db.reader
 
 
 def fail_after(monkeypatch: pytest.MonkeyPatch, module: object, name: str) -> None:

@@ -96,4 +96,5 @@ def open_ui(browser: Browser) -> Iterator:
 
 
 def _local(url: str, server: Server) -> bool:
-    return url.startswith(f"{server.url}/") or url.startswith("data:")
+    # blob: URLs are made by the page itself from what it holds (Swagger UI's logo), under the server's origin.
+    return url.startswith((f"{server.url}/", f"blob:{server.url}/", "data:"))

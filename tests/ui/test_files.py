@@ -1,4 +1,5 @@
-"""A store's page: files uploaded by picker and by drag and drop, batches followed live, cancelled, files by status."""
+"""A store's page: files uploaded by picker and by drag and drop, batches (the store's, made anywhere) followed live,
+cancelled, files by status."""
 
 from __future__ import annotations
 
@@ -78,9 +79,17 @@ def test_upload_watch_a_batch_complete_cancel_another_and_filter_files(start_ser
     counts = client.vector_stores.retrieve(store.id).file_counts
     assert (counts.completed, counts.failed, counts.cancelled, counts.in_progress) == (2, 1, 2, 0)
 
-    page.reload()  # the batches made in this browser session are remembered
-    expect(page.get_by_role("article")).to_have_count(2)
+    # A batch made elsewhere (here through the SDK): the page lists the store's batches from the server.
+    notes = client.files.create(file=("notes.txt", b"Meeting notes: the office closes at six."), purpose="assistants")
+    elsewhere = client.vector_stores.file_batches.create(vector_store_id=store.id, file_ids=[notes.id])
+    page.reload()
+    expect(page.get_by_role("article")).to_have_count(3)
+    newest = page.get_by_role("article").first
+    expect(newest).to_contain_text(elsewhere.id)
+    expect(newest).to_contain_text("0 of 1 files processed: 0 completed, 0 failed, 0 cancelled, 1 in progress")
     expect(page.get_by_role("article").last).to_contain_text("2 completed, 1 failed")
+    ui.drain()
+    expect(newest).to_contain_text("1 of 1 files processed: 1 completed")  # followed live, as the page's own
     page.get_by_label("Status").select_option(label="Any status")
-    expect(file_rows(page)).to_have_count(5)
+    expect(file_rows(page)).to_have_count(6)
     ui.screenshot("store")

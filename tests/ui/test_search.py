@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+import re
 
 from playwright.sync_api import expect
+
+from tests.support.documents import pdf_bytes
 
 DOCUMENTS = {
     "holidays.txt": "Employees receive 25 days of paid vacation per year. Unused vacation days carry over to March.",
@@ -56,7 +59,8 @@ def test_search_several_stores_with_filters(start_server, open_ui):
     expect(first.locator("mark")).to_have_text(["days", "vacation", "vacation", "days"])
     expect(first).to_contain_text("category: hr")
     expect(first).to_contain_text("year: 2025")
-    expect(first.locator(".score")).to_have_text("1.000")  # hybrid: relative to the best candidate
+    expect(first.locator(".score")).to_have_text(re.compile(r"^(0\.\d{3}|1\.000)$"))  # hybrid: absolute, 0..1
+    expect(first.locator(".place")).to_have_text("chunk 1")
     markup = hits(page).nth(1)
     expect(markup).to_contain_text("<b>your manager</b> <img src=x onerror=window.pwned=1>")  # shown as text
     expect(markup.locator("b, img")).to_have_count(0)
@@ -88,3 +92,26 @@ def test_search_several_stores_with_filters(start_server, open_ui):
     search.get_by_role("button", name="Search").click()
     expect(page.get_by_role("region", name="Results")).to_contain_text(f"it: No vector store found with id '{it.id}'.")
     expect(hits(page)).to_have_count(3)
+
+
+def test_lexical_ranker_hits_with_page_and_chunk_open_in_their_file(start_server, open_ui):
+    server = start_server()
+    client = server.client()
+    store = client.vector_stores.create(name="manual")
+    data = pdf_bytes("Introduction to the office.", "The parking garage opens at seven.", "Lunch is at noon.")
+    file = client.files.create(file=("manual.pdf", io.BytesIO(data)), purpose="assistants")
+    client.vector_stores.files.create_and_poll(vector_store_id=store.id, file_id=file.id)
+    ui = open_ui(server)
+    page = ui.open(f"#/search?store={store.id}")
+    search = page.get_by_role("search", name="Search vector stores")
+    search.get_by_label("Query").fill("parking garage")
+    search.get_by_label("Ranker").select_option("lexical")
+    search.get_by_role("button", name="Search").click()
+
+    expect(hits(page)).to_have_count(1)  # keywords only: the other pages share no word with the query
+    expect(page.locator(".score-explained")).to_contain_text("the share of the query's keyword weight")
+    expect(hits(page).first.locator(".place")).to_have_text("page 2, chunk 2")
+    expect(hits(page).first.locator(".score")).to_have_text(re.compile(r"^(0\.\d{3}|1\.000)$"))
+    hits(page).first.get_by_role("link", name="Open manual.pdf at this passage").click()
+    expect(page.get_by_role("heading", name="manual.pdf", level=1)).to_be_visible()
+    expect(page.locator(".chunk.current")).to_contain_text("Chunk 2 · page 2")

@@ -43,6 +43,9 @@ def test_create_sort_page_rename_and_delete(start_server, open_ui, tmp_path):
     form.get_by_label("Overlap tokens").fill("50")
     form.get_by_role("button", name="Create vector store").click()
     expect(store_names(page)).to_have_text(["handbook"])
+    expect(form).to_be_hidden()  # the form closes once the store is made
+    dates = page.get_by_role("table", name="Vector stores").locator("time")
+    assert dates.first.evaluate("time => time.getClientRects().length") == 1  # one line at 1280 px, not wrapped
 
     (created,) = client.vector_stores.list().data
     assert (created.metadata, created.expires_after.days, created.file_counts.total) == ({"team": "hr"}, 7, 1)

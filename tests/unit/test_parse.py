@@ -139,6 +139,13 @@ def test_html_keeps_visible_text_only():
         assert hidden not in section.text
 
 
+def test_html_title_repeated_by_the_first_h1_is_kept_once():
+    page = b"<html><head><title>Parking</title></head><body><h1> parking </h1><p>Level -2 is free.</p></body></html>"
+    assert texts(parse("parking.html", page)) == ["parking\n\nLevel -2 is free."]
+    other = b"<html><head><title>Acme intranet</title></head><body><h1>Parking</h1><p>Free.</p></body></html>"
+    assert texts(parse("parking.html", other)) == ["Acme intranet\n\nParking\n\nFree."]
+
+
 def test_html_meta_charset_is_respected():
     html = '<html><head><meta charset="iso-8859-1"></head><body><p>Crème brûlée</p></body></html>'
     assert texts(parse("dessert.htm", html.encode("latin-1"))) == ["Crème brûlée"]

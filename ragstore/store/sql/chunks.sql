@@ -19,6 +19,11 @@ SELECT text FROM chunks
 WHERE tenant_id = %(tenant_id)s AND vector_store_id = %(vector_store_id)s AND file_id = %(file_id)s
 ORDER BY chunk_index
 
+-- file_chunks --
+SELECT chunk_index, page, text, token_count FROM chunks
+WHERE tenant_id = %(tenant_id)s AND vector_store_id = %(vector_store_id)s AND file_id = %(file_id)s
+ORDER BY chunk_index
+
 -- store_chunk_count --
 SELECT coalesce(sum(chunk_count), 0)::bigint AS n FROM vector_store_files
 WHERE tenant_id = %(tenant_id)s AND vector_store_id = ANY (%(store_ids)s) AND status = 'completed'

@@ -40,3 +40,40 @@ WITH batch AS (
 )
 UPDATE vector_store_files SET status = 'cancelled', updated_at = now()
 WHERE tenant_id = %(tenant_id)s AND batch_id IN (SELECT id FROM batch) AND status = 'in_progress'
+
+-- list_file_batches --
+-- One page of a store's batches (by created_at, id), then each one's file counts.
+WITH page AS (
+    SELECT b.tenant_id, b.id, b.vector_store_id, b.cancelled, b.created_at
+    FROM file_batches b
+    WHERE b.tenant_id = %(tenant_id)s AND b.vector_store_id = %(vector_store_id)s
+      AND (%(cursor_at)s::timestamptz IS NULL OR (b.created_at, b.id) {cmp} (%(cursor_at)s, %(cursor_id)s))
+    ORDER BY b.created_at {direction}, b.id {direction}
+    LIMIT %(limit)s
+)
+SELECT p.id, p.vector_store_id, p.cancelled AS cancel_requested, p.created_at,
+       count(v.file_id) FILTER (WHERE v.status = 'in_progress') AS in_progress,
+       count(v.file_id) FILTER (WHERE v.status = 'completed') AS completed,
+       count(v.file_id) FILTER (WHERE v.status = 'failed') AS failed,
+       count(v.file_id) FILTER (WHERE v.status = 'cancelled') AS cancelled,
+       count(v.file_id) AS total
+FROM page p
+LEFT JOIN vector_store_files v ON v.tenant_id = p.tenant_id AND v.batch_id = p.id
+GROUP BY p.id, p.vector_store_id, p.cancelled, p.created_at
+ORDER BY p.created_at {direction}, p.id {direction}
+
+-- file_batch_status_counts --
+-- A tenant's batches by status, decided as models.FileBatch.status decides it.
+SELECT status, count(*) AS n
+FROM (
+    SELECT CASE WHEN count(*) FILTER (WHERE v.status = 'in_progress') > 0 THEN 'in_progress'
+                WHEN b.cancelled THEN 'cancelled'
+                WHEN count(v.file_id) > 0 AND count(*) FILTER (WHERE v.status = 'failed') = count(v.file_id)
+                    THEN 'failed'
+                ELSE 'completed' END AS status
+    FROM file_batches b
+    LEFT JOIN vector_store_files v ON v.tenant_id = b.tenant_id AND v.batch_id = b.id
+    WHERE b.tenant_id = %(tenant_id)s
+    GROUP BY b.id, b.cancelled
+) batches
+GROUP BY status

@@ -68,7 +68,9 @@ ORDER BY n.distance, n.id
 -- BM25 (Lucene's idf; k1, b as given) over the stores' chunks, the query analysed in the stores' language. The
 -- candidates are the chunks holding any query term, found through the GIN index by lexical_candidates() (migration
 -- 0013: under row-level security `@@` alone cannot use the index); a term's document frequency is counted among
--- them, which is exact, since every chunk holding the term is a candidate.
+-- them, which is exact, since every chunk holding the term is a candidate. Every row also carries the document
+-- frequency of each query term (dfs, 0 for a term no chunk holds) and the stores' chunk count (documents):
+-- fusion.py bounds BM25 by the query's idf mass.
 WITH terms AS (
     SELECT DISTINCT lexeme
     FROM unnest(tsvector_to_array(to_tsvector(%(language)s::regconfig, %(query)s))) AS lexeme
@@ -100,9 +102,14 @@ scored AS (
     GROUP BY m.id
     ORDER BY bm25 DESC, m.id
     LIMIT %(limit)s
+),
+weights AS (
+    SELECT array_agg(coalesce(f.df, 0) ORDER BY t.lexeme) AS dfs, min(k.n) AS documents
+    FROM terms t LEFT JOIN frequency f USING (lexeme) CROSS JOIN corpus k
 )
-SELECT c.id, c.vector_store_id, c.file_id, f.filename, c.chunk_index, c.page, c.text, c.attributes, s.bm25 AS score
-FROM scored s
+SELECT c.id, c.vector_store_id, c.file_id, f.filename, c.chunk_index, c.page, c.text, c.attributes, s.bm25 AS score,
+       w.dfs, w.documents
+FROM scored s CROSS JOIN weights w
 JOIN chunks c ON c.tenant_id = %(tenant_id)s AND c.id = s.id
 JOIN files f ON f.tenant_id = %(tenant_id)s AND f.id = c.file_id
 ORDER BY s.bm25 DESC, c.id

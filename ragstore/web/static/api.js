@@ -68,6 +68,30 @@ export function uploadFile(file) {
   return request("POST", "/files", { form });
 }
 
+/** Save a file's original bytes (GET /v1/files/{id}/content, which needs the key: a plain link cannot send it). */
+export async function download(fileId, filename) {
+  const headers = {};
+  const key = apiKey();
+  if (key) headers.Authorization = `Bearer ${key}`;
+  let response;
+  try {
+    response = await fetch(url(`/files/${encodeURIComponent(fileId)}/content`), { headers });
+  } catch {
+    throw new ApiError("Could not reach the ragstore server: is it running?", 0);
+  }
+  if (!response.ok) {
+    const error = (await response.json().catch(() => null))?.error ?? {};
+    throw new ApiError(error.message ?? `The server answered ${response.status}.`, response.status, error);
+  }
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = filename;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+}
+
 /** Every item of a list endpoint, following `after` cursors, up to `max` items. */
 export async function listAll(path, query = {}, max = 1000) {
   const items = [];

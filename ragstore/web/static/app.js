@@ -1,16 +1,22 @@
 /** The page's entry: the API key form, and routing between views by the URL's hash (#/stores, #/search, ...). */
 
 import { apiKey, setApiKey } from "./api.js";
+import { askView } from "./ask.js";
 import { announce, clearError, h, heading } from "./dom.js";
 import { conversationView, conversationsView } from "./conversations.js";
 import { storeView } from "./files.js";
+import { storeFileView } from "./storefile.js";
+import { filesView } from "./tenantfiles.js";
 import { searchView } from "./search.js";
 import { storesView } from "./stores.js";
 
 const ROUTES = [
   [/^stores$/, storesView],
   [/^stores\/([^/]+)$/, storeView],
+  [/^stores\/([^/]+)\/files\/([^/]+)$/, storeFileView],
+  [/^files$/, filesView],
   [/^search$/, searchView],
+  [/^ask$/, askView],
   [/^conversations$/, conversationsView],
   [/^conversations\/([^/]+)$/, conversationView],
 ];
@@ -29,8 +35,8 @@ function route() {
   const found = ROUTES.find(([pattern]) => pattern.test(path));
   if (found) {
     const [pattern, view] = found;
-    const [, id] = path.match(pattern);
-    current = view(main, id ? decodeURIComponent(id) : new URLSearchParams(search));
+    const [, ...ids] = path.match(pattern);
+    current = view(main, ...ids.map(decodeURIComponent), new URLSearchParams(search));
   } else {
     current = null;
     main.append(

@@ -5,15 +5,7 @@ import { act, announce, badge, h, time } from "./dom.js";
 
 const POLL_MS = 1000;
 
-/** The ids of the batches this browser session made or saw in a store, newest first. */
-function remembered(storeId) {
-  return JSON.parse(sessionStorage.getItem(`ragstore.batches.${storeId}`) ?? "[]");
-}
-
-function remember(storeId, batchId) {
-  const ids = [batchId, ...remembered(storeId).filter((id) => id !== batchId)];
-  sessionStorage.setItem(`ragstore.batches.${storeId}`, JSON.stringify(ids));
-}
+const SHOWN = 100; // the newest batches shown; older ones are counted, not listed
 
 function summary(counts) {
   const done = counts.completed + counts.failed + counts.cancelled;
@@ -32,30 +24,28 @@ export class BatchBoard {
     this.timer = null;
     this.active = true;
     this.list = h("div", { class: "batches" });
-    this.empty = h("p", { class: "empty" }, "No batches in this browser session yet: add files above.");
+    this.empty = h("p", { class: "empty" }, "No batches in this store yet: add files above.");
+    this.more = h("p", { class: "empty", hidden: true }, `Showing the newest ${SHOWN} batches.`);
     this.element = h(
       "section",
       { "aria-labelledby": "batches-heading" },
       h("h2", { id: "batches-heading" }, "File batches"),
       this.empty,
       this.list,
+      this.more,
     );
   }
 
-  /** Show the batches remembered for this store, and follow those still running. */
+  /** Show the store's batches, made here or anywhere else (the server lists them), and follow those running. */
   async load() {
-    const ids = remembered(this.storeId).reverse(); // oldest first: each card goes on top
-    const found = await Promise.allSettled(ids.map((id) => this.fetch(id)));
-    found.forEach((result, index) => {
-      if (result.status === "fulfilled") this.show(result.value);
-      else if (result.reason.status !== 404) this.card(ids[index]).fail(result.reason);
-    });
+    const page = await api.get(`/vector_stores/${encodeURIComponent(this.storeId)}/file_batches`, { limit: SHOWN });
+    [...page.data].reverse().forEach((batch) => this.show(batch)); // oldest first: each card goes on top
+    this.more.hidden = !page.has_more;
     this.schedule();
   }
 
   /** A batch just created: shown first, then followed. */
   add(batch) {
-    remember(this.storeId, batch.id);
     this.show(batch);
     this.schedule();
   }

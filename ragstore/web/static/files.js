@@ -3,6 +3,7 @@
 import * as api from "./api.js";
 import { BatchBoard } from "./batches.js";
 import { Pages, badge, chips, field, formatBytes, h, heading, select, showError, table, time } from "./dom.js";
+import { storeFileActions } from "./fileactions.js";
 import { uploadForm } from "./upload.js";
 
 const STATUS_FILTERS = [
@@ -69,7 +70,8 @@ export function storeView(main, storeId) {
     try {
       const page = await api.get(`${path}/files`, { limit: 20, filter: state.filter, after: pages.after });
       await nameFiles(page.data.map((file) => file.id));
-      rows.replaceChildren(page.data.length ? fileTable(page.data) : h("p", { class: "empty" }, "No files here."));
+      const list = page.data.length ? fileTable(storeId, page.data, () => refresh()) : null;
+      rows.replaceChildren(list ?? h("p", { class: "empty" }, "No files here."));
       pages.show(page);
     } catch (error) {
       showError(error);
@@ -107,24 +109,27 @@ function storeSummary(store) {
   );
 }
 
-function fileTable(files) {
+function fileTable(storeId, files, refresh) {
   const rows = files.map((file) => {
+    const named = { id: file.id, filename: filenames.get(file.id) ?? file.id };
+    const href = `#/stores/${encodeURIComponent(storeId)}/files/${encodeURIComponent(file.id)}`;
     const strategy = file.chunking_strategy?.static;
     const error = file.last_error ? `${file.last_error.code}: ${file.last_error.message}` : "";
     const attributes = chips(file.attributes);
     return [
-      h("span", {}, filenames.get(file.id) ?? file.id, h("br"), h("small", {}, h("code", {}, file.id))),
+      h("span", {}, h("a", { href }, named.filename), h("br"), h("small", {}, h("code", {}, file.id))),
       badge(file.status),
       formatBytes(file.usage_bytes),
       strategy ? `${strategy.max_chunk_size_tokens} / ${strategy.chunk_overlap_tokens}` : "",
       attributes.length ? attributes : "",
       error ? h("span", { class: "error-text" }, error) : "",
       time(file.created_at),
+      storeFileActions(storeId, file, named, refresh),
     ];
   });
   return table(
     "Files of this vector store",
-    ["File", "Status", "Usage", "Chunk / overlap", "Attributes", "Last error", "Added"],
+    ["File", "Status", "Usage", "Chunk / overlap", "Attributes", "Last error", "Added", "Actions"],
     rows,
   );
 }

@@ -1,8 +1,10 @@
 /** The search playground: a query over one or more stores, attribute filters, ranker and threshold. */
 
 import * as api from "./api.js";
-import { act, announce, chips, field, h, heading, select, showError, uid } from "./dom.js";
+import { contextHref, placeHits, placeText } from "./chunks.js";
+import { act, announce, chips, field, h, heading, select } from "./dom.js";
 import { keyValueRows, typedValue } from "./fields.js";
+import { storePicker } from "./storepick.js";
 
 // Words too common to be worth highlighting.
 const STOP_WORDS = new Set(
@@ -44,7 +46,7 @@ function filterOf(rows, combine) {
 /** Open the view in `main`; `params` may name a store to preselect (?store=vs_...). */
 export function searchView(main, params) {
   const query = h("input", { type: "search", name: "query", required: true, autocomplete: "off" });
-  const stores = h("fieldset", { class: "store-choices" }, h("legend", {}, "Vector stores"), h("p", {}, "Loading…"));
+  const stores = storePicker(params.get("store"));
   const filters = keyValueRows({ legend: "Attribute filters", addLabel: "Add filter", typed: true, operators: true });
   const combine = select(
     [
@@ -57,6 +59,7 @@ export function searchView(main, params) {
     [
       ["auto", "auto (hybrid: dense + keywords)"],
       ["none", "none (dense only)"],
+      ["lexical", "lexical (keywords only)"],
     ],
     "auto",
   );
@@ -73,7 +76,7 @@ export function searchView(main, params) {
     "form",
     { class: "card", role: "search", "aria-label": "Search vector stores" },
     field("Query", query),
-    stores,
+    stores.element,
     filters.element,
     h("div", { class: "inline-fields" }, field("Combine", combine), field("Ranker", ranker)),
     h("div", { class: "inline-fields" }, field("Score threshold (0 to 1)", threshold), field("Max results", count)),
@@ -84,10 +87,7 @@ export function searchView(main, params) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     await act(submit, async () => {
-      const chosen = [...stores.querySelectorAll("input:checked")].map((box) => ({
-        id: box.value,
-        name: box.dataset.name,
-      }));
+      const chosen = stores.chosen();
       if (!chosen.length) throw new Error("Choose at least one vector store to search.");
       const body = {
         query: query.value,
@@ -99,34 +99,23 @@ export function searchView(main, params) {
       const answers = await Promise.allSettled(
         chosen.map((store) => api.post(`/vector_stores/${encodeURIComponent(store.id)}/search`, body)),
       );
-      showResults(results, chosen, answers, query.value, body.max_num_results);
+      await showResults(results, chosen, answers, query.value, body.max_num_results, ranker.value);
     });
   });
-
-  loadStores(stores, params.get("store")).catch(showError);
 }
 
-async function loadStores(fieldset, preselected) {
-  const all = await api.listAll("/vector_stores");
-  const legend = fieldset.querySelector("legend");
-  if (!all.length) {
-    fieldset.replaceChildren(legend, h("p", {}, "No vector stores yet: create one first."));
-    return;
-  }
-  const choice = (store) => {
-    const box = h("input", {
-      type: "checkbox",
-      value: store.id,
-      id: uid("store"),
-      checked: store.id === preselected || all.length === 1,
-    });
-    box.dataset.name = store.name || store.id;
-    return h("div", { class: "choice" }, box, h("label", { for: box.id }, box.dataset.name));
-  };
-  fieldset.replaceChildren(legend, h("div", { class: "choices" }, all.map(choice)));
-}
+const hitText = (hit) => hit.content.map((part) => part.text).join("\n");
 
-function showResults(section, stores, answers, query, limit) {
+/** What a score means, per ranker: one line above the results. */
+const SCORES = {
+  auto:
+    "Score: the cosine similarity of the embeddings, blended with the keyword score (up to 0.7 of it) when the " +
+    "query holds a word few chunks hold; the same number means the same on any query.",
+  none: "Score: the cosine similarity of the query's and the chunk's embeddings (below 0 shown as 0).",
+  lexical: "Score: the share of the query's keyword weight (BM25 over its idf mass) the chunk matches, 0 to 1.",
+};
+
+async function showResults(section, stores, answers, query, limit, ranker) {
   const hits = [];
   const failures = [];
   answers.forEach((answer, index) => {
@@ -136,6 +125,8 @@ function showResults(section, stores, answers, query, limit) {
   });
   hits.sort((a, b) => b.score - a.score);
   const shown = hits.slice(0, limit);
+  const located = shown.map((hit) => ({ store: hit.store.id, file_id: hit.file_id, text: hitText(hit) }));
+  const places = await placeHits(located);
   const terms = queryTerms(query);
   const where = stores.length === 1 ? "1 store" : `${stores.length} stores`;
   const summary = `${shown.length} result${shown.length === 1 ? "" : "s"} from ${where} for “${query}”.`;
@@ -143,19 +134,21 @@ function showResults(section, stores, answers, query, limit) {
   section.replaceChildren(
     h("h2", { id: "results-heading" }, "Results"),
     h("p", { class: "meta" }, summary),
+    h("p", { class: "meta score-explained" }, SCORES[ranker] ?? SCORES.auto),
     ...failures,
     shown.length
       ? h(
           "ol",
           { class: "hits" },
-          shown.map((hit) => result(hit, terms)),
+          shown.map((hit, n) => result(hit, terms, places[n])),
         )
       : h("p", { class: "empty" }, "No results."),
   );
 }
 
-function result(hit, terms) {
-  const text = hit.content.map((part) => part.text).join("\n");
+function result(hit, terms, place) {
+  const text = hitText(hit);
+  const href = contextHref(hit.store.id, hit.file_id, place?.index);
   return h(
     "li",
     { class: "hit card" },
@@ -165,6 +158,8 @@ function result(hit, terms) {
       h("span", { class: "score", title: "score" }, hit.score.toFixed(3)),
       h("strong", { class: "filename" }, hit.filename),
       h("small", {}, h("code", {}, hit.file_id), ` in ${hit.store.name}`),
+      place ? h("small", { class: "place" }, placeText(place)) : null,
+      h("a", { href, class: "context-link", "aria-label": `Open ${hit.filename} at this passage` }, "Open in file"),
     ),
     hit.attributes ? h("div", { class: "chips" }, chips(hit.attributes)) : null,
     h("p", { class: "hit-text" }, highlighted(text, terms)),

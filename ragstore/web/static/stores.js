@@ -179,8 +179,10 @@ function createForm(created) {
       metadata.clear();
       chunking.reset();
       announce(`Created vector store ${store.name || store.id}.`);
+      panel.open = false; // done: the new store shows in the list below
       await created(store);
     });
   });
-  return h("details", { class: "card create" }, h("summary", {}, "New vector store"), form);
+  const panel = h("details", { class: "card create" }, h("summary", {}, "New vector store"), form);
+  return panel;
 }
