@@ -101,7 +101,8 @@ class Settings(BaseSettings):
         default=60, ge=0, description="how long search results stay cached (a write to a store misses them); 0: off"
     )
     redis_url: str | None = Field(
-        default=None, description="Redis holding the cache, shared by every process; unset: an in-process cache"
+        default=None,
+        description="Redis holding the cache and the rate limits, shared by every process; unset: in-process ones",
     )
 
     @field_validator("data_dir", "model_cache_dir")

@@ -63,6 +63,13 @@ class InvalidRequest(RagstoreError):
     code = "invalid_request"
 
 
+class DatabaseLimitExceeded(InvalidRequest):
+    """The request exceeds a limit of the database (a value too long to index, a text too long to search): send less;
+    the same request would fail again."""
+
+    code = "limit_exceeded"
+
+
 class NotFound(RagstoreError):
     """No such object."""
 
@@ -103,7 +110,8 @@ class FileTooLarge(InvalidRequest):
 
 
 class RequestTooLarge(InvalidRequest):
-    """The request's body is larger than any upload may be: refused unread, or as soon as the limit is passed."""
+    """The request's body is larger than its route allows (api/limits.py; an upload: RAGSTORE_MAX_UPLOAD_BYTES):
+    refused unread, or as soon as the limit is passed."""
 
     status = 413
     code = "request_too_large"

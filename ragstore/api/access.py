@@ -2,7 +2,8 @@
 
 The size limit holds whether or not the client declares its body's size: a Content-Length over it is refused
 before the body is read; a body streamed without one (chunked) is cut off as soon as it passes the limit, so that
-no more than the limit is ever spooled to disk.
+no more than the limit is ever spooled to disk or held in memory. A multipart body (an upload) may be as large as
+RAGSTORE_MAX_UPLOAD_BYTES and its framing; any other body (JSON) as large as its route's bound in api/limits.py.
 
 A plain ASGI middleware rather than Starlette's BaseHTTPMiddleware (`@app.middleware("http")`), which runs the
 app in a task of its own and copies the response body through a memory stream: a cost on every search.
@@ -13,12 +14,13 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ragstore import telemetry
-from ragstore.api import errors
+from ragstore.api import errors, limits
 from ragstore.errors import RequestTooLarge
 from ragstore.observability import logs
 
@@ -49,15 +51,16 @@ class AccessMiddleware:
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
             await send(message)
 
+        bound = self._bound(scope, headers)
         try:
             length = headers.get("content-length", "")
-            if length.isdigit() and int(length) > self.max_request_bytes:
-                await self._too_large(scope, receive, send_with_id)
+            if length.isdigit() and int(length) > bound.limit:
+                await self._too_large(scope, receive, send_with_id, bound)
             else:
-                await self.app(scope, self._limited(receive), send_with_id)
+                await self.app(scope, self._limited(receive, bound), send_with_id)
         except RequestTooLarge:  # passed the limit while a route read the body outside FastAPI's own parsing
             if not status["started"]:
-                await self._too_large(scope, receive, send_with_id)
+                await self._too_large(scope, receive, send_with_id, bound)
         except Exception:  # rendered here so that even a 500 carries its request id
             log.exception("%s %s failed", scope["method"], scope["path"])
             if not status["started"]:
@@ -72,7 +75,14 @@ class AccessMiddleware:
             logs.log_request(scope["method"], scope["path"], status["code"], elapsed)
             logs.request_id.reset(token)
 
-    def _limited(self, receive: Receive) -> Receive:
+    def _bound(self, scope: Scope, headers: dict[str, str]) -> _Bound:
+        """The most bytes this request's body may have, and the limit to name when it has more."""
+        if headers.get("content-type", "").lower().startswith("multipart/"):
+            return _Bound(self.max_request_bytes, self.max_upload_bytes, "an upload")
+        size = limits.body_bytes(scope["method"], scope["path"])
+        return _Bound(size, size, "a JSON body on this route")
+
+    def _limited(self, receive: Receive, bound: _Bound) -> Receive:
         """receive, raising RequestTooLarge once the body read so far passes the limit."""
         read = 0
 
@@ -81,20 +91,27 @@ class AccessMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 read += len(message.get("body", b""))
-                if read > self.max_request_bytes:
-                    raise self._error()
+                if read > bound.limit:
+                    raise bound.error()
             return message
 
         return limited
 
-    def _error(self) -> RequestTooLarge:
-        return RequestTooLarge(f"The request is larger than the limit of {self.max_upload_bytes} bytes.")
-
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        error = self._error()
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send, bound: _Bound) -> None:
+        error = bound.error()
         response = errors.envelope(error.status, error.message, error.type, error.param, error.code)
         response.headers.update(error.headers)
         await response(scope, receive, send)
+
+
+@dataclass(frozen=True)
+class _Bound:
+    limit: int  # bytes read before the request is refused
+    named: int  # the limit the error names (an upload's, without its multipart framing)
+    what: str
+
+    def error(self) -> RequestTooLarge:
+        return RequestTooLarge(f"The request is larger than the limit of {self.named} bytes for {self.what}.")
 
 
 def _headers(scope: Scope) -> dict[str, str]:

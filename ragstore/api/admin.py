@@ -5,25 +5,24 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from ragstore.api import limits
 from ragstore.api.deps import RuntimeDep, require_admin
 from ragstore.api.objects import unix
-from ragstore.api.schemas import ListEnvelope
+from ragstore.api.schemas import ListEnvelope, RequestModel
 from ragstore.models import ApiKey, Tenant
 from ragstore.service import tenants
 
 router = APIRouter(prefix="/v1/admin", tags=["Administration"], dependencies=[Depends(require_admin)])
 
 
-class CreateTenantRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=64)
+class CreateTenantRequest(RequestModel):
+    name: str = Field(min_length=1, max_length=limits.ADMIN_NAME_CHARS)
 
 
-class CreateApiKeyRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field("", max_length=64)
+class CreateApiKeyRequest(RequestModel):
+    name: str = Field("", max_length=limits.ADMIN_NAME_CHARS)
 
 
 class TenantObject(BaseModel):

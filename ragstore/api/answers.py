@@ -3,13 +3,14 @@
 The stream is server-sent events, each `event: <type>` with a JSON `data` carrying the same `type`:
 `answer.context` (the conversation id and the passages found), `answer.delta` (a piece of text), then
 `answer.completed` (the stored answer object) or `error` (the error envelope's `error`; nothing is stored).
-A client that goes away mid-answer does not lose the exchange: the answer is still finished and stored.
+A client that goes away mid-answer does not lose the exchange: the answer is still finished and stored, even when
+the server is being shut down (api/relay.py).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import asdict
 from typing import Any
 
@@ -76,11 +77,11 @@ def answer_object(answer: answers.Answer) -> wire.AnswerObject:
     )
 
 
-def _events(prepared: answers.Prepared, pieces: Relay[str | answers.Answer]) -> Iterator[str]:
+async def _events(prepared: answers.Prepared, pieces: Relay[str | answers.Answer]) -> AsyncIterator[str]:
     context = [asdict(p) for p in prepared.used]
     yield _event("answer.context", conversation_id=prepared.conversation_id, context_used=context)
     try:
-        for piece in pieces:
+        async for piece in pieces:
             if isinstance(piece, str):
                 yield _event("answer.delta", delta=piece)
             else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
@@ -18,6 +19,7 @@ from ragstore.api import (
     feedback,
     files,
     monitoring,
+    relay,
     responses,
     rpc,
     seed_routes,
@@ -47,8 +49,13 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         try:
             yield
         finally:
-            workers.stop(settings.shutdown_grace_seconds)
+            # One grace period for both: the answers still being generated (before their database closes), then
+            # what is left of it for the running jobs, which have gone on meanwhile.
+            deadline = time.monotonic() + settings.shutdown_grace_seconds
+            relay.IN_FLIGHT.wait(settings.shutdown_grace_seconds)
+            workers.stop(max(0.0, deadline - time.monotonic()))
             runtime.close()
+            app.state.rate_limiter.close()
 
     app = FastAPI(
         title="ragstore",
@@ -61,7 +68,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         redoc_url=None,
     )
     errors.install(app)
-    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.redis_url)
     for router in (
         files.router,
         vector_stores.router,

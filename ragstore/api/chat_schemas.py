@@ -4,15 +4,25 @@ document and check them."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, StrictBool, StrictInt
+from pydantic import AfterValidator, Field, StrictBool, StrictInt
 
-from ragstore.api.schemas import Filter, ListEnvelope, Metadata, Omittable, RankingOptions, RequestModel, WireModel
+from ragstore.api import limits
+from ragstore.api.schemas import (
+    BoundedFilter,
+    ListEnvelope,
+    Metadata,
+    ObjectId,
+    Omittable,
+    RankingOptions,
+    RequestModel,
+    WireModel,
+)
 
 Role = Literal["system", "developer", "user", "assistant"]
-Text = Field(min_length=1, max_length=100_000)
-Label = Field(default=None, max_length=512)
+Text = Field(min_length=1, max_length=limits.ITEM_CHARS)
+Label = Field(default=None, max_length=limits.LABEL_CHARS)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -24,12 +34,24 @@ class InputContentPart(RequestModel):
     text: str = Text
 
 
+def _check_content(content: str | list[InputContentPart]) -> str | list[InputContentPart]:
+    """At most ITEM_PARTS parts, and ITEM_CHARS characters in all."""
+    if not content:
+        raise ValueError("content must not be empty")
+    if isinstance(content, list) and len(content) > limits.ITEM_PARTS:
+        raise ValueError(f"an item may have at most {limits.ITEM_PARTS} content parts, got {len(content)}")
+    chars = len(content) if isinstance(content, str) else sum(len(part.text) for part in content)
+    if chars > limits.ITEM_CHARS:
+        raise ValueError(f"an item's text may be at most {limits.ITEM_CHARS} characters, got {chars}")
+    return content
+
+
 class InputMessage(RequestModel):
     """A message to add: its content as a string or as text parts (joined by newlines)."""
 
     type: Literal["message"] = "message"
     role: Role
-    content: str | list[InputContentPart] = Field(min_length=1)
+    content: Annotated[str | list[InputContentPart], AfterValidator(_check_content)]
 
     @property
     def text(self) -> str:
@@ -40,7 +62,7 @@ class CreateConversationRequest(RequestModel):
     user_id: str | None = Label
     title: str | None = Label
     metadata: Metadata | None = None
-    items: list[InputMessage] | None = Field(default=None, max_length=20)
+    items: list[InputMessage] | None = Field(default=None, max_length=limits.CONVERSATION_ITEMS)
 
 
 class UpdateConversationRequest(RequestModel):
@@ -49,7 +71,7 @@ class UpdateConversationRequest(RequestModel):
 
 
 class CreateItemsRequest(RequestModel):
-    items: list[InputMessage] = Field(min_length=1, max_length=20)
+    items: list[InputMessage] = Field(min_length=1, max_length=limits.CONVERSATION_ITEMS)
 
 
 class ConversationObject(WireModel):
@@ -130,12 +152,12 @@ class DeletedObject(WireModel):
 
 
 class AnswerRequest(RequestModel):
-    question: str = Field(min_length=1, max_length=32_000)
-    vector_store_ids: list[str] = Field(min_length=1, max_length=10)
-    conversation_id: str | None = None
+    question: str = Field(min_length=1, max_length=limits.QUESTION_CHARS)
+    vector_store_ids: list[ObjectId] = Field(min_length=1, max_length=limits.ANSWER_STORES)
+    conversation_id: ObjectId | None = None
     user_id: str | None = Label
-    filters: Omittable[Filter] = None
-    max_num_results: int = Field(5, ge=1, le=20)
+    filters: Omittable[BoundedFilter] = None
+    max_num_results: StrictInt = Field(5, ge=1, le=limits.ANSWER_RESULTS)
     ranking_options: Omittable[RankingOptions] = None
     stream: StrictBool = False
 
@@ -169,7 +191,7 @@ class AnswerObject(WireModel):
 
 class FeedbackRequest(RequestModel):
     rating: StrictInt = Field(ge=1, le=5)
-    comment: str | None = Field(default=None, max_length=4000)
+    comment: str | None = Field(default=None, max_length=limits.COMMENT_CHARS)
 
 
 class FeedbackObject(WireModel):
@@ -215,12 +237,12 @@ Status = Literal["candidate", "approved", "rejected"]
 
 
 class CreateTrainingExampleRequest(RequestModel):
-    message_id: str = Field(min_length=1)
+    message_id: ObjectId = Field(min_length=1)
 
 
 class CollectTrainingExamplesRequest(RequestModel):
-    min_rating: int = Field(4, ge=1, le=5)
-    vector_store_id: str | None = None
+    min_rating: StrictInt = Field(4, ge=1, le=5)
+    vector_store_id: ObjectId | None = None
 
 
 class UpdateTrainingExampleRequest(RequestModel):
@@ -250,13 +272,13 @@ class TrainingExampleList(ListEnvelope):
 
 
 class CreateDatasetRequest(RequestModel):
-    name: str = Field(min_length=1, max_length=256)
-    description: str | None = Field(default=None, max_length=4000)
-    example_ids: list[str] = Field(default_factory=list, max_length=10_000)
+    name: str = Field(min_length=1, max_length=limits.DATASET_NAME_CHARS)
+    description: str | None = Field(default=None, max_length=limits.DATASET_DESCRIPTION_CHARS)
+    example_ids: list[ObjectId] = Field(default_factory=list, max_length=limits.DATASET_EXAMPLES)
 
 
 class AddExamplesRequest(RequestModel):
-    example_ids: list[str] = Field(min_length=1, max_length=10_000)
+    example_ids: list[ObjectId] = Field(min_length=1, max_length=limits.DATASET_EXAMPLES)
 
 
 class DatasetObject(WireModel):

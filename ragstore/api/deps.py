@@ -67,7 +67,11 @@ async def tenant_of(request: Request, secret: str | None) -> str:
                 else "You didn't provide an API key: send it as 'Authorization: Bearer <key>'."
             )
         key_id, tenant_id = owner or (ANONYMOUS, DEFAULT_TENANT)
-    request.app.state.rate_limiter.check(key_id)
+    limiter = request.app.state.rate_limiter
+    if limiter.shared:  # a round trip to Redis: off the event loop
+        await run_in_threadpool(limiter.check, key_id)
+    else:
+        limiter.check(key_id)
     return tenant_id
 
 

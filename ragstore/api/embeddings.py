@@ -7,7 +7,7 @@ import base64
 from typing import Any, Literal
 
 from fastapi import APIRouter
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from ragstore.api.deps import RuntimeDep, TenantDep
 from ragstore.api.schemas import RequestModel, WireModel
@@ -22,7 +22,7 @@ class CreateEmbeddingRequest(RequestModel):
     # Token arrays (lists of ints) are OpenAI's too; ragstore takes text only, and says so.
     input: str | list[str] | list[int] | list[list[int]]
     encoding_format: Literal["float", "base64"] = "float"
-    dimensions: int | None = Field(None, ge=1)
+    dimensions: StrictInt | None = Field(None, ge=1)
     user: str | None = Field(None, max_length=256)
 
 

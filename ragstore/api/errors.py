@@ -16,6 +16,9 @@ from ragstore.errors import InsufficientStorage, RagstoreError, RequestTooLarge
 
 log = logging.getLogger(__name__)
 
+# The first part of a validation error's location: which part of the request held the value.
+SOURCES = ("body", "query", "path", "header", "cookie")
+
 # What every route documents besides its success: any error comes in the envelope (400 for invalid input, as
 # OpenAI's API does, not FastAPI's 422; 503 when the database is unavailable, which is worth a retry; 507 when a disk
 # is full, and nothing of the request was kept).
@@ -79,7 +82,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0]
-        param = ".".join(str(part) for part in first["loc"] if part not in ("body", "query", "path"))
+        location = list(first["loc"])
+        if location and location[0] in SOURCES:  # where the value came from, not part of its name
+            location = location[1:]
+        param = ".".join(str(part) for part in location)
         return render(
             request,
             400,

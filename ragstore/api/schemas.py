@@ -16,6 +16,7 @@ never pass `exclude_none`, `exclude_unset` or `exclude_defaults`, which would dr
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextvars import ContextVar
 from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar
 
 from pydantic import (
@@ -27,11 +28,15 @@ from pydantic import (
     StrictBool,
     StrictInt,
     StrictStr,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
     model_serializer,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from ragstore.service import search
+from ragstore.api import limits
+from ragstore.api.strings import unstorable, why
 
 T = TypeVar("T")
 
@@ -72,10 +77,31 @@ class WireModel(BaseModel):
         return data
 
 
+# Set while a request body is being validated, so that only its outermost model looks for unstorable text.
+_checking_strings: ContextVar[bool] = ContextVar("checking_strings", default=False)
+
+
 class RequestModel(WireModel):
-    """Base of request bodies: unknown fields are rejected (`additionalProperties: false`)."""
+    """Base of request bodies: unknown fields are rejected (`additionalProperties: false`), and so is a body holding
+    a string that cannot be stored (a NUL or a lone surrogate), wherever it is, before any field is used."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _valid_unicode(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        if _checking_strings.get():
+            return handler(data)
+        token = _checking_strings.set(True)
+        try:
+            if (found := unstorable(data)) is not None:
+                location, char = found
+                problem = PydanticCustomError("unstorable_text", why(char))
+                details = InitErrorDetails(type=problem, loc=location, input=data)
+                raise ValidationError.from_exception_data(cls.__name__, [details])
+            return handler(data)
+        finally:
+            _checking_strings.reset(token)
 
     @model_validator(mode="after")
     def _reject_null(self) -> Self:
@@ -94,22 +120,24 @@ Scalar = StrictBool | StrictInt | FiniteFloat | StrictStr
 
 
 def _check_map(value: dict[str, Any], *, what: str, max_value_chars: int) -> dict[str, Any]:
-    if len(value) > 16:
-        raise ValueError(f"{what} may hold at most 16 key-value pairs, got {len(value)}")
+    if len(value) > limits.MAP_PAIRS:
+        raise ValueError(f"{what} may hold at most {limits.MAP_PAIRS} key-value pairs, got {len(value)}")
     for key, item in value.items():
-        if len(key) > 64:
-            raise ValueError(f"{what} keys may be at most 64 characters, {key[:16]!r}... has {len(key)}")
+        if len(key) > limits.MAP_KEY_CHARS:
+            raise ValueError(
+                f"{what} keys may be at most {limits.MAP_KEY_CHARS} characters, {key[:16]!r}... has {len(key)}"
+            )
         if isinstance(item, str) and len(item) > max_value_chars:
             raise ValueError(f"{what} values may be at most {max_value_chars} characters, {key!r} has {len(item)}")
     return value
 
 
 def _check_metadata(value: dict[str, str]) -> dict[str, str]:
-    return _check_map(value, what="metadata", max_value_chars=512)
+    return _check_map(value, what="metadata", max_value_chars=limits.METADATA_VALUE_CHARS)
 
 
 def _check_attributes(value: dict[str, Scalar]) -> dict[str, Scalar]:
-    return _check_map(value, what="attributes", max_value_chars=512)
+    return _check_map(value, what="attributes", max_value_chars=limits.ATTRIBUTE_VALUE_CHARS)
 
 
 Metadata = Annotated[dict[str, str], AfterValidator(_check_metadata)]
@@ -117,6 +145,9 @@ Metadata = Annotated[dict[str, str], AfterValidator(_check_metadata)]
 
 VectorStoreFileAttributes = Annotated[dict[str, Scalar], AfterValidator(_check_attributes)]
 """Up to 16 keys <= 64 characters; values are strings (<= 512), numbers or booleans. Nullable in the spec too."""
+
+ObjectId = Annotated[str, Field(max_length=limits.ID_CHARS)]
+"""An object's id in a request body: no id ragstore makes is longer."""
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -126,8 +157,8 @@ VectorStoreFileAttributes = Annotated[dict[str, Scalar], AfterValidator(_check_a
 class StaticChunkingStrategy(WireModel):
     model_config = ConfigDict(extra="forbid")
 
-    max_chunk_size_tokens: int = Field(ge=100, le=4096)
-    chunk_overlap_tokens: int = Field(ge=0)
+    max_chunk_size_tokens: StrictInt = Field(ge=100, le=4096)
+    chunk_overlap_tokens: StrictInt = Field(ge=0)
 
     @model_validator(mode="after")
     def _overlap_at_most_half(self) -> Self:
@@ -170,7 +201,7 @@ ChunkingStrategyResponseParam = Annotated[
 
 class FileExpirationAfter(RequestModel):
     anchor: Literal["created_at"]
-    seconds: int = Field(ge=3600, le=2592000)
+    seconds: StrictInt = Field(ge=3600, le=2592000)
 
 
 OpenAIFilePurpose = Literal[
@@ -212,7 +243,7 @@ class DeleteFileResponse(WireModel):
 
 class VectorStoreExpirationAfter(RequestModel):
     anchor: Literal["last_active_at"]
-    days: int = Field(ge=1, le=365)
+    days: StrictInt = Field(ge=1, le=365)
 
 
 class VectorStoreFileCounts(WireModel):
@@ -226,9 +257,9 @@ class VectorStoreFileCounts(WireModel):
 
 
 class CreateVectorStoreRequest(RequestModel):
-    file_ids: Omittable[list[str]] = Field(None, max_length=500)
-    name: Omittable[str] = None
-    description: Omittable[str] = None
+    file_ids: Omittable[list[ObjectId]] = Field(None, max_length=limits.STORE_FILE_IDS)
+    name: Omittable[str] = Field(None, max_length=limits.NAME_CHARS)
+    description: Omittable[str] = Field(None, max_length=limits.DESCRIPTION_CHARS)
     expires_after: Omittable[VectorStoreExpirationAfter] = None
     chunking_strategy: Omittable[ChunkingStrategyRequestParam] = None
     metadata: Metadata | None = None
@@ -240,7 +271,7 @@ class UpdateVectorStoreRequest(RequestModel):
     Tell the two apart with `model_fields_set`: a field is in it when it was sent, even as `null`.
     """
 
-    name: str | None = None
+    name: str | None = Field(None, max_length=limits.NAME_CHARS)
     expires_after: VectorStoreExpirationAfter | None = None
     metadata: Metadata | None = None
 
@@ -270,7 +301,7 @@ class DeleteVectorStoreResponse(WireModel):
 
 
 class CreateVectorStoreFileRequest(RequestModel):
-    file_id: str
+    file_id: ObjectId
     chunking_strategy: Omittable[ChunkingStrategyRequestParam] = None
     attributes: VectorStoreFileAttributes | None = None
 
@@ -285,8 +316,8 @@ class CreateVectorStoreFileBatchRequest(RequestModel):
     With `files`, the top-level `chunking_strategy` and `attributes` are ignored, as OpenAI documents.
     """
 
-    file_ids: Omittable[list[str]] = Field(None, min_length=1, max_length=2000)
-    files: Omittable[list[CreateVectorStoreFileRequest]] = Field(None, min_length=1, max_length=2000)
+    file_ids: Omittable[list[ObjectId]] = Field(None, min_length=1, max_length=limits.BATCH_FILES)
+    files: Omittable[list[CreateVectorStoreFileRequest]] = Field(None, min_length=1, max_length=limits.BATCH_FILES)
     chunking_strategy: Omittable[ChunkingStrategyRequestParam] = None
     attributes: VectorStoreFileAttributes | None = None
 
@@ -377,20 +408,57 @@ Filter = Annotated[ComparisonFilter | CompoundFilter, Field(discriminator="type"
 CompoundFilter.model_rebuild()
 
 
+def _check_filter(value: ComparisonFilter | CompoundFilter) -> ComparisonFilter | CompoundFilter:
+    """The bounds store/filters.py does not check itself: the length of `in`/`nin` lists, one and all together, and
+    of string values (no attribute holds a longer one)."""
+    total, stack = 0, [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, CompoundFilter):
+            stack.extend(node.filters)
+            continue
+        items = node.value if isinstance(node.value, list) else [node.value]
+        if len(items) > limits.FILTER_LIST_ITEMS:
+            raise ValueError(f"an '{node.type}' list may hold at most {limits.FILTER_LIST_ITEMS} values")
+        total += len(items)
+        if total > limits.FILTER_ITEMS:
+            raise ValueError(f"a filter's lists may hold at most {limits.FILTER_ITEMS} values together")
+        if any(isinstance(item, str) and len(item) > limits.ATTRIBUTE_VALUE_CHARS for item in items):
+            raise ValueError(f"a filter's strings may be at most {limits.ATTRIBUTE_VALUE_CHARS} characters")
+    return value
+
+
+BoundedFilter = Annotated[Filter, AfterValidator(_check_filter)]
+"""A filter within the limits table's bounds (depth and comparisons: store/filters.py)."""
+
+
+def _check_query(value: str | list[str]) -> str | list[str]:
+    queries = [value] if isinstance(value, str) else value
+    if not queries:
+        raise ValueError("a list of queries must hold at least one")
+    if len(queries) > limits.QUERY_ITEMS:
+        raise ValueError(f"at most {limits.QUERY_ITEMS} queries may be given, got {len(queries)}")
+    for number, query in enumerate(queries):
+        if len(query) > limits.QUERY_CHARS:
+            which = "the query" if isinstance(value, str) else f"query {number}"
+            raise ValueError(f"{which} has {len(query)} characters, more than the {limits.QUERY_CHARS} allowed")
+    return value
+
+
 class RankingOptions(RequestModel):
     # `lexical` (BM25 alone) is ragstore's extension; OpenAI's are none (dense alone), auto and default-2024-11-15.
     ranker: Literal["none", "auto", "default-2024-11-15", "lexical"] = "auto"
-    score_threshold: float = Field(0, ge=0, le=1)
+    score_threshold: float = Field(0, ge=0, le=1, strict=True)
     # ragstore's extension: reorder the top hits with the reranker at RAGSTORE_RERANK_BASE_URL (vector store search
     # only); unset: RAGSTORE_RERANK_BY_DEFAULT decides.
-    rerank: bool | None = None
+    rerank: StrictBool | None = None
 
 
 class VectorStoreSearchRequest(RequestModel):
-    query: str | Annotated[list[str], Field(min_length=1)]
-    rewrite_query: bool = False
-    max_num_results: int = Field(10, ge=1, le=search.MAX_RESULTS)
-    filters: Omittable[Filter] = None
+    query: Annotated[str | list[str], AfterValidator(_check_query)]
+    rewrite_query: StrictBool = False
+    max_num_results: StrictInt = Field(10, ge=1, le=limits.MAX_RESULTS)
+    filters: Omittable[BoundedFilter] = None
     ranking_options: Omittable[RankingOptions] = None
 
 

@@ -3,11 +3,14 @@
 Both the whole answer and its stream (server-sent events of `chat.completion.chunk` objects, ended by
 `data: [DONE]`) are supported, with function tools: the calls of a whole answer are read from `message.tool_calls`,
 those of a stream are assembled from `delta.tool_calls` fragments by their index. Every failure becomes an
-UpstreamError with the endpoint's own message.
+UpstreamError with the endpoint's own message. A transient failure (429, a 5xx, a connection error) is retried with
+back-off (ingest/retry.py) until the answer, or a stream's first line, has come; a stream that breaks off after that
+is not retried, its pieces already being on their way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +19,9 @@ from typing import Any
 import httpx
 
 from ragstore.errors import UpstreamError
+from ragstore.ingest.retry import RetryPolicy, send
+
+DEFAULT_RETRY = RetryPolicy()
 
 
 @dataclass(frozen=True)
@@ -44,8 +50,18 @@ class Reply:
 
 
 class ChatModel:
-    def __init__(self, base_url: str, model: str, api_key: str | None, timeout: float, *, tools: bool = True) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api_key: str | None,
+        timeout: float,
+        *,
+        tools: bool = True,
+        retry: RetryPolicy = DEFAULT_RETRY,
+    ) -> None:
         self.model = model
+        self.retry = retry
         self.tools = tools  # whether the model is offered functions; off: callers search before asking
         self._where = base_url
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
@@ -67,7 +83,8 @@ class ChatModel:
     def chat(self, messages: Sequence[Mapping[str, Any]], **options: Any) -> Reply:
         """One whole turn; options: tools, tool_choice and sampling fields of the request body (None ones left out)."""
         try:
-            response = self._client.post("chat/completions", json=self._body(messages, False, options))
+            body = self._body(messages, False, options)
+            response = send(self.retry, lambda: self._client.post("chat/completions", json=body), self._what)
             self._check(response)
             payload = response.json()
             message = payload["choices"][0]["message"]
@@ -87,7 +104,7 @@ class ChatModel:
         turn = _Turn()
         try:
             body = self._body(messages, True, options)
-            with self._client.stream("POST", "chat/completions", json=body) as response:
+            with contextlib.closing(send(self.retry, lambda: self._open_stream(body), self._what)) as response:
                 if response.status_code >= 400:
                     response.read()
                     self._check(response)
@@ -108,6 +125,14 @@ class ChatModel:
 
     def close(self) -> None:
         self._client.close()
+
+    @property
+    def _what(self) -> str:
+        return f"The language model at {self._where}"
+
+    def _open_stream(self, body: dict[str, Any]) -> httpx.Response:
+        """A streamed response, its status and headers read, its body not yet."""
+        return self._client.send(self._client.build_request("POST", "chat/completions", json=body), stream=True)
 
     def _body(self, messages: Sequence[Mapping[str, Any]], stream: bool, options: Mapping[str, Any]) -> dict[str, Any]:
         body: dict[str, Any] = {"model": self.model, "messages": list(messages), "stream": stream}

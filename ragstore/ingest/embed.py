@@ -17,6 +17,7 @@ from ragstore import telemetry
 from ragstore.config import Settings
 from ragstore.errors import ConfigurationError, EmbeddingError
 from ragstore.ingest.chunk import Chunker
+from ragstore.ingest.retry import RetryPolicy, send
 
 
 class Embedder(Protocol):
@@ -81,11 +82,24 @@ class LocalEmbedder:
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dimension)
 
 
+# Transient failures of a remote embeddings endpoint are retried: ingest/retry.py.
+DEFAULT_RETRY = RetryPolicy()
+
+
 class RemoteEmbedder:
     """An OpenAI-compatible POST {base_url}/embeddings (OpenAI, Ollama, vLLM, TEI)."""
 
-    def __init__(self, base_url: str, model: str, api_key: str | None, dimension: int, batch_size: int) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api_key: str | None,
+        dimension: int,
+        batch_size: int,
+        retry: RetryPolicy = DEFAULT_RETRY,
+    ) -> None:
         self.model = model
+        self.retry = retry
         self.dimension = dimension
         self.batch_size = batch_size
         self.max_tokens: int | None = None
@@ -101,7 +115,11 @@ class RemoteEmbedder:
 
     def _request(self, batch: list[str]) -> list[list[float]]:
         try:
-            response = self._client.post("embeddings", json={"model": self.model, "input": batch})
+            response = send(
+                self.retry,
+                lambda: self._client.post("embeddings", json={"model": self.model, "input": batch}),
+                "The embeddings endpoint",
+            )
             response.raise_for_status()
             data = sorted(response.json()["data"], key=lambda item: item["index"])
         except (httpx.HTTPError, KeyError, TypeError, ValueError) as exc:

@@ -10,13 +10,27 @@ import httpx
 
 from ragstore.config import Settings
 from ragstore.errors import RerankError
+from ragstore.ingest.retry import RetryPolicy, send
+
+# A search waits for its reranking: one quick retry of a transient failure (ingest/retry.py), no Retry-After longer
+# than a second waited for; past that the search does without (service/reranking.py).
+SEARCH_RETRY = RetryPolicy(attempts=2, first_delay=0.2, max_delay=0.2, max_wait=1.0)
 
 
 class Reranker:
     """The endpoint's client; `candidates` is how many top hits a search hands it."""
 
-    def __init__(self, base_url: str, model: str, api_key: str | None, candidates: int, timeout: float) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api_key: str | None,
+        candidates: int,
+        timeout: float,
+        retry: RetryPolicy = SEARCH_RETRY,
+    ) -> None:
         self.model = model
+        self.retry = retry
         self.candidates = candidates
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.Client(base_url=base_url.rstrip("/") + "/", headers=headers, timeout=timeout)
@@ -27,7 +41,7 @@ class Reranker:
             return []
         body = {"model": self.model, "query": query, "documents": documents, "top_n": len(documents)}
         try:
-            response = self._client.post("rerank", json=body)
+            response = send(self.retry, lambda: self._client.post("rerank", json=body), "The reranking endpoint")
             response.raise_for_status()
             found = [(int(item["index"]), float(item["relevance_score"])) for item in response.json()["results"]]
         except (httpx.HTTPError, KeyError, TypeError, ValueError) as exc:

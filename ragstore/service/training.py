@@ -221,16 +221,23 @@ def dataset_examples(db: Database, tenant_id: str, dataset_id: str, page: PageRe
 
 
 def _add(conn: Connection, tenant_id: str, dataset_id: str, example_ids: Sequence[str]) -> None:
-    found = {eid: training.get_example(conn, tenant_id, eid) for eid in dict.fromkeys(example_ids)}
-    missing = [eid for eid, example in found.items() if example is None]
+    wanted = list(dict.fromkeys(example_ids))
+    found = training.get_examples(conn, tenant_id, wanted)  # one query for all: a dataset may list 10,000
+    missing = [eid for eid in wanted if eid not in found]
     if missing:
-        raise InvalidRequest(f"No training example with id {', '.join(missing)}.", param="example_ids")
-    unapproved = [eid for eid, example in found.items() if example and example.status != "approved"]
+        raise InvalidRequest(f"No training example with id {_some(missing)}.", param="example_ids")
+    unapproved = [eid for eid in wanted if found[eid].status != "approved"]
     if unapproved:
         raise InvalidRequest(
-            f"Only approved examples join a dataset; not approved: {', '.join(unapproved)}.", param="example_ids"
+            f"Only approved examples join a dataset; not approved: {_some(unapproved)}.", param="example_ids"
         )
-    training.add_examples(conn, tenant_id, dataset_id, list(found))
+    training.add_examples(conn, tenant_id, dataset_id, wanted)
+
+
+def _some(example_ids: list[str], shown: int = 5) -> str:
+    """The first few ids, and how many more: a message stays short however many ids a request names."""
+    more = f" and {len(example_ids) - shown} more" if len(example_ids) > shown else ""
+    return ", ".join(example_ids[:shown]) + more
 
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -19,10 +19,12 @@ from ragstore.config import Settings, redact_url
 from ragstore.errors import (
     ConfigurationError,
     Conflict,
+    DatabaseLimitExceeded,
     DatabaseUnavailable,
     InsufficientStorage,
     InvalidRequest,
     PgvectorMissing,
+    RagstoreError,
 )
 from ragstore.store import embedded, migrate
 from ragstore.store.queries import QUERIES
@@ -281,23 +283,46 @@ def _version(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split(".")[:2] if part.isdigit())
 
 
+# SQLSTATEs (or their leading characters) that mean the database is lost, for now: the connection failed or broke
+# (class 08), the server ended the session (57P: shutting down, crashed, starting up, the database dropped, an idle
+# session timed out), it has no connection slot or memory left (53300, 53200), a system error on its side (class 58),
+# or a query cancelled (57014: an operator's pg_cancel_backend, a restart). Only these are DatabaseUnavailable (503,
+# worth a retry after Retry-After). A driver error without a SQLSTATE is one the client side raised: a connection that
+# failed or broke.
+LOST = ("08", "57P", "53300", "53200", "58", "57014")
+
+
 @contextlib.contextmanager
 def translate_errors() -> Iterator[None]:
-    """Turn connection-level driver errors into DatabaseUnavailable; other errors pass through."""
+    """Turn driver errors into ragstore errors by their SQLSTATE: what the request did wrong is a 4xx, a lost
+    database a 503, a full disk a 507; anything else (a bug: a programming or an internal error) passes through."""
     try:
         yield
-    except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure) as exc:
-        raise Conflict("The request collided with another one; retry it.") from exc
-    except psycopg.errors.IntegrityError as exc:
-        raise Conflict(f"The request conflicts with the current state: {_first_line(exc)}") from exc
-    except psycopg.DataError as exc:  # e.g. NUL characters, which PostgreSQL text cannot hold
-        raise InvalidRequest(f"The request holds a value the database cannot store: {_first_line(exc)}") from exc
-    except psycopg.errors.DiskFull as exc:
-        raise InsufficientStorage(f"The database's disk is full: {_first_line(exc)}") from exc
-    except psycopg.OperationalError as exc:
-        raise DatabaseUnavailable(f"The database is unavailable: {_first_line(exc)}") from exc
+    except psycopg.Error as exc:
+        translated = translate(exc)
+        if translated is None:
+            raise
+        raise translated from exc
     except TimeoutError as exc:  # psycopg_pool.PoolTimeout
         raise DatabaseUnavailable("The database is unavailable: no connection could be had in time.") from exc
+
+
+def translate(exc: psycopg.Error) -> RagstoreError | None:
+    """The ragstore error a driver error means, None when it is none of the request's or the database's doing."""
+    state = exc.sqlstate or ""
+    if state in ("40001", "40P01", "55P03"):  # serialization failure, deadlock, lock not available
+        return Conflict("The request collided with another one; retry it.")
+    if state.startswith("23"):  # integrity constraint violation
+        return Conflict(f"The request conflicts with the current state: {_first_line(exc)}")
+    if state.startswith("22") or (not state and isinstance(exc, psycopg.DataError)):  # e.g. NUL, which text cannot hold
+        return InvalidRequest(f"The request holds a value the database cannot store: {_first_line(exc)}")
+    if state.startswith("54"):  # program limit exceeded: a string too long for tsvector, an index row too large
+        return DatabaseLimitExceeded(f"The request exceeds a limit of the database: {_first_line(exc)}")
+    if state == "53100":
+        return InsufficientStorage(f"The database's disk is full: {_first_line(exc)}")
+    if isinstance(exc, psycopg.OperationalError) and (not state or state.startswith(LOST)):
+        return DatabaseUnavailable(f"The database is unavailable: {_first_line(exc)}")
+    return None
 
 
 def _first_line(exc: BaseException) -> str:

@@ -47,6 +47,14 @@ def get_example(conn: Connection, tenant_id: str, example_id: str) -> TrainingEx
     return _example(row) if row else None
 
 
+def get_examples(conn: Connection, tenant_id: str, example_ids: list[str]) -> dict[str, TrainingExample]:
+    """The examples of these ids that exist, by id: one query, however many ids."""
+    rows = conn.execute(
+        compose("get_training_examples", **_EXAMPLE), {"tenant_id": tenant_id, "ids": example_ids}
+    ).fetchall()
+    return {example.id: example for example in map(_example, rows)}
+
+
 def example_of_message(conn: Connection, tenant_id: str, message_id: str) -> TrainingExample | None:
     query = compose("training_example_of_message", **_EXAMPLE)
     row = conn.execute(query, {"tenant_id": tenant_id, "message_id": message_id}).fetchone()

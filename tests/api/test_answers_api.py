@@ -222,10 +222,12 @@ def test_a_store_named_twice_counts_once(kb):
 
 def test_a_failing_model_gives_a_clear_error_and_stores_nothing(kb, chat):
     api, rest, store_id = kb
-    chat.fail_with = 503
+    chat.fail_with, chat.retry_after = 503, "0"  # every attempt fails, each retry at once
     body = {"question": account().question, "vector_store_ids": [store_id], "user_id": "bo"}
+    asked = len(chat.requests)
     with pytest.raises(openai.APIStatusError) as failure:
         rest.post("/answers", body)
+    assert len(chat.requests) - asked == 4  # retried 3 times, then the error
     assert failure.value.status_code == 502 and failure.value.body["code"] == "llm_error"
     assert "The model is overloaded." in failure.value.body["message"] and LLM_KEY not in failure.value.body["message"]
 

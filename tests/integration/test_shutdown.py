@@ -23,6 +23,7 @@ from ragstore.ingest import parse
 from ragstore.ingest.chunk import AUTO
 from ragstore.models import DEFAULT_TENANT
 from ragstore.service import files, ingestion, stores
+from tests.support.chat_server import chat_server
 from tests.support.documents import long_text
 from tests.support.served import Served, wait_for
 
@@ -167,3 +168,35 @@ def test_a_job_still_running_after_the_grace_period_is_queued_again_without_coun
     finish_batch(db, database_url, tmp_path, batch)
     check_every_file_once(db, chunker, batch, documents, file_ids)
     assert {job["attempts"] for job in jobs_by_id(db).values()} == {1}
+
+
+def test_an_answer_still_being_generated_at_shutdown_is_finished_and_stored(db, database_url, embedder, tmp_path):
+    """A client asks for a streamed answer and goes away after its first piece; the model is still writing the rest
+    when the server is told to stop. The server waits for the answer (within its grace period), stores it whole and
+    exits 0. Before, the shutdown closed the database under it: the exchange was lost. The model's stand-in holds
+    its stream after the first piece until the test lets it go, once the server says it is waiting."""
+    store = stores.create(db, DEFAULT_TENANT, embedder, "answers at shutdown")
+    with chat_server() as chat:
+        chat.hold = threading.Event()
+        server = Served(database_url, tmp_path, grace=120, llm_base_url=chat.url)
+        try:
+            body = {"question": "Who cleans the espresso maker?", "vector_store_ids": [store.id], "stream": True}
+            with httpx.stream("POST", f"{server.url}/v1/answers", json=body, timeout=60) as response:
+                first = next(line for line in response.iter_lines() if line.startswith("event: answer.delta"))
+            assert first  # the client is gone now, mid-answer
+            wait_for(lambda: any(e.get("path") == "/v1/answers" for e in server.entries()), "the request to end")
+
+            server.process.send_signal(signal.SIGTERM)
+            waiting = "answer(s) being generated to finish"
+            wait_for(lambda: server.logged(waiting) or server.process.poll() is not None, "the server to wait")
+            chat.hold.set()  # the rest of the answer comes
+            assert server.process.wait(timeout=180) == 0
+        finally:
+            chat.hold.set()
+            server.kill()
+    with db.connection() as conn:
+        rows = conn.execute("SELECT role, content FROM messages ORDER BY position").fetchall()
+    assert [(row["role"], row["content"]) for row in rows] == [
+        ("user", "Who cleans the espresso maker?"),
+        ("assistant", "The knowledge base does not say."),
+    ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,9 +25,12 @@ class ChatServer:
     url: str
     requests: list[dict] = field(default_factory=list)
     fail_with: int | None = None  # answer every request with this HTTP status and OpenAI's error envelope
+    fail_first: int = 0  # with fail_with: only the first this many requests fail (0: all)
+    retry_after: str | None = None  # the Retry-After header of a failure
     pace: float = 0.0  # seconds between streamed chunks
     # A stream that fails after two pieces: "close" drops the connection, "error" sends an error event and ends.
     fail_midway: str | None = None
+    hold: threading.Event | None = None  # set: a stream waits for it after its first piece
     # Offered tools, it calls file_search with these queries (default: the user's last message), unless it ignores them.
     tool_queries: list[str] | None = None
     ignore_tools: bool = False
@@ -50,9 +54,9 @@ def _handler(state: ChatServer) -> type[BaseHTTPRequestHandler]:
             state.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
             if self.path != "/v1/chat/completions":
                 return self._json(404, {"error": {"message": "Unknown path", "type": "invalid_request_error"}})
-            if state.fail_with:
+            if state.fail_with and (not state.fail_first or len(state.requests) <= state.fail_first):
                 error = {"message": "The model is overloaded.", "type": "server_error", "code": None}
-                return self._json(state.fail_with, {"error": error})
+                return self._json(state.fail_with, {"error": error}, retry_after=state.retry_after)
             messages = body["messages"]
             if _calls_tool(body, state):
                 queries = state.tool_queries or [messages[-1]["content"]]
@@ -69,9 +73,11 @@ def _handler(state: ChatServer) -> type[BaseHTTPRequestHandler]:
                 return self._stream(body["model"], answer, state, body)
             return self._json(200, _completion(body["model"], answer))
 
-        def _json(self, status: int, payload: dict) -> None:
+        def _json(self, status: int, payload: dict, retry_after: str | None = None) -> None:
             data = json.dumps(payload).encode()
             self.send_response(status)
+            if retry_after is not None:
+                self.send_header("Retry-After", retry_after)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
@@ -115,9 +121,11 @@ def _handler(state: ChatServer) -> type[BaseHTTPRequestHandler]:
                 chunks.append({**_chunk(model, {}, None), "choices": [], "usage": USAGE})
             if state.fail_midway:
                 chunks = chunks[:3]
-            for chunk in chunks:
+            for number, chunk in enumerate(chunks):
                 self._send(f"data: {json.dumps(chunk)}\n\n")
                 time.sleep(state.pace)
+                if number == 1 and state.hold is not None:
+                    state.hold.wait()
             if state.fail_midway == "close":
                 self.close_connection = True  # no last chunk: the body ends in the middle
                 return

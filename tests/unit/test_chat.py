@@ -10,6 +10,7 @@ from ragstore.chat import extractive, prompt
 from ragstore.chat.llm import ChatModel
 from ragstore.chat.scrub import scrub, scrub_json
 from ragstore.errors import UpstreamError
+from ragstore.ingest.retry import RetryPolicy
 from ragstore.models import Message, Passage
 from tests.support.chat_server import chat_server
 
@@ -92,15 +93,52 @@ def test_scrub_json_reaches_every_string():
     assert scrub_json(value) == {"messages": [{"role": "user", "content": "[email]"}], "n": 3, "ok": True}
 
 
-def test_the_chat_client_reports_the_endpoint_error():
+class Pauses(list):
+    """A RetryPolicy's sleep that only records its waits; jitter 0.5: each delay half its ceiling."""
+
+    def policy(self, **options) -> RetryPolicy:
+        return RetryPolicy(sleep=self.append, jitter=lambda: 0.5, **options)
+
+
+def test_the_chat_client_reports_the_endpoint_error_once_retries_run_out():
     with chat_server() as server:
         server.fail_with = 429
-        model = ChatModel(server.url, "m", "sk-secret", timeout=10)
+        pauses = Pauses()
+        model = ChatModel(server.url, "m", "sk-secret", timeout=10, retry=pauses.policy())
         for call in (lambda: model.complete([]), lambda: list(model.stream([]))):
             with pytest.raises(UpstreamError, match="answered 429: The model is overloaded.") as failure:
                 call()
             assert "sk-secret" not in failure.value.message
         model.close()
+    assert len(server.requests) == 2 * 4  # 4 attempts each
+    assert pauses == [0.25, 0.5, 1.0] * 2  # full jitter under a doubling ceiling
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503])
+def test_a_transient_failure_is_retried_after_retry_after(status):
+    with chat_server() as server:
+        server.fail_with, server.fail_first, server.retry_after = status, 2, "3"
+        pauses = Pauses()
+        model = ChatModel(server.url, "m", None, timeout=10, retry=pauses.policy())
+        assert model.complete([{"role": "user", "content": "hi"}]) == "The knowledge base does not say."
+        server.requests.clear()
+        assert "".join(model.stream([{"role": "user", "content": "hi"}])) == "The knowledge base does not say."
+        model.close()
+    assert pauses == [3.0, 3.0] * 2
+
+
+def test_no_retry_for_a_bad_request_or_a_retry_after_too_long():
+    with chat_server() as server:
+        pauses = Pauses()
+        model = ChatModel(server.url, "m", None, timeout=10, retry=pauses.policy(max_wait=30))
+        server.fail_with = 400
+        with pytest.raises(UpstreamError, match="answered 400"):
+            model.complete([])
+        server.fail_with, server.retry_after = 503, "120"
+        with pytest.raises(UpstreamError, match="answered 503"):
+            model.complete([])
+        model.close()
+    assert (len(server.requests), pauses) == (2, [])
 
 
 @pytest.mark.parametrize(("how", "message"), [("close", "failed"), ("error", "failed mid-answer: The model crashed.")])
@@ -116,9 +154,11 @@ def test_a_stream_broken_off_after_some_pieces_is_an_upstream_error(how, message
         model.close()
 
 
-def test_an_unreachable_endpoint_is_an_upstream_error():
+def test_an_unreachable_endpoint_is_an_upstream_error_after_its_retries():
     with chat_server() as server:
         url = server.url
-    model = ChatModel(url, "m", None, timeout=5)
+    pauses = Pauses()
+    model = ChatModel(url, "m", None, timeout=5, retry=pauses.policy())
     with pytest.raises(UpstreamError, match="failed"):
         model.complete([{"role": "user", "content": "hi"}])
+    assert pauses == [0.25, 0.5, 1.0]

@@ -12,6 +12,7 @@ import pytest
 from ragstore.config import Settings
 from ragstore.errors import ConfigurationError, EmbeddingError
 from ragstore.ingest.embed import RemoteEmbedder, create_embedder
+from ragstore.ingest.retry import RetryPolicy
 
 
 class EmbeddingsHandler(BaseHTTPRequestHandler):
@@ -19,10 +20,21 @@ class EmbeddingsHandler(BaseHTTPRequestHandler):
 
     requests: list[dict] = []
     dimension = 384
+    failures: list[tuple[int, dict[str, str]]] = []  # (status, headers) to answer the next requests with, in order
 
     def do_POST(self) -> None:  # noqa: N802
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
+        if self.failures:
+            status, headers = self.failures.pop(0)
+            error = json.dumps({"error": {"message": "Slow down.", "type": "requests"}}).encode()
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(error)))
+            self.end_headers()
+            self.wfile.write(error)
+            return
         data = [
             {"object": "embedding", "index": i, "embedding": [float(len(text))] * self.dimension}
             for i, text in enumerate(body["input"])
@@ -49,6 +61,7 @@ class EmbeddingsHandler(BaseHTTPRequestHandler):
 def endpoint():
     EmbeddingsHandler.requests = []
     EmbeddingsHandler.dimension = 384
+    EmbeddingsHandler.failures = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), EmbeddingsHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -74,9 +87,33 @@ def test_wrong_dimension_is_a_clear_error(endpoint):
         RemoteEmbedder(endpoint, "m", None, 384, batch_size=4).embed(["x"])
 
 
-def test_unreachable_endpoint_is_a_clear_error():
+def test_unreachable_endpoint_is_a_clear_error_after_its_retries():
+    pauses: list[float] = []
+    retry = RetryPolicy(sleep=pauses.append, jitter=lambda: 1.0)
     with pytest.raises(EmbeddingError, match="embeddings endpoint failed"):
-        RemoteEmbedder("http://127.0.0.1:9/v1", "m", None, 384, batch_size=4).embed(["x"])
+        RemoteEmbedder("http://127.0.0.1:9/v1", "m", None, 384, batch_size=4, retry=retry).embed(["x"])
+    assert pauses == [0.5, 1.0, 2.0]
+
+
+def test_rate_limits_and_server_errors_are_retried_honouring_retry_after(endpoint):
+    EmbeddingsHandler.failures = [(429, {"Retry-After": "7"}), (503, {"retry-after-ms": "250"}), (502, {})]
+    pauses: list[float] = []
+    retry = RetryPolicy(sleep=pauses.append, jitter=lambda: 1.0)
+    vectors = RemoteEmbedder(endpoint, "m", None, 384, batch_size=4, retry=retry).embed(["x", "yy"])
+    assert vectors.shape == (2, 384) and len(EmbeddingsHandler.requests) == 4
+    assert pauses == [7.0, 0.25, 2.0]  # as asked, as asked, the third back-off ceiling
+
+
+def test_a_bad_request_and_exhausted_retries_keep_the_endpoints_error(endpoint):
+    pauses: list[float] = []
+    retry = RetryPolicy(attempts=2, sleep=pauses.append, jitter=lambda: 0.0)
+    EmbeddingsHandler.failures = [(400, {})]
+    with pytest.raises(EmbeddingError, match="400 Bad Request"):
+        RemoteEmbedder(endpoint, "m", None, 384, batch_size=4, retry=retry).embed(["x"])
+    EmbeddingsHandler.failures = [(503, {}), (503, {})]
+    with pytest.raises(EmbeddingError, match="503 Service Unavailable"):
+        RemoteEmbedder(endpoint, "m", None, 384, batch_size=4, retry=retry).embed(["x"])
+    assert (len(EmbeddingsHandler.requests), pauses) == (3, [0.0])
 
 
 def test_settings_choose_the_remote_embedder(endpoint):

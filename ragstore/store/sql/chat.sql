@@ -153,6 +153,9 @@ RETURNING {columns}
 -- get_training_example --
 SELECT {columns} FROM training_examples t WHERE t.tenant_id = %(tenant_id)s AND t.id = %(id)s
 
+-- get_training_examples --
+SELECT {columns} FROM training_examples t WHERE t.tenant_id = %(tenant_id)s AND t.id = ANY(%(ids)s)
+
 -- training_example_of_message --
 SELECT {columns} FROM training_examples t WHERE t.tenant_id = %(tenant_id)s AND t.message_id = %(message_id)s
 
