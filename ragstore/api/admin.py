@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from ragstore.api import limits
+from ragstore.api.base import ListEnvelope, RequestModel
 from ragstore.api.deps import RuntimeDep, require_admin
 from ragstore.api.objects import unix
-from ragstore.api.schemas import ListEnvelope, RequestModel
 from ragstore.models import ApiKey, Tenant
 from ragstore.service import tenants
 

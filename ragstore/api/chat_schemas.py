@@ -9,16 +9,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, StrictBool, StrictInt
 
 from ragstore.api import limits
-from ragstore.api.schemas import (
-    BoundedFilter,
-    ListEnvelope,
-    Metadata,
-    ObjectId,
-    Omittable,
-    RankingOptions,
-    RequestModel,
-    WireModel,
-)
+from ragstore.api.base import ListEnvelope, Metadata, ObjectId, Omittable, RequestModel, WireModel
+from ragstore.api.search_schemas import BoundedFilter, RankingOptions
 
 Role = Literal["system", "developer", "user", "assistant"]
 Text = Field(min_length=1, max_length=limits.ITEM_CHARS)

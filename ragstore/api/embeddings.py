@@ -9,8 +9,8 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import Field, StrictInt
 
+from ragstore.api.base import RequestModel, WireModel
 from ragstore.api.deps import RuntimeDep, TenantDep
-from ragstore.api.schemas import RequestModel, WireModel
 from ragstore.errors import InvalidRequest
 from ragstore.service import embeddings
 

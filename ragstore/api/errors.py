@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from ragstore.api.schemas import ErrorResponse
+from ragstore.api.base import ErrorResponse
 from ragstore.errors import InsufficientStorage, RagstoreError, RequestTooLarge
 
 log = logging.getLogger(__name__)

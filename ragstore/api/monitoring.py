@@ -7,8 +7,8 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from ragstore.api.base import Error, WireModel
 from ragstore.api.deps import RuntimeDep
-from ragstore.api.schemas import Error, WireModel
 from ragstore.observability import collector
 from ragstore.observability.readiness import Readiness
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ragstore.api import schemas
+from ragstore.api import schemas, search_schemas
 from ragstore.models import FileBatch, FileCounts, FileRecord, SearchHit, VectorStore, VectorStoreFile
 
 POLL_AFTER_MS = "500"
@@ -81,13 +81,13 @@ def batch_object(batch: FileBatch) -> schemas.VectorStoreFileBatchObject:
     )
 
 
-def search_item(hit: SearchHit) -> schemas.VectorStoreSearchResultItem:
-    return schemas.VectorStoreSearchResultItem(
+def search_item(hit: SearchHit) -> search_schemas.VectorStoreSearchResultItem:
+    return search_schemas.VectorStoreSearchResultItem(
         file_id=hit.file_id,
         filename=hit.filename,
         score=min(1.0, max(0.0, hit.score)),
         attributes=wire_attributes(hit.attributes),
-        content=[schemas.VectorStoreSearchResultContentObject(type="text", text=hit.text)],
+        content=[search_schemas.VectorStoreSearchResultContentObject(type="text", text=hit.text)],
     )
 
 

@@ -11,7 +11,8 @@ from typing import Any, Literal
 
 from pydantic import Field, StrictBool
 
-from ragstore.api.schemas import Filter, Metadata, RankingOptions, RequestModel
+from ragstore.api.base import Metadata, RequestModel
+from ragstore.api.search_schemas import Filter, RankingOptions
 from ragstore.errors import InvalidRequest
 from ragstore.service import search
 

@@ -15,140 +15,25 @@ never pass `exclude_none`, `exclude_unset` or `exclude_defaults`, which would dr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from contextvars import ContextVar
-from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar
+from typing import Annotated, Literal, Self
 
 from pydantic import (
-    AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
-    SerializerFunctionWrapHandler,
-    StrictBool,
     StrictInt,
-    StrictStr,
-    ValidationError,
-    ValidatorFunctionWrapHandler,
-    model_serializer,
     model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from ragstore.api import limits
-from ragstore.api.strings import unstorable, why
-
-T = TypeVar("T")
-
-
-class _OmitWhenNone:
-    """Marks a field that the spec makes optional but not nullable."""
-
-    def __repr__(self) -> str:
-        return "OMIT_WHEN_NONE"
-
-
-OMIT_WHEN_NONE = _OmitWhenNone()
-Omittable = Annotated[T | None, OMIT_WHEN_NONE]
-"""An optional, non-nullable field: None on a response drops the key; `null` in a request is rejected."""
-
-
-class WireModel(BaseModel):
-    """Base of every wire model: serializes `Omittable` fields only when they hold a value."""
-
-    omittable_fields: ClassVar[frozenset[str]] = frozenset()
-
-    @classmethod
-    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
-        super().__pydantic_init_subclass__(**kwargs)
-        cls.omittable_fields = frozenset(
-            name
-            for name, field in cls.model_fields.items()
-            if any(marker is OMIT_WHEN_NONE for marker in field.metadata)
-        )
-
-    # No return annotation: pydantic would otherwise publish that type as the model's serialization JSON schema.
-    @model_serializer(mode="wrap")
-    def _drop_absent(self, handler: SerializerFunctionWrapHandler):
-        data = handler(self)
-        for name in self.omittable_fields:
-            if name in data and data[name] is None:
-                del data[name]
-        return data
-
-
-# Set while a request body is being validated, so that only its outermost model looks for unstorable text.
-_checking_strings: ContextVar[bool] = ContextVar("checking_strings", default=False)
-
-
-class RequestModel(WireModel):
-    """Base of request bodies: unknown fields are rejected (`additionalProperties: false`), and so is a body holding
-    a string that cannot be stored (a NUL or a lone surrogate), wherever it is, before any field is used."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _valid_unicode(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-        if _checking_strings.get():
-            return handler(data)
-        token = _checking_strings.set(True)
-        try:
-            if (found := unstorable(data)) is not None:
-                location, char = found
-                problem = PydanticCustomError("unstorable_text", why(char))
-                details = InitErrorDetails(type=problem, loc=location, input=data)
-                raise ValidationError.from_exception_data(cls.__name__, [details])
-            return handler(data)
-        finally:
-            _checking_strings.reset(token)
-
-    @model_validator(mode="after")
-    def _reject_null(self) -> Self:
-        for name in sorted(self.model_fields_set & self.omittable_fields):
-            if getattr(self, name) is None:
-                raise ValueError(f"'{name}' may be omitted but must not be null")
-        return self
-
-
-# ---------------------------------------------------------------------------------------------------------------------
-# Maps: metadata and attributes
-
-FiniteFloat = Annotated[float, Field(strict=True, allow_inf_nan=False)]
-Scalar = StrictBool | StrictInt | FiniteFloat | StrictStr
-"""A JSON string, number or boolean; strict so that `true` stays a bool and `1` stays an int."""
-
-
-def _check_map(value: dict[str, Any], *, what: str, max_value_chars: int) -> dict[str, Any]:
-    if len(value) > limits.MAP_PAIRS:
-        raise ValueError(f"{what} may hold at most {limits.MAP_PAIRS} key-value pairs, got {len(value)}")
-    for key, item in value.items():
-        if len(key) > limits.MAP_KEY_CHARS:
-            raise ValueError(
-                f"{what} keys may be at most {limits.MAP_KEY_CHARS} characters, {key[:16]!r}... has {len(key)}"
-            )
-        if isinstance(item, str) and len(item) > max_value_chars:
-            raise ValueError(f"{what} values may be at most {max_value_chars} characters, {key!r} has {len(item)}")
-    return value
-
-
-def _check_metadata(value: dict[str, str]) -> dict[str, str]:
-    return _check_map(value, what="metadata", max_value_chars=limits.METADATA_VALUE_CHARS)
-
-
-def _check_attributes(value: dict[str, Scalar]) -> dict[str, Scalar]:
-    return _check_map(value, what="attributes", max_value_chars=limits.ATTRIBUTE_VALUE_CHARS)
-
-
-Metadata = Annotated[dict[str, str], AfterValidator(_check_metadata)]
-"""Up to 16 string pairs, keys <= 64 characters, values <= 512. The spec's `Metadata` is also nullable: use `| None`."""
-
-VectorStoreFileAttributes = Annotated[dict[str, Scalar], AfterValidator(_check_attributes)]
-"""Up to 16 keys <= 64 characters; values are strings (<= 512), numbers or booleans. Nullable in the spec too."""
-
-ObjectId = Annotated[str, Field(max_length=limits.ID_CHARS)]
-"""An object's id in a request body: no id ragstore makes is longer."""
-
+from ragstore.api.base import (
+    ListEnvelope,
+    Metadata,
+    ObjectId,
+    Omittable,
+    RequestModel,
+    VectorStoreFileAttributes,
+    WireModel,
+)
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Chunking strategies
@@ -388,123 +273,7 @@ class VectorStoreFileChunkList(WireModel):
 
 
 # ---------------------------------------------------------------------------------------------------------------------
-# Search
-
-
-class ComparisonFilter(RequestModel):
-    type: Literal["eq", "ne", "gt", "gte", "lt", "lte", "in", "nin"]
-    key: str
-    value: Scalar | list[StrictInt | FiniteFloat | StrictStr]
-
-
-class CompoundFilter(RequestModel):
-    type: Literal["and", "or"]
-    filters: list[Filter]
-
-
-Filter = Annotated[ComparisonFilter | CompoundFilter, Field(discriminator="type")]
-"""A comparison or a compound filter, told apart by `type`."""
-
-CompoundFilter.model_rebuild()
-
-
-def _check_filter(value: ComparisonFilter | CompoundFilter) -> ComparisonFilter | CompoundFilter:
-    """The bounds store/filters.py does not check itself: the length of `in`/`nin` lists, one and all together, and
-    of string values (no attribute holds a longer one)."""
-    total, stack = 0, [value]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, CompoundFilter):
-            stack.extend(node.filters)
-            continue
-        items = node.value if isinstance(node.value, list) else [node.value]
-        if len(items) > limits.FILTER_LIST_ITEMS:
-            raise ValueError(f"an '{node.type}' list may hold at most {limits.FILTER_LIST_ITEMS} values")
-        total += len(items)
-        if total > limits.FILTER_ITEMS:
-            raise ValueError(f"a filter's lists may hold at most {limits.FILTER_ITEMS} values together")
-        if any(isinstance(item, str) and len(item) > limits.ATTRIBUTE_VALUE_CHARS for item in items):
-            raise ValueError(f"a filter's strings may be at most {limits.ATTRIBUTE_VALUE_CHARS} characters")
-    return value
-
-
-BoundedFilter = Annotated[Filter, AfterValidator(_check_filter)]
-"""A filter within the limits table's bounds (depth and comparisons: store/filters.py)."""
-
-
-def _check_query(value: str | list[str]) -> str | list[str]:
-    queries = [value] if isinstance(value, str) else value
-    if not queries:
-        raise ValueError("a list of queries must hold at least one")
-    if len(queries) > limits.QUERY_ITEMS:
-        raise ValueError(f"at most {limits.QUERY_ITEMS} queries may be given, got {len(queries)}")
-    for number, query in enumerate(queries):
-        if len(query) > limits.QUERY_CHARS:
-            which = "the query" if isinstance(value, str) else f"query {number}"
-            raise ValueError(f"{which} has {len(query)} characters, more than the {limits.QUERY_CHARS} allowed")
-    return value
-
-
-class RankingOptions(RequestModel):
-    # `lexical` (BM25 alone) is ragstore's extension; OpenAI's are none (dense alone), auto and default-2024-11-15.
-    ranker: Literal["none", "auto", "default-2024-11-15", "lexical"] = "auto"
-    score_threshold: float = Field(0, ge=0, le=1, strict=True)
-    # ragstore's extension: reorder the top hits with the reranker at RAGSTORE_RERANK_BASE_URL (vector store search
-    # only); unset: RAGSTORE_RERANK_BY_DEFAULT decides.
-    rerank: StrictBool | None = None
-
-
-class VectorStoreSearchRequest(RequestModel):
-    query: Annotated[str | list[str], AfterValidator(_check_query)]
-    rewrite_query: StrictBool = False
-    max_num_results: StrictInt = Field(10, ge=1, le=limits.MAX_RESULTS)
-    filters: Omittable[BoundedFilter] = None
-    ranking_options: Omittable[RankingOptions] = None
-
-
-class VectorStoreSearchResultContentObject(WireModel):
-    type: Literal["text"] = "text"
-    text: str
-
-
-class VectorStoreSearchResultItem(WireModel):
-    file_id: str
-    filename: str
-    score: float = Field(ge=0, le=1)
-    attributes: VectorStoreFileAttributes | None
-    content: list[VectorStoreSearchResultContentObject]
-
-
-class VectorStoreSearchResultsPage(WireModel):
-    object: Literal["vector_store.search_results.page"] = "vector_store.search_results.page"
-    search_query: list[str]
-    data: list[VectorStoreSearchResultItem]
-    has_more: bool
-    next_page: str | None
-
-
-# ---------------------------------------------------------------------------------------------------------------------
 # Lists and errors
-
-
-class ListEnvelope(WireModel):
-    """`{"object": "list", "data", "first_id", "last_id", "has_more"}`; subclasses type `data`.
-
-    The spec types `first_id`/`last_id` as required non-nullable strings, so an empty page carries "" in both.
-    """
-
-    object: Literal["list"] = "list"
-    data: Sequence[Any]
-    first_id: str
-    last_id: str
-    has_more: bool
-
-    @classmethod
-    def page(cls, data: Sequence[Any], *, has_more: bool) -> Self:
-        """Wrap one page of objects that have an `id`."""
-        first_id = data[0].id if data else ""
-        last_id = data[-1].id if data else ""
-        return cls(data=data, first_id=first_id, last_id=last_id, has_more=has_more)
 
 
 class VectorStoreStats(WireModel):
@@ -553,14 +322,3 @@ class ListVectorStoresResponse(ListEnvelope):
 
 class ListVectorStoreFilesResponse(ListEnvelope):
     data: list[VectorStoreFileObject]
-
-
-class Error(WireModel):
-    message: str
-    type: str
-    param: str | None
-    code: str | None
-
-
-class ErrorResponse(WireModel):
-    error: Error

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from ragstore.api import objects, schemas
+from ragstore.api import objects, schemas, search_schemas
 from ragstore.api.deps import RuntimeDep, TenantDep
 from ragstore.models import PageRequest
 from ragstore.service import ingestion, reranking, search, stores
@@ -117,9 +117,9 @@ def delete_vector_store(
     return schemas.DeleteVectorStoreResponse(id=vector_store_id, object="vector_store.deleted", deleted=True)
 
 
-@router.post("/{vector_store_id}/search", response_model=schemas.VectorStoreSearchResultsPage)
+@router.post("/{vector_store_id}/search", response_model=search_schemas.VectorStoreSearchResultsPage)
 def search_vector_store(
-    vector_store_id: str, body: schemas.VectorStoreSearchRequest, runtime: RuntimeDep, tenant: TenantDep
+    vector_store_id: str, body: search_schemas.VectorStoreSearchRequest, runtime: RuntimeDep, tenant: TenantDep
 ) -> Response:
     """The passages nearest to the query, with scores in 0..1, optionally filtered by file attributes."""
     queries = [body.query] if isinstance(body.query, str) else list(body.query)
@@ -156,7 +156,7 @@ def search_vector_store(
             ranker=ranker,
             cache=runtime.cache,
         )
-    page = schemas.VectorStoreSearchResultsPage(
+    page = search_schemas.VectorStoreSearchResultsPage(
         object="vector_store.search_results.page",
         search_query=queries,
         data=[objects.search_item(hit) for hit in hits],
