@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from ragstore.api import objects, schemas
 from ragstore.api.deps import RuntimeDep, TenantDep
 from ragstore.models import PageRequest
-from ragstore.service import ingestion, reranking, search, stores
+from ragstore.service import ingestion, reranking, search, spaces, stores
 
 router = APIRouter(prefix="/v1/vector_stores", tags=["Vector stores"])
 
@@ -36,7 +36,17 @@ def poll_header(response: Response, in_progress: bool) -> None:
 def create_vector_store(
     body: schemas.CreateVectorStoreRequest, runtime: RuntimeDep, tenant: TenantDep
 ) -> schemas.VectorStoreObject:
-    """Create a vector store; files given by id are added and processed in the background."""
+    """Create a vector store; files given by id are added and processed in the background.
+
+    ragstore's extensions: `embedding_model`, `embedding_dimension` and `provider_id` choose the store's model
+    (checked with one embedding before anything is stored); omitted, the server's own."""
+    space = spaces.choose(
+        runtime.embedder,
+        runtime.settings.embedding_providers,
+        body.provider_id,
+        body.embedding_model,
+        body.embedding_dimension,
+    )
     store = stores.create(
         runtime.db,
         tenant,
@@ -48,6 +58,7 @@ def create_vector_store(
         file_ids=body.file_ids or [],
         strategy=strategy(body.chunking_strategy),
         language=runtime.settings.text_search_language,
+        space=space,
     )
     return objects.store_object(store)
 

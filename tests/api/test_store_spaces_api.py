@@ -1,0 +1,116 @@
+"""Stores created in an embedding space of their own through the SDK's extra_body (issue 18): a remote model of 768
+or 1536 dimensions served by a named endpoint (the stand-in embeddings server, real HTTP), ingested and searched in
+it; a dimension or model the endpoint does not return refused before anything is stored."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import openai
+import psycopg
+import pytest
+
+from tests.support.documents import corpus
+from tests.support.embeddings_server import embeddings_server
+
+MODELS = {"nomic-embed-text": 768, "text-embedding-3-small": 1536}
+
+
+@pytest.fixture
+def remote(embedder):
+    with embeddings_server(embedder, models=MODELS) as server:
+        yield server
+
+
+@pytest.fixture
+def api(start_server, remote):
+    return start_server(embedding_providers={"ollama": {"base_url": remote.url}})
+
+
+def store_in(client, model: str, dimension: int | None = None, **fields):
+    body = {"embedding_model": model, "provider_id": "ollama", **fields}
+    if dimension is not None:
+        body["embedding_dimension"] = dimension
+    return client.vector_stores.create(name=model, extra_body=body)
+
+
+def fill(client, store) -> None:
+    documents = corpus()
+    ids = [client.files.create(file=(d.filename, io.BytesIO(d.data)), purpose="assistants").id for d in documents]
+    batch = client.vector_stores.file_batches.create_and_poll(vector_store_id=store.id, file_ids=ids)
+    assert batch.file_counts.completed == len(documents)
+
+
+@pytest.mark.parametrize("model", sorted(MODELS))
+def test_a_store_in_a_remote_space_is_filled_and_searched_with_its_model(client, remote, api, model):
+    dimension = MODELS[model]
+    store = store_in(client, model, dimension)
+    extra = store.model_extra or {}
+    assert (extra["embedding_model"], extra["embedding_dimension"], extra["provider_id"]) == (
+        model,
+        dimension,
+        "ollama",
+    )
+    assert client.vector_stores.retrieve(store.id).model_extra["embedding_dimension"] == dimension
+    fill(client, store)
+    embedded = [r for r in remote.requests if r["model"] == model]
+    assert len(embedded) >= 2  # the probe, then ingestion
+    if model.startswith("text-embedding-3"):
+        assert all(r["dimensions"] == dimension for r in embedded)  # the model that takes one is told its dimension
+    else:
+        assert all(r["dimensions"] is None for r in embedded)
+    before = len(remote.requests)
+    for document in corpus():
+        page = client.vector_stores.search(store.id, query=document.question, max_num_results=1)
+        assert [item.filename for item in page.data] == [document.filename]
+    assert len(remote.requests) > before  # queries were embedded by the store's model
+    with psycopg.connect(api.settings.database_url) as conn:
+        dims = conn.execute(
+            "SELECT DISTINCT vector_dims(v.embedding) FROM chunk_vectors v JOIN chunks c ON c.id = v.chunk_id "
+            "WHERE c.vector_store_id = %s",
+            [store.id],
+        ).fetchall()
+        primary = conn.execute(
+            "SELECT count(*) FROM chunks WHERE vector_store_id = %s AND embedding IS NOT NULL", [store.id]
+        ).fetchone()
+    assert dims == [(dimension,)] and primary == (0,)
+
+
+def test_without_extensions_the_server_model_applies(client):
+    store = client.vector_stores.create(name="default")
+    assert store.model_extra == {
+        "embedding_model": "all-MiniLM-L6-v2",
+        "embedding_dimension": 384,
+        "provider_id": "local",
+    }
+    local = client.vector_stores.create(name="local", extra_body={"provider_id": "local", "embedding_dimension": 384})
+    assert local.model_extra["provider_id"] == "local"
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        (
+            {"embedding_model": "nomic-embed-text", "provider_id": "ollama", "embedding_dimension": 1024},
+            "embedding_dimension",
+        ),
+        ({"embedding_model": "no-such-model", "provider_id": "ollama"}, "embedding_model"),
+        ({"embedding_model": "nomic-embed-text", "provider_id": "nowhere"}, "provider_id"),
+        ({"provider_id": "ollama"}, "embedding_model"),
+        ({"embedding_model": "nomic-embed-text", "provider_id": "local"}, "embedding_model"),
+        ({"provider_id": "local", "embedding_dimension": 768}, "embedding_dimension"),
+        (
+            {"embedding_model": "nomic-embed-text", "provider_id": "ollama", "embedding_dimension": 5000},
+            "embedding_dimension",
+        ),
+    ],
+)
+def test_a_wrong_model_dimension_or_provider_is_refused_with_nothing_written(client, api, body, param):
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.vector_stores.create(name="refused", extra_body=body)
+    error = caught.value.body
+    assert error["param"] == param or param in json.dumps(error), error
+    with psycopg.connect(api.settings.database_url) as conn:
+        assert conn.execute("SELECT count(*) FROM vector_stores").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM embedding_spaces").fetchone() == (0,)
