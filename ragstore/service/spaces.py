@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-
 from datetime import UTC, datetime
 
 from ragstore.config import LOCAL_PROVIDER, EmbeddingProvider, secret
@@ -46,6 +45,14 @@ def active_space(db: Database, tenant_id: str, stores: list[VectorStore]) -> Emb
         return None
     with db.tenant(tenant_id) as conn:
         return spaces.get_space(conn, tenant_id, space_id)
+
+
+def by_space(stores: Sequence[VectorStore]) -> list[list[str]]:
+    """The stores' ids grouped by the space they are searched in, in the order asked (one group per space)."""
+    groups: dict[str | None, list[str]] = {}
+    for store in stores:
+        groups.setdefault(store.active_space_id, []).append(store.id)
+    return list(groups.values())
 
 
 def shared_space_id(stores: Sequence[VectorStore]) -> str | None:

@@ -35,8 +35,8 @@ def store_in(client, model: str, dimension: int | None = None, **fields):
     return client.vector_stores.create(name=model, extra_body=body)
 
 
-def fill(client, store) -> None:
-    documents = corpus()
+def fill(client, store, documents=None) -> None:
+    documents = documents or corpus()
     ids = [client.files.create(file=(d.filename, io.BytesIO(d.data)), purpose="assistants").id for d in documents]
     batch = client.vector_stores.file_batches.create_and_poll(vector_store_id=store.id, file_ids=ids)
     assert batch.file_counts.completed == len(documents)
@@ -114,3 +114,28 @@ def test_a_wrong_model_dimension_or_provider_is_refused_with_nothing_written(cli
     with psycopg.connect(api.settings.database_url) as conn:
         assert conn.execute("SELECT count(*) FROM vector_stores").fetchone() == (0,)
         assert conn.execute("SELECT count(*) FROM embedding_spaces").fetchone() == (0,)
+
+
+def test_stores_in_different_spaces_are_searched_together(client):
+    """file_search over a 384-d local store, a 768-d and a 1536-d one: each space searched with its own query
+    embedding, merged by rank (every space's best first)."""
+    documents = corpus()
+    created = [
+        client.vector_stores.create(name="local"),
+        store_in(client, "nomic-embed-text", 768),
+        store_in(client, "text-embedding-3-small", 1536),
+    ]
+    for i, store in enumerate(created):
+        fill(client, store, documents[i::3])
+    ids = [store.id for store in created]
+    owners = {d.filename: j % 3 for j, d in enumerate(documents)}
+    for document in documents:
+        response = client.responses.create(
+            model="m",
+            input=document.question,
+            tools=[{"type": "file_search", "vector_store_ids": ids, "max_num_results": 6}],
+            include=["file_search_call.results"],
+        )
+        results = response.output[0].results
+        assert document.filename in [r.filename for r in results[:3]]
+        assert {owners[r.filename] for r in results[:3]} == {0, 1, 2}  # every space's best comes first
