@@ -388,7 +388,11 @@ CompoundFilter.model_rebuild()
 
 class RankingOptions(RequestModel):
     # `lexical` (BM25 alone) is ragstore's extension; OpenAI's are none (dense alone), auto and default-2024-11-15.
-    ranker: Literal["none", "auto", "default-2024-11-15", "lexical"] = "auto"
+    # OGX's (ragstore's extensions too): `rrf` (reciprocal rank fusion, k = impact_factor) and `weighted` (alpha *
+    # dense + (1 - alpha) * lexical, each min-max scaled), both hybrid.
+    ranker: Literal["none", "auto", "default-2024-11-15", "lexical", "rrf", "weighted"] = "auto"
+    impact_factor: float = Field(60.0, gt=0, le=10_000)
+    alpha: float = Field(0.5, ge=0, le=1)
     score_threshold: float = Field(0, ge=0, le=1)
     # ragstore's extension: reorder the top hits with the reranker at RAGSTORE_RERANK_BASE_URL (vector store search
     # only); unset: RAGSTORE_RERANK_BY_DEFAULT decides.
@@ -401,6 +405,8 @@ class VectorStoreSearchRequest(RequestModel):
     max_num_results: int = Field(10, ge=1, le=search.MAX_RESULTS)
     filters: Omittable[Filter] = None
     ranking_options: Omittable[RankingOptions] = None
+    # OGX's extension: vector (dense), keyword (lexical) or hybrid (ranking_options.ranker's fusion, else auto's).
+    search_mode: Omittable[Literal["vector", "keyword", "hybrid"]] = None
 
 
 class VectorStoreSearchResultContentObject(WireModel):

@@ -16,7 +16,32 @@ router = APIRouter(prefix="/v1/vector_stores", tags=["Vector stores"])
 Order = Literal["asc", "desc"]
 # OpenAI's rankers: `none` is dense search alone; `auto` (the default) is the best measured, hybrid (fusion.py's
 # rare_rescue); `lexical` (BM25 alone) is ragstore's extension.
-RANKERS = {"none": "dense", "auto": "hybrid", "default-2024-11-15": "hybrid", "lexical": "lexical"}
+# OGX's `rrf` and `weighted` are hybrid rankers (with their parameters on vector store search; elsewhere auto's).
+RANKERS = {
+    "none": "dense",
+    "auto": "hybrid",
+    "default-2024-11-15": "hybrid",
+    "lexical": "lexical",
+    "rrf": "hybrid",
+    "weighted": "hybrid",
+}
+# OGX's search modes (an extension here).
+SEARCH_MODES = {"vector": "dense", "keyword": "lexical", "hybrid": "hybrid"}
+
+
+def ranking(body: schemas.VectorStoreSearchRequest) -> tuple[str, float | None, float | None]:
+    """The search's ranker, the dense weight of a `weighted` fusion and the k of an `rrf` one: OGX's `search_mode`
+    chooses among dense, lexical and hybrid when given; `rrf` and `weighted` are hybrid rankers."""
+    options = body.ranking_options
+    name = options.ranker if options else "auto"
+    alpha = options.alpha if options and name == "weighted" else None
+    rrf_k = options.impact_factor if options and name == "rrf" else None
+    ranker = RANKERS[name]
+    if body.search_mode is not None:
+        ranker = SEARCH_MODES[body.search_mode]
+    if ranker != "hybrid":
+        alpha = rrf_k = None
+    return ranker, alpha, rrf_k
 
 
 def strategy(param: Any) -> ingestion.ChunkingStrategy:
@@ -127,7 +152,7 @@ def search_vector_store(
     options = body.ranking_options
     threshold = options.score_threshold if options and options.score_threshold is not None else 0.0
     filters = body.filters.model_dump() if body.filters else None
-    ranker = RANKERS[options.ranker if options else "auto"]
+    ranker, alpha, rrf_k = ranking(body)
     by_default = runtime.settings.rerank_by_default
     reranker = reranking.wanted(options.rerank if options else None, runtime.reranker, by_default)
     if reranker is not None:
@@ -142,6 +167,8 @@ def search_vector_store(
             threshold,
             filters,
             ranker,
+            alpha,
+            rrf_k=rrf_k,
             cache=runtime.cache,
         )
     else:
@@ -155,6 +182,8 @@ def search_vector_store(
             threshold,
             filters,
             ranker=ranker,
+            alpha=alpha,
+            rrf_k=rrf_k,
             cache=runtime.cache,
         )
     page = schemas.VectorStoreSearchResultsPage(

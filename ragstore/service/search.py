@@ -75,19 +75,22 @@ def search(
     ranker: str = "dense",
     alpha: float | None = None,
     *,
+    rrf_k: float | None = None,
     cache: QueryCache | None = None,
 ) -> list[SearchHit]:
     """The k best chunks in the stores, best first, each with a score in 0..1.
 
     ranker: dense (cosine similarity, floored at 0), lexical (BM25 over the query's idf mass, capped at 1) or hybrid
     (fusion.rare_rescue: the cosine, blended with the lexical score when the query holds a rare term; with alpha,
-    the former min-max fusion at that dense weight). Several queries are searched as one: the mean of their
+    the former min-max fusion at that dense weight; with rrf_k, reciprocal rank fusion). Several queries are searched as one: the mean of their
     embeddings, and all their words. With a cache, results and the query embedding are looked up there first.
     """
     queries = [query] if isinstance(query, str) else list(query)
     _check(queries, k, threshold, ranker)
     cache = cache or QueryCache.disabled()
     options: dict[str, Any] = {"k": k, "threshold": threshold, "filters": filters, "ranker": ranker, "alpha": alpha}
+    if rrf_k is not None:  # only then, so that the cache's keys of every other search stay as they were
+        options["rrf_k"] = rrf_k
     with db.reader(tenant_id) as conn:  # a replica when one is up (a read-only transaction: nothing here writes)
         found = stores.for_search(conn, tenant_id, store_ids, TOUCH_AFTER_SECONDS)
         groups = spaces.by_space([searched.store for searched in found])
@@ -101,7 +104,7 @@ def search(
                 hits = _rank(conn, tenant_id, scope, queries, embedding, **options)
     if len(groups) > 1:  # each space searched with its own query embedding, then merged by rank
         lists = [
-            search(db, embedder, tenant_id, ids_, query, k, threshold, filters, ranker, alpha, cache=cache)
+            search(db, embedder, tenant_id, ids_, query, k, threshold, filters, ranker, alpha, rrf_k=rrf_k, cache=cache)
             for ids_ in groups
         ]
         return merge_by_rank(lists, k)
@@ -168,6 +171,7 @@ def _rank(
     filters: Mapping[str, Any] | None,
     ranker: str,
     alpha: float | None,
+    rrf_k: float | None = None,
 ) -> list[SearchHit]:
     """The hits of a search, inside the caller's transaction."""
     if ranker != "lexical" and embedding is None:
@@ -186,7 +190,7 @@ def _rank(
         dense = _dense(conn, tenant_id, scope, embedding, depth, 0.0, filters)
         missing = [hit.chunk_id for hit in lexical if hit.chunk_id not in {h.chunk_id for h in dense}]
         cosines = chunks.similarities(conn, tenant_id, missing, embedding, scope.space)
-        hits = fusion.fuse_hits(dense, lexical, cosines, dfs, documents, alpha)
+        hits = fusion.fuse_hits(dense, lexical, cosines, dfs, documents, alpha, rrf_k)
     return [hit for hit in hits if hit.score >= threshold][:k]
 
 

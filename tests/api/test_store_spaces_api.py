@@ -139,3 +139,51 @@ def test_stores_in_different_spaces_are_searched_together(client):
         results = response.output[0].results
         assert document.filename in [r.filename for r in results[:3]]
         assert {owners[r.filename] for r in results[:3]} == {0, 1, 2}  # every space's best comes first
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"search_mode": "vector"},
+        {"search_mode": "keyword"},
+        {"search_mode": "hybrid"},
+        {"search_mode": "hybrid", "ranking_options": {"ranker": "rrf", "impact_factor": 30}},
+        {"ranking_options": {"ranker": "weighted", "alpha": 0.7}},
+        {"ranking_options": {"ranker": "rrf"}},
+    ],
+)
+def test_ogx_search_options_map_onto_the_rankers(client, remote, extra):
+    store = store_in(client, "nomic-embed-text", 768)
+    fill(client, store)
+    document = corpus()[1]
+    page = client.vector_stores.search(store.id, query=document.question, max_num_results=3, extra_body=extra)
+    assert page.data[0].filename == document.filename and 0 < page.data[0].score <= 1
+    scores = [item.score for item in page.data]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_search_modes_are_the_rankers_they_name(client):
+    store = client.vector_stores.create(name="modes")
+    fill(client, store)
+    query = "espresso maker cleaning rota"
+
+    def search(**options):
+        return [
+            (i.file_id, round(i.score, 6)) for i in client.vector_stores.search(store.id, query=query, **options).data
+        ]
+
+    assert search(extra_body={"search_mode": "keyword"}) == search(ranking_options={"ranker": "lexical"})
+    assert search(extra_body={"search_mode": "vector"}) == search(ranking_options={"ranker": "none"})
+    rrf = search(extra_body={"ranking_options": {"ranker": "rrf", "impact_factor": 60}})
+    assert rrf != search(ranking_options={"ranker": "auto"}) and rrf[0][1] <= 1
+
+
+def test_bad_ogx_search_options_are_refused(client):
+    store = client.vector_stores.create(name="bad")
+    for extra in [
+        {"search_mode": "semantic"},
+        {"ranking_options": {"ranker": "rrf", "impact_factor": 0}},
+        {"ranking_options": {"ranker": "weighted", "alpha": 1.5}},
+    ]:
+        with pytest.raises(openai.BadRequestError):
+            client.vector_stores.search(store.id, query="q", extra_body=extra)
