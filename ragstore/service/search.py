@@ -82,8 +82,9 @@ def search(
 
     ranker: dense (cosine similarity, floored at 0), lexical (BM25 over the query's idf mass, capped at 1) or hybrid
     (fusion.rare_rescue: the cosine, blended with the lexical score when the query holds a rare term; with alpha,
-    the former min-max fusion at that dense weight; with rrf_k, reciprocal rank fusion). Several queries are searched as one: the mean of their
-    embeddings, and all their words. With a cache, results and the query embedding are looked up there first.
+    the former min-max fusion at that dense weight; with rrf_k, reciprocal rank fusion). Several queries are
+    searched as one: the mean of their embeddings, and all their words. With a cache, results and the query
+    embedding are looked up there first.
     """
     queries = [query] if isinstance(query, str) else list(query)
     _check(queries, k, threshold, ranker)
