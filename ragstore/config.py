@@ -7,10 +7,22 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# The provider_id of the server's own embedding model (RAGSTORE_EMBEDDING_MODEL).
+LOCAL_PROVIDER = "local"
+
+
+class EmbeddingProvider(BaseModel):
+    """A named OpenAI-compatible /embeddings endpoint (RAGSTORE_EMBEDDING_PROVIDERS). The key stays in the
+    environment: api_key_env names the variable that holds it, which is all a store records."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str
+    api_key_env: str | None = None
 
 
 class Settings(BaseSettings):
@@ -37,7 +49,14 @@ class Settings(BaseSettings):
         default=None, description="an OpenAI-compatible /embeddings endpoint; unset: the local model"
     )
     embedding_api_key: str | None = None
-    embedding_dimensions: int = Field(default=384, ge=1)
+    embedding_dimensions: int = Field(
+        default=384, ge=1, le=4000, description="the dimension of the server's model (of new stores by default)"
+    )
+    embedding_providers: dict[str, EmbeddingProvider] = Field(
+        default_factory=dict,
+        description="named OpenAI-compatible /embeddings endpoints a store may be created with, as JSON: "
+        '{"openai": {"base_url": "https://api.openai.com/v1", "api_key_env": "OPENAI_API_KEY"}}',
+    )
     embedding_batch_size: int = Field(default=32, ge=1, le=2048)
     embedding_backend: Literal["onnx-int8", "torch"] = Field(
         default="onnx-int8",
@@ -118,6 +137,16 @@ class Settings(BaseSettings):
                 f"RAGSTORE_REDIS_URL must be a redis://, rediss:// or unix:// URL, got {redact_url(value)!r}"
             )
         return value or None
+
+    @field_validator("embedding_providers")
+    @classmethod
+    def _check_providers(cls, value: dict[str, EmbeddingProvider]) -> dict[str, EmbeddingProvider]:
+        if LOCAL_PROVIDER in value:
+            raise ValueError(f"RAGSTORE_EMBEDDING_PROVIDERS: {LOCAL_PROVIDER!r} is the server's own model's name")
+        for name, provider in value.items():
+            if urlsplit(provider.base_url).scheme not in ("http", "https"):
+                raise ValueError(f"RAGSTORE_EMBEDDING_PROVIDERS: {name}'s base_url is not an http(s) URL")
+        return value
 
     @model_validator(mode="after")
     def _check_embedder(self) -> Settings:

@@ -67,6 +67,7 @@ class VectorStore:
     usage_bytes: int = 0
     file_counts: FileCounts = FileCounts()
     active_space_id: str | None = None  # None: chunks.embedding, the store's first space
+    provider_id: str | None = "local"  # the endpoint of its active space ('local': this server's own model)
     content_fingerprint: int = 0  # changes with every write to its attachments (and so chunks): the cache's key
 
     @property
@@ -290,6 +291,7 @@ class EmbeddingSpace:
     state: str
     created_at: datetime
     switched_at: datetime | None = None
+    provider_id: str | None = None  # a RAGSTORE_EMBEDDING_PROVIDERS name, 'local' (the server's model) or None
 
     @property
     def in_chunks(self) -> bool:

@@ -45,6 +45,9 @@ def store_object(store: VectorStore) -> schemas.VectorStoreObject:
         expires_at=unix(store.expires_at),
         last_active_at=unix(store.last_active_at),
         metadata=store.metadata,
+        embedding_model=store.embedding_model,
+        embedding_dimension=store.embedding_dim,
+        provider_id=store.provider_id,
     )
 
 

@@ -148,6 +148,11 @@ class CreateVectorStoreRequest(RequestModel):
     expires_after: Omittable[VectorStoreExpirationAfter] = None
     chunking_strategy: Omittable[ChunkingStrategyRequestParam] = None
     metadata: Metadata | None = None
+    # ragstore's extensions (OGX's names): the store's embedding model, its dimension and the endpoint serving it
+    # (a RAGSTORE_EMBEDDING_PROVIDERS name, or `local`); omitted: the server's model.
+    embedding_model: Omittable[str] = Field(None, min_length=1, max_length=200)
+    embedding_dimension: Omittable[int] = Field(None, ge=1, le=4000)
+    provider_id: Omittable[str] = Field(None, min_length=1, max_length=100)
 
 
 class UpdateVectorStoreRequest(RequestModel):
@@ -173,6 +178,10 @@ class VectorStoreObject(WireModel):
     expires_at: int | None = None
     last_active_at: int | None
     metadata: Metadata | None
+    # ragstore's extensions: the store's embedding space (its active one, after a re-embedding).
+    embedding_model: str
+    embedding_dimension: int
+    provider_id: str | None
 
 
 class DeleteVectorStoreResponse(WireModel):

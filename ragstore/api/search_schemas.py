@@ -83,7 +83,11 @@ def _check_query(value: str | list[str]) -> str | list[str]:
 
 class RankingOptions(RequestModel):
     # `lexical` (BM25 alone) is ragstore's extension; OpenAI's are none (dense alone), auto and default-2024-11-15.
-    ranker: Literal["none", "auto", "default-2024-11-15", "lexical"] = "auto"
+    # OGX's (ragstore's extensions too): `rrf` (reciprocal rank fusion, k = impact_factor) and `weighted` (alpha *
+    # dense + (1 - alpha) * lexical, each min-max scaled), both hybrid.
+    ranker: Literal["none", "auto", "default-2024-11-15", "lexical", "rrf", "weighted"] = "auto"
+    impact_factor: float = Field(60.0, gt=0, le=10_000, strict=True)
+    alpha: float = Field(0.5, ge=0, le=1, strict=True)
     score_threshold: float = Field(0, ge=0, le=1, strict=True)
     # ragstore's extension: reorder the top hits with the reranker at RAGSTORE_RERANK_BASE_URL (vector store search
     # only); unset: RAGSTORE_RERANK_BY_DEFAULT decides.
@@ -96,6 +100,8 @@ class VectorStoreSearchRequest(RequestModel):
     max_num_results: StrictInt = Field(10, ge=1, le=limits.MAX_RESULTS)
     filters: Omittable[BoundedFilter] = None
     ranking_options: Omittable[RankingOptions] = None
+    # OGX's extension: vector (dense), keyword (lexical) or hybrid (ranking_options.ranker's fusion, else auto's).
+    search_mode: Omittable[Literal["vector", "keyword", "hybrid"]] = None
 
 
 class VectorStoreSearchResultContentObject(WireModel):

@@ -9,14 +9,39 @@ from fastapi import APIRouter, Query, Response
 from ragstore.api import objects, schemas, search_schemas
 from ragstore.api.deps import RuntimeDep, TenantDep
 from ragstore.models import PageRequest
-from ragstore.service import ingestion, reranking, search, stores
+from ragstore.service import ingestion, reranking, search, spaces, stores
 
 router = APIRouter(prefix="/v1/vector_stores", tags=["Vector stores"])
 
 Order = Literal["asc", "desc"]
 # OpenAI's rankers: `none` is dense search alone; `auto` (the default) is the best measured, hybrid (fusion.py's
 # rare_rescue); `lexical` (BM25 alone) is ragstore's extension.
-RANKERS = {"none": "dense", "auto": "hybrid", "default-2024-11-15": "hybrid", "lexical": "lexical"}
+# OGX's `rrf` and `weighted` are hybrid rankers (with their parameters on vector store search; elsewhere auto's).
+RANKERS = {
+    "none": "dense",
+    "auto": "hybrid",
+    "default-2024-11-15": "hybrid",
+    "lexical": "lexical",
+    "rrf": "hybrid",
+    "weighted": "hybrid",
+}
+# OGX's search modes (an extension here).
+SEARCH_MODES = {"vector": "dense", "keyword": "lexical", "hybrid": "hybrid"}
+
+
+def ranking(body: schemas.VectorStoreSearchRequest) -> tuple[str, float | None, float | None]:
+    """The search's ranker, the dense weight of a `weighted` fusion and the k of an `rrf` one: OGX's `search_mode`
+    chooses among dense, lexical and hybrid when given; `rrf` and `weighted` are hybrid rankers."""
+    options = body.ranking_options
+    name = options.ranker if options else "auto"
+    alpha = options.alpha if options and name == "weighted" else None
+    rrf_k = options.impact_factor if options and name == "rrf" else None
+    ranker = RANKERS[name]
+    if body.search_mode is not None:
+        ranker = SEARCH_MODES[body.search_mode]
+    if ranker != "hybrid":
+        alpha = rrf_k = None
+    return ranker, alpha, rrf_k
 
 
 def strategy(param: Any) -> ingestion.ChunkingStrategy:
@@ -36,7 +61,17 @@ def poll_header(response: Response, in_progress: bool) -> None:
 def create_vector_store(
     body: schemas.CreateVectorStoreRequest, runtime: RuntimeDep, tenant: TenantDep
 ) -> schemas.VectorStoreObject:
-    """Create a vector store; files given by id are added and processed in the background."""
+    """Create a vector store; files given by id are added and processed in the background.
+
+    ragstore's extensions: `embedding_model`, `embedding_dimension` and `provider_id` choose the store's model
+    (checked with one embedding before anything is stored); omitted, the server's own."""
+    space = spaces.choose(
+        runtime.embedder,
+        runtime.settings.embedding_providers,
+        body.provider_id,
+        body.embedding_model,
+        body.embedding_dimension,
+    )
     store = stores.create(
         runtime.db,
         tenant,
@@ -48,6 +83,7 @@ def create_vector_store(
         file_ids=body.file_ids or [],
         strategy=strategy(body.chunking_strategy),
         language=runtime.settings.text_search_language,
+        space=space,
     )
     return objects.store_object(store)
 
@@ -126,7 +162,7 @@ def search_vector_store(
     options = body.ranking_options
     threshold = options.score_threshold if options and options.score_threshold is not None else 0.0
     filters = body.filters.model_dump() if body.filters else None
-    ranker = RANKERS[options.ranker if options else "auto"]
+    ranker, alpha, rrf_k = ranking(body)
     by_default = runtime.settings.rerank_by_default
     reranker = reranking.wanted(options.rerank if options else None, runtime.reranker, by_default)
     if reranker is not None:
@@ -141,6 +177,8 @@ def search_vector_store(
             threshold,
             filters,
             ranker,
+            alpha,
+            rrf_k=rrf_k,
             cache=runtime.cache,
         )
     else:
@@ -154,6 +192,8 @@ def search_vector_store(
             threshold,
             filters,
             ranker=ranker,
+            alpha=alpha,
+            rrf_k=rrf_k,
             cache=runtime.cache,
         )
     page = search_schemas.VectorStoreSearchResultsPage(

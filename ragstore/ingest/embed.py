@@ -15,7 +15,7 @@ import numpy as np
 
 from ragstore import telemetry
 from ragstore.config import Settings
-from ragstore.errors import ConfigurationError, EmbeddingError
+from ragstore.errors import ConfigurationError, EmbeddingError, InvalidRequest
 from ragstore.ingest.chunk import Chunker
 from ragstore.ingest.retry import RetryPolicy, send
 
@@ -86,8 +86,14 @@ class LocalEmbedder:
 DEFAULT_RETRY = RetryPolicy()
 
 
+def takes_dimensions(model: str) -> bool:
+    """Whether the model shortens its vectors to a `dimensions` asked for (OpenAI's text-embedding-3-*)."""
+    return model.rsplit("/", 1)[-1].startswith("text-embedding-3")
+
+
 class RemoteEmbedder:
-    """An OpenAI-compatible POST {base_url}/embeddings (OpenAI, Ollama, vLLM, TEI)."""
+    """An OpenAI-compatible POST {base_url}/embeddings (OpenAI, Ollama, vLLM, TEI); models that take one are sent
+    `dimensions`."""
 
     def __init__(
         self,
@@ -105,6 +111,9 @@ class RemoteEmbedder:
         self.max_tokens: int | None = None
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.Client(base_url=base_url.rstrip("/") + "/", headers=headers, timeout=60)
+        self._body: dict[str, object] = {"model": model}
+        if takes_dimensions(model):
+            self._body["dimensions"] = dimension
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         rows = []
@@ -117,7 +126,7 @@ class RemoteEmbedder:
         try:
             response = send(
                 self.retry,
-                lambda: self._client.post("embeddings", json={"model": self.model, "input": batch}),
+                lambda: self._client.post("embeddings", json={**self._body, "input": batch}),
                 "The embeddings endpoint",
             )
             response.raise_for_status()
@@ -127,18 +136,36 @@ class RemoteEmbedder:
         if len(data) != len(batch) or any(len(item["embedding"]) != self.dimension for item in data):
             raise EmbeddingError(
                 f"The embeddings endpoint returned {len(data)} vectors for {len(batch)} texts, "
-                f"or vectors that are not {self.dimension}-dimensional (RAGSTORE_EMBEDDING_DIMENSIONS)."
+                f"or vectors that are not {self.dimension}-dimensional ({self.model})."
             )
         return [item["embedding"] for item in data]
 
 
+def probe(base_url: str, model: str, api_key: str | None, dimension: int | None) -> int:
+    """The dimension of the vector the endpoint returns for one text (asked for `dimension` when the model takes
+    one). InvalidRequest when the endpoint refuses the request (4xx: an unknown model, a dimension it cannot give),
+    EmbeddingError when it cannot be reached or answers otherwise."""
+    body: dict[str, object] = {"model": model, "input": ["probe"]}
+    if dimension is not None and takes_dimensions(model):
+        body["dimensions"] = dimension
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    try:
+        with httpx.Client(base_url=base_url.rstrip("/") + "/", headers=headers, timeout=30) as client:
+            response = client.post("embeddings", json=body)
+        if 400 <= response.status_code < 500:
+            raise InvalidRequest(
+                f"The embeddings endpoint {base_url} refused model {model!r}: "
+                f"{response.status_code} {response.text[:300]}",
+                param="embedding_model",
+            )
+        response.raise_for_status()
+        return len(response.json()["data"][0]["embedding"])
+    except (httpx.HTTPError, KeyError, IndexError, TypeError, ValueError) as exc:
+        raise EmbeddingError(f"The embeddings endpoint {base_url} failed: {exc}") from exc
+
+
 def create_embedder(settings: Settings) -> Embedder:
     """The embedder the settings ask for."""
-    if settings.embedding_dimensions != 384:
-        raise ConfigurationError(
-            f"RAGSTORE_EMBEDDING_DIMENSIONS={settings.embedding_dimensions}, but chunks are stored as halfvec(384): "
-            "use a 384-dimensional model."
-        )
     if settings.embedding_base_url:
         return RemoteEmbedder(
             settings.embedding_base_url,

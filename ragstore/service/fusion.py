@@ -88,9 +88,11 @@ def fuse_hits(
     dfs: tuple[int, ...],
     documents: int,
     alpha: float | None = None,
+    rrf_k: float | None = None,
 ) -> list[SearchHit]:
     """search()'s hybrid ranking of both lists' chunks, best first: rare_rescue, or with a fixed dense weight
-    alpha the former min-max fusion (`ragstore eval --sweep`). Scores lie in 0..1."""
+    alpha the former min-max fusion (`ragstore eval --sweep`), or with rrf_k reciprocal rank fusion at that k
+    (divided by its best, 1 / (rrf_k + 1)). Scores lie in 0..1."""
     cosine = {**cosines, **{hit.chunk_id: hit.score for hit in dense_hits}}
     c = Candidates(
         {hit.chunk_id: hit.score for hit in dense_hits},
@@ -99,7 +101,10 @@ def fuse_hits(
         dfs,
         documents,
     )
-    scores = rare_rescue(c) if alpha is None else min_max(c, alpha)
+    if rrf_k is not None:
+        scores = {key: score * (rrf_k + 1) for key, score in rrf(c, 0.5, rrf_k).items()}
+    else:
+        scores = rare_rescue(c) if alpha is None else min_max(c, alpha)
     by_id = {hit.chunk_id: hit for hit in [*lexical_hits, *dense_hits]}
     return [replace(by_id[key], score=min(1.0, max(0.0, scores[key]))) for key in ranked(scores)]
 
@@ -178,7 +183,7 @@ def z_score(c: Candidates[K], alpha: float = 0.8) -> dict[K, float]:
     }
 
 
-def rrf(c: Candidates[K], weight: float = 0.5, k: int = RRF_K) -> dict[K, float]:
+def rrf(c: Candidates[K], weight: float = 0.5, k: float = RRF_K) -> dict[K, float]:
     """Weighted reciprocal rank fusion: weight / (k + dense rank) + (1 - weight) / (k + lexical rank)."""
     scores = {key: 0.0 for key in c.keys}
     for rank, key in enumerate(c.dense, start=1):

@@ -81,10 +81,11 @@ def start(db: Database, tenant_id: str, store_id: str, target: NewModel, default
                 api_key_env=None,
                 location="chunks",
                 state="active",
+                provider_id=store.provider_id,
             )
             space_store.insert_space(conn, tenant_id, first)
             space_store.set_active(conn, tenant_id, store_id, first)
-        space = replace(probe, id=ids.new(ids.SPACE))
+        space = replace(probe, id=ids.new(ids.SPACE), provider_id=None if target.base_url else "local")
         space_store.insert_space(conn, tenant_id, space)
     return space
 

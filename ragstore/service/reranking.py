@@ -37,14 +37,18 @@ def search_reranked(
     threshold: float = 0.0,
     filters: Mapping[str, Any] | None = None,
     ranker: str = "hybrid",
+    alpha: float | None = None,
     *,
+    rrf_k: float | None = None,
     cache: QueryCache | None = None,
 ) -> list[SearchHit]:
     """search()'s best max(k, reranker.candidates) hits (no threshold), reordered by the reranker; each hit's score
     is then the reranker's relevance score capped to 0..1, which the threshold applies to. The model is called
     after search() has returned its connection: no transaction waits on the network."""
     depth = min(max(k, reranker.candidates), search.DEPTH_MAX)
-    hits = search.search(db, embedder, tenant_id, store_ids, query, depth, 0.0, filters, ranker, cache=cache)
+    hits = search.search(
+        db, embedder, tenant_id, store_ids, query, depth, 0.0, filters, ranker, alpha, rrf_k=rrf_k, cache=cache
+    )
     words = query if isinstance(query, str) else " ".join(query)
     ordered = reranker.rerank(words, [hit.text for hit in hits])
     reranked = [replace(hits[index], score=min(1.0, max(0.0, score))) for index, score in ordered]

@@ -17,6 +17,7 @@ from ragstore.service import fusion, spaces, stores
 from ragstore.store import chunks, vector_stores
 from ragstore.store.db import Connection, Database
 from ragstore.store.replicas import fall_back
+from ragstore.store.vector_stores import SearchedStore
 
 # The most results a user may ask a search for, OpenAI's limit on max_num_results: api/schemas.py checks against this
 # (a larger one is a 400 with param max_num_results).
@@ -74,27 +75,40 @@ def search(
     ranker: str = "dense",
     alpha: float | None = None,
     *,
+    rrf_k: float | None = None,
     cache: QueryCache | None = None,
 ) -> list[SearchHit]:
     """The k best chunks in the stores, best first, each with a score in 0..1.
 
     ranker: dense (cosine similarity, floored at 0), lexical (BM25 over the query's idf mass, capped at 1) or hybrid
     (fusion.rare_rescue: the cosine, blended with the lexical score when the query holds a rare term; with alpha,
-    the former min-max fusion at that dense weight). Several queries are searched as one: the mean of their
-    embeddings, and all their words. With a cache, results and the query embedding are looked up there first.
+    the former min-max fusion at that dense weight; with rrf_k, reciprocal rank fusion). Several queries are
+    searched as one: the mean of their embeddings, and all their words. With a cache, results and the query
+    embedding are looked up there first.
     """
     queries = [query] if isinstance(query, str) else list(query)
     _check(queries, k, threshold, ranker)
     cache = cache or QueryCache.disabled()
     options: dict[str, Any] = {"k": k, "threshold": threshold, "filters": filters, "ranker": ranker, "alpha": alpha}
+    if rrf_k is not None:  # only then, so that the cache's keys of every other search stay as they were
+        options["rrf_k"] = rrf_k
     with db.reader(tenant_id) as conn:  # a replica when one is up (a read-only transaction: nothing here writes)
-        scope = _scope(conn, tenant_id, store_ids, embedder)
-        key = cache.search_key(scope.embedder, tenant_id, scope.stores, queries, **options)
-        cached = hits = cache.get_hits(key)
-        if hits is None and (ranker == "lexical" or not isinstance(scope.embedder, RemoteEmbedder)):
-            # A model in this process embeds the query here, in the transaction: a few ms, none if cached.
-            embedding = None if ranker == "lexical" else _embedding(scope.embedder, queries, cache)
-            hits = _rank(conn, tenant_id, scope, queries, embedding, **options)
+        found = stores.for_search(conn, tenant_id, store_ids, TOUCH_AFTER_SECONDS)
+        groups = spaces.by_space([searched.store for searched in found])
+        if len(groups) <= 1:
+            scope = _scope(found, embedder)
+            key = cache.search_key(scope.embedder, tenant_id, scope.stores, queries, **options)
+            cached = hits = cache.get_hits(key)
+            if hits is None and (ranker == "lexical" or not isinstance(scope.embedder, RemoteEmbedder)):
+                # A model in this process embeds the query here, in the transaction: a few ms, none if cached.
+                embedding = None if ranker == "lexical" else _embedding(scope.embedder, queries, cache)
+                hits = _rank(conn, tenant_id, scope, queries, embedding, **options)
+    if len(groups) > 1:  # each space searched with its own query embedding, then merged by rank
+        lists = [
+            search(db, embedder, tenant_id, ids_, query, k, threshold, filters, ranker, alpha, rrf_k=rrf_k, cache=cache)
+            for ids_ in groups
+        ]
+        return merge_by_rank(lists, k)
     if scope.stale:  # the write goes to the primary, in a transaction of its own
         with db.tenant(tenant_id) as conn:
             vector_stores.touch_vector_stores(conn, tenant_id, scope.stale)
@@ -121,12 +135,17 @@ def exact_scan(chunks: int, partition_chunks: int) -> bool:
     return chunks <= EXACT_MAX_CHUNKS or (sliver and chunks <= SLIVER_MAX_CHUNKS)
 
 
-def _scope(conn: Connection, tenant_id: str, store_ids: Sequence[str], embedder: Embedder) -> Scope:
-    """The stores (missing ones, stores in different spaces, expired ones or of another model refused) and what
-    searching them takes."""
-    found = stores.for_search(conn, tenant_id, store_ids, TOUCH_AFTER_SECONDS)
+def merge_by_rank(lists: Sequence[list[SearchHit]], k: int) -> list[SearchHit]:
+    """The hits of searches in different embedding spaces as one list: every space's best, then every space's
+    second, and so on (ties by score), the first k. Cosines of different models are not on one scale (one model's
+    0.5 may be another's 0.8), ranks are; each hit keeps the score its own space gave it."""
+    ranked = [(rank, -hit.score, i, hit) for i, hits in enumerate(lists) for rank, hit in enumerate(hits)]
+    return [hit for *_, hit in sorted(ranked, key=lambda item: item[:3])][:k]
+
+
+def _scope(found: Sequence[SearchedStore], embedder: Embedder) -> Scope:
+    """The stores of one space (expired ones or of another model refused) and what searching them takes."""
     listed = [searched.store for searched in found]
-    spaces.shared_space_id(listed)  # refuses stores kept in different spaces
     space = found[0].space if found else None
     if listed:
         embedder = spaces.query_embedder(embedder, listed[0], space)
@@ -153,6 +172,7 @@ def _rank(
     filters: Mapping[str, Any] | None,
     ranker: str,
     alpha: float | None,
+    rrf_k: float | None = None,
 ) -> list[SearchHit]:
     """The hits of a search, inside the caller's transaction."""
     if ranker != "lexical" and embedding is None:
@@ -171,7 +191,7 @@ def _rank(
         dense = _dense(conn, tenant_id, scope, embedding, depth, 0.0, filters)
         missing = [hit.chunk_id for hit in lexical if hit.chunk_id not in {h.chunk_id for h in dense}]
         cosines = chunks.similarities(conn, tenant_id, missing, embedding, scope.space)
-        hits = fusion.fuse_hits(dense, lexical, cosines, dfs, documents, alpha)
+        hits = fusion.fuse_hits(dense, lexical, cosines, dfs, documents, alpha, rrf_k)
     return [hit for hit in hits if hit.score >= threshold][:k]
 
 

@@ -1,7 +1,9 @@
 """Which embeddings a store is searched and written with, and the embedder for each of its spaces.
 
-A store that was never re-embedded has no space rows: it lives in chunks.embedding with the server's model. Once a
-re-embedding starts, its first space is recorded (location `chunks`) beside the new one (location `vectors`).
+A store created with the server's model (384-d) and never re-embedded has no space rows: it lives in
+chunks.embedding. Once a re-embedding starts, its first space is recorded (location `chunks`) beside the new one
+(location `vectors`). A store created with another model or dimension (`choose`) has one space from the start, in
+chunk_vectors.
 """
 
 from __future__ import annotations
@@ -9,14 +11,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from ragstore.config import secret
+from ragstore.config import LOCAL_PROVIDER, EmbeddingProvider, secret
 from ragstore.errors import ConfigurationError, InvalidRequest
-from ragstore.ingest.embed import Embedder, RemoteEmbedder
+from ragstore.ingest.embed import Embedder, RemoteEmbedder, probe
 from ragstore.models import EmbeddingSpace, VectorStore
 from ragstore.store import spaces
 from ragstore.store.db import Connection, Database
 
+# chunks.embedding is halfvec(384) (migration 0001): a store of any other dimension lives in chunk_vectors.
+CHUNKS_DIMENSION = 384
+MAX_DIMENSION = 4000  # the most pgvector indexes as halfvec
 # States whose vectors are kept up to date by ingestion: all but dropped.
 LIVE = ("building", "ready", "active", "previous")
 _remote: dict[tuple[str, str, int, str | None], Embedder] = {}
@@ -39,6 +45,14 @@ def active_space(db: Database, tenant_id: str, stores: list[VectorStore]) -> Emb
         return None
     with db.tenant(tenant_id) as conn:
         return spaces.get_space(conn, tenant_id, space_id)
+
+
+def by_space(stores: Sequence[VectorStore]) -> list[list[str]]:
+    """The stores' ids grouped by the space they are searched in, in the order asked (one group per space)."""
+    groups: dict[str | None, list[str]] = {}
+    for store in stores:
+        groups.setdefault(store.active_space_id, []).append(store.id)
+    return list(groups.values())
 
 
 def shared_space_id(stores: Sequence[VectorStore]) -> str | None:
@@ -88,3 +102,70 @@ def live_spaces(conn: Connection, tenant_id: str, store: VectorStore, default: E
     live = [space for space in found if space.state in LIVE]
     live.sort(key=lambda space: not space.in_chunks)
     return [LiveSpace(space, embedder_for(default, space.model, space.dimension, space)) for space in live]
+
+
+def choose(
+    default: Embedder,
+    providers: dict[str, EmbeddingProvider],
+    provider_id: str | None = None,
+    model: str | None = None,
+    dimension: int | None = None,
+) -> EmbeddingSpace | None:
+    """The space a new store is created in (a template: no ids yet), checked before anything is stored: None for
+    chunks.embedding (the server's model, when it is 384-d). A remote model is probed with one embedding, which
+    must come back with the dimension asked for (the model's own when none is)."""
+    if provider_id is None:
+        if model is None or model == default.model:
+            provider_id = LOCAL_PROVIDER
+        elif len(providers) == 1:
+            provider_id = next(iter(providers))
+        else:
+            raise InvalidRequest(
+                f"Say which endpoint serves {model}: provider_id, one of {_names(providers)}.", param="provider_id"
+            )
+    if provider_id == LOCAL_PROVIDER:
+        return _local(default, model, dimension)
+    provider = providers.get(provider_id)
+    if provider is None:
+        raise InvalidRequest(f"Unknown provider_id {provider_id!r}: one of {_names(providers)}.", param="provider_id")
+    if not model:
+        raise InvalidRequest(f"embedding_model is required with provider_id {provider_id!r}.", param="embedding_model")
+    api_key = secret(provider.api_key_env) if provider.api_key_env else None
+    returned = probe(provider.base_url, model, api_key, dimension)
+    if dimension is not None and returned != dimension:
+        raise InvalidRequest(
+            f"{provider_id} returns {returned}-dimensional vectors for {model}, not {dimension}.",
+            param="embedding_dimension",
+        )
+    if not 1 <= returned <= MAX_DIMENSION:
+        raise InvalidRequest(
+            f"{model} returns {returned}-dimensional vectors: at most {MAX_DIMENSION} can be indexed.",
+            param="embedding_dimension",
+        )
+    return _template(model, returned, provider.base_url, provider.api_key_env, provider_id)
+
+
+def _local(default: Embedder, model: str | None, dimension: int | None) -> EmbeddingSpace | None:
+    if model is not None and model != default.model:
+        raise InvalidRequest(
+            f"The {LOCAL_PROVIDER} provider embeds with {default.model}, not {model}.", param="embedding_model"
+        )
+    if dimension is not None and dimension != default.dimension:
+        raise InvalidRequest(
+            f"{default.model} returns {default.dimension}-dimensional vectors, not {dimension}.",
+            param="embedding_dimension",
+        )
+    if default.dimension == CHUNKS_DIMENSION:
+        return None
+    return _template(default.model, default.dimension, None, None, LOCAL_PROVIDER)
+
+
+def _template(
+    model: str, dimension: int, base_url: str | None, api_key_env: str | None, provider_id: str
+) -> EmbeddingSpace:
+    now = datetime.now(UTC)
+    return EmbeddingSpace("", "", model, dimension, base_url, api_key_env, "vectors", "active", now, None, provider_id)
+
+
+def _names(providers: dict[str, EmbeddingProvider]) -> str:
+    return ", ".join([LOCAL_PROVIDER, *sorted(providers)])

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from ragstore import ids
 from ragstore.errors import AmbiguousName, ConfigurationError, InvalidRequest, VectorStoreNotFound
 from ragstore.ingest.chunk import AUTO, ChunkingStrategy
 from ragstore.ingest.embed import Embedder
-from ragstore.models import Page, PageRequest, VectorStore
+from ragstore.models import EmbeddingSpace, Page, PageRequest, VectorStore
 from ragstore.service import Connection, Database, ingestion, paging
+from ragstore.store import spaces as space_store
 from ragstore.store import vector_store_files, vector_stores
 from ragstore.store.replicas import fall_back
 from ragstore.store.vector_stores import SearchedStore
@@ -28,28 +30,38 @@ def create(
     file_ids: Sequence[str] = (),
     strategy: ChunkingStrategy = AUTO,
     language: str = "english",
+    space: EmbeddingSpace | None = None,
     conn: Connection | None = None,
 ) -> VectorStore:
-    """A new store for this server's model; file_ids are attached (and ingested) at once, in the same transaction:
-    a bad id leaves no store behind."""
+    """A new store for this server's model, or in the space given (spaces.choose's template; then its HNSW index
+    is built after the commit, unless the caller's transaction is used); file_ids are attached (and ingested) at
+    once, in the same transaction: a bad id leaves no store behind."""
+    own = conn is None
     with db.transaction(tenant_id, conn) as conn:
         store = vector_stores.insert_vector_store(
             conn,
             tenant_id,
             ids.new(ids.VECTOR_STORE),
             name,
-            embedder.model,
-            embedder.dimension,
+            space.model if space else embedder.model,
+            space.dimension if space else embedder.dimension,
             description=description,
             metadata=metadata,
             expires_after=expires_after,
             language=language,
         )
-        if not file_ids:
-            return store
-        specs = [ingestion.FileSpec(file_id, strategy) for file_id in file_ids]
-        ingestion.attach(db, tenant_id, store, specs, batch=False, conn=conn)
-        return get(db, tenant_id, store.id, conn=conn)
+        if space is not None:
+            space = replace(space, id=ids.new(ids.SPACE), vector_store_id=store.id)
+            space_store.insert_space(conn, tenant_id, space)
+            space_store.set_active(conn, tenant_id, store.id, space)
+        if file_ids:
+            specs = [ingestion.FileSpec(file_id, strategy) for file_id in file_ids]
+            ingestion.attach(db, tenant_id, store, specs, batch=False, conn=conn)
+        store = get(db, tenant_id, store.id, conn=conn) if space or file_ids else store
+    if space is not None and own:
+        with db.connection() as owner:  # autocommit, as the owner: CREATE INDEX CONCURRENTLY
+            space_store.create_index(owner, space)
+    return store
 
 
 @fall_back

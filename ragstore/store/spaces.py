@@ -48,6 +48,7 @@ def insert_space(conn: Connection, tenant_id: str, space: EmbeddingSpace) -> Non
             "api_key_env": space.api_key_env,
             "location": space.location,
             "state": space.state,
+            "provider_id": space.provider_id,
         },
     )
 
@@ -76,6 +77,7 @@ def set_active(conn: Connection, tenant_id: str, store_id: str, space: Embedding
             "space_id": space.id,
             "model": space.model,
             "dimension": space.dimension,
+            "provider_id": space.provider_id,
         },
     )
 

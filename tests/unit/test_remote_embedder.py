@@ -11,7 +11,7 @@ import pytest
 
 from ragstore.config import Settings
 from ragstore.errors import ConfigurationError, EmbeddingError
-from ragstore.ingest.embed import RemoteEmbedder, create_embedder
+from ragstore.ingest.embed import RemoteEmbedder, create_embedder, takes_dimensions
 from ragstore.ingest.retry import RetryPolicy
 
 
@@ -121,9 +121,16 @@ def test_settings_choose_the_remote_embedder(endpoint):
     assert isinstance(embedder, RemoteEmbedder) and embedder.model == "nomic-embed-text"
 
 
-def test_a_dimension_the_schema_cannot_hold_is_refused():
-    with pytest.raises(ConfigurationError, match="halfvec\\(384\\)"):
-        create_embedder(Settings(embedding_base_url="http://x", embedding_model="m", embedding_dimensions=1536))
+def test_the_dimension_is_a_default_not_a_limit():
+    embedder = create_embedder(Settings(embedding_base_url="http://x", embedding_model="m", embedding_dimensions=1536))
+    assert embedder.dimension == 1536  # its stores live in chunk_vectors (service/spaces.py)
+    with pytest.raises(ValueError, match="4000"):
+        Settings(embedding_base_url="http://x", embedding_model="m", embedding_dimensions=4001)
+
+
+def test_only_models_that_take_one_are_sent_dimensions():
+    assert takes_dimensions("text-embedding-3-small") and takes_dimensions("openai/text-embedding-3-large")
+    assert not takes_dimensions("nomic-embed-text") and not takes_dimensions("text-embedding-ada-002")
 
 
 def test_another_local_model_is_refused():

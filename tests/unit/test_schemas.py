@@ -36,6 +36,9 @@ STORE = s.VectorStoreObject(
     status="in_progress",
     last_active_at=1_700_000_100,
     metadata={"team": "support"},
+    embedding_model="text-embedding-3-small",  # ragstore's extensions: additional properties, valid for OpenAI's schema
+    embedding_dimension=1536,
+    provider_id="openai",
 )
 EXPIRING_STORE = STORE.model_copy(
     update={

@@ -13,7 +13,7 @@ SELECT {columns}, coalesce(n.searchable_chunks, 0) AS searchable_chunks,
        s.id AS space_id, s.vector_store_id AS space_vector_store_id, s.model AS space_model,
        s.dimension AS space_dimension, s.base_url AS space_base_url, s.api_key_env AS space_api_key_env,
        s.location AS space_location, s.state AS space_state, s.created_at AS space_created_at,
-       s.switched_at AS space_switched_at
+       s.switched_at AS space_switched_at, s.provider_id AS space_provider_id
 {source}
 LEFT JOIN embedding_spaces s ON s.tenant_id = vs.tenant_id AND s.id = vs.active_space_id
 WHERE vs.tenant_id = %(tenant_id)s AND vs.id = ANY (%(ids)s)

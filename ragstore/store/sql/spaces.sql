@@ -2,7 +2,7 @@
 
 -- space_columns --
 s.id, s.vector_store_id, s.model, s.dimension, s.base_url, s.api_key_env, s.location, s.state, s.created_at,
-s.switched_at
+s.switched_at, s.provider_id
 
 -- spaces_of_store --
 SELECT {columns} FROM embedding_spaces s
@@ -13,9 +13,10 @@ ORDER BY s.created_at, s.id
 SELECT {columns} FROM embedding_spaces s WHERE s.tenant_id = %(tenant_id)s AND s.id = %(id)s
 
 -- insert_space --
-INSERT INTO embedding_spaces (tenant_id, id, vector_store_id, model, dimension, base_url, api_key_env, location, state)
+INSERT INTO embedding_spaces (tenant_id, id, vector_store_id, model, dimension, base_url, api_key_env, location, state,
+                              provider_id)
 VALUES (%(tenant_id)s, %(id)s, %(store_id)s, %(model)s, %(dimension)s, %(base_url)s, %(api_key_env)s, %(location)s,
-        %(state)s)
+        %(state)s, %(provider_id)s)
 
 -- set_space_state --
 UPDATE embedding_spaces
@@ -26,9 +27,10 @@ WHERE tenant_id = %(tenant_id)s AND id = %(id)s
 DELETE FROM embedding_spaces WHERE tenant_id = %(tenant_id)s AND id = %(id)s
 
 -- set_active_space --
--- The switch itself: the store's model, dimension and active space change in one row.
+-- The switch itself: the store's model, dimension, provider and active space change in one row.
 UPDATE vector_stores
-SET active_space_id = %(space_id)s, embedding_model = %(model)s, embedding_dim = %(dimension)s
+SET active_space_id = %(space_id)s, embedding_model = %(model)s, embedding_dim = %(dimension)s,
+    provider_id = %(provider_id)s
 WHERE tenant_id = %(tenant_id)s AND id = %(store_id)s
 
 -- lock_store_spaces --

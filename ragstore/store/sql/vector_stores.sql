@@ -3,7 +3,7 @@
 
 -- vector_store_columns --
 vs.id, vs.name, vs.description, vs.metadata, vs.embedding_model, vs.embedding_dim, vs.text_search_language,
-vs.expires_after, vs.expires_at, vs.active_space_id,
+vs.expires_after, vs.expires_at, vs.active_space_id, vs.provider_id,
 vs.last_active_at, vs.created_at, coalesce(n.usage_bytes, 0) AS usage_bytes,
 coalesce(n.in_progress, 0) AS in_progress, coalesce(n.completed, 0) AS completed, coalesce(n.failed, 0) AS failed,
 coalesce(n.cancelled, 0) AS cancelled, coalesce(n.total, 0) AS total,
@@ -47,7 +47,7 @@ ORDER BY vs.last_active_at {direction}, vs.id {direction}
 LIMIT %(limit)s
 
 -- vector_stores_by_name --
-SELECT id, name, embedding_model, embedding_dim, created_at, text_search_language
+SELECT id, name, embedding_model, embedding_dim, created_at, text_search_language, provider_id
 FROM vector_stores WHERE tenant_id = %(tenant_id)s AND name = %(name)s ORDER BY created_at, id
 
 -- insert_vector_store_object --
