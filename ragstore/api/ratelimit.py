@@ -3,7 +3,7 @@ set, else in this process.
 
 The shared bucket is one Redis hash per key, spent and refilled by one Lua script (atomic, on Redis's own clock, so
 replicas' clocks need not agree). While Redis cannot be reached, each process falls back to its own bucket (a key
-may then make up to N times the limit on N replicas, as without Redis) and tries Redis again after BREAKER_SECONDS;
+may then make up to N times the limit on N replicas, as without Redis) and tries Redis again after BREAKER_SECONDS (redis_link.py);
 the log says once that it is down and once that it is back.
 """
 
@@ -15,18 +15,13 @@ import time
 from collections.abc import Callable
 
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
+from ragstore import redis_link
 from ragstore.config import redact_url
 from ragstore.errors import RateLimited
 
 log = logging.getLogger(__name__)
 
-# As the cache's: a request must never wait on Redis for long.
-CONNECT_TIMEOUT_SECONDS = 0.05
-READ_TIMEOUT_SECONDS = 0.1
-BREAKER_SECONDS = 5.0
 PREFIX = "ragstore:ratelimit:"
 
 # KEYS[1]: the bucket; ARGV: capacity, refill per second. Returns {1, 0} when a token was spent, else {0, the
@@ -85,65 +80,41 @@ class RedisBuckets:
         per_minute: int,
         *,
         prefix: str = PREFIX,
-        breaker_seconds: float = BREAKER_SECONDS,
+        breaker_seconds: float = redis_link.BREAKER_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.url = redact_url(url)
         self.per_minute = per_minute
         self.prefix = prefix
         self.fallback = LocalBuckets(per_minute, clock)
-        client = redis.Redis.from_url(
-            url,
-            socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
-            socket_timeout=READ_TIMEOUT_SECONDS,
-            retry=Retry(NoBackoff(), 0),
+        self._client = redis_link.client(url)
+        self._spend = self._client.register_script(_SPEND)
+        self.breaker = redis_link.Breaker(
+            "The rate limits' Redis",
+            self.url,
+            "each process counts its own requests until it is back",
+            "every process shares the limits again",
+            seconds=breaker_seconds,
+            clock=clock,
+            logger=log,
         )
-        self._spend = client.register_script(_SPEND)
-        self._client = client
-        self._breaker_seconds = breaker_seconds
-        self._clock = clock
-        self._skip_until = 0.0
-        self._down = False
-        self._lock = threading.Lock()
 
     def check(self, key: str) -> None:
-        if self._clock() < self._skip_until:
+        if self.breaker.skipping():
             self.fallback.check(key)
             return
         try:
             spent, wait_ms = self._spend(keys=[self.prefix + key], args=[self.per_minute, self.per_minute / 60.0])
         except (redis.RedisError, OSError) as error:
-            self._failed(error)
+            self.breaker.failed(error)
             self.fallback.check(key)
             return
-        if self._down:
-            self._recovered()
+        self.breaker.succeeded()
         if not spent:
             raise RateLimited(int(wait_ms) / 1000.0)
 
     def close(self) -> None:
         self._client.close()
-
-    def _failed(self, error: Exception) -> None:
-        with self._lock:
-            self._skip_until = self._clock() + self._breaker_seconds
-            if self._down:
-                return
-            self._down = True
-        log.warning(
-            "The rate limits' Redis at %s is unavailable (%s): each process counts its own requests until it is "
-            "back; it is tried again every %g s.",
-            self.url,
-            error,
-            self._breaker_seconds,
-        )
-
-    def _recovered(self) -> None:
-        with self._lock:
-            if not self._down:
-                return
-            self._down = False
-        log.warning("The rate limits' Redis at %s is back: every process shares the limits again.", self.url)
 
 
 class RateLimiter:

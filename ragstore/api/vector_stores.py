@@ -29,7 +29,7 @@ RANKERS = {
 SEARCH_MODES = {"vector": "dense", "keyword": "lexical", "hybrid": "hybrid"}
 
 
-def ranking(body: schemas.VectorStoreSearchRequest) -> tuple[str, float | None, float | None]:
+def ranking(body: search_schemas.VectorStoreSearchRequest) -> tuple[str, float | None, float | None]:
     """The search's ranker, the dense weight of a `weighted` fusion and the k of an `rrf` one: OGX's `search_mode`
     chooses among dense, lexical and hybrid when given; `rrf` and `weighted` are hybrid rankers."""
     options = body.ranking_options

@@ -13,9 +13,8 @@ from collections.abc import Callable
 from typing import Protocol, TypeVar
 
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
+from ragstore import redis_link
 from ragstore.config import redact_url
 
 log = logging.getLogger(__name__)
@@ -26,9 +25,7 @@ MEMORY_MAX_BYTES = 64 * 1024 * 1024
 MEMORY_MAX_ENTRIES = 100_000
 # A request must never wait on a cache: Redis gets 50 ms to accept a connection and 100 ms to answer, once
 # (no retries), and after a failure it is left alone this long before it is tried again.
-CONNECT_TIMEOUT_SECONDS = 0.05
-READ_TIMEOUT_SECONDS = 0.1
-BREAKER_SECONDS = 5.0
+BREAKER_SECONDS = redis_link.BREAKER_SECONDS
 
 
 class Backend(Protocol):
@@ -101,24 +98,27 @@ class RedisBackend:
     name = "redis"
 
     def __init__(
-        self, url: str, *, breaker_seconds: float = BREAKER_SECONDS, clock: Callable[[], float] = time.monotonic
+        self,
+        url: str,
+        *,
+        breaker_seconds: float = redis_link.BREAKER_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.url = redact_url(url)
-        self._client = redis.Redis.from_url(
-            url,
-            socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
-            socket_timeout=READ_TIMEOUT_SECONDS,
-            retry=Retry(NoBackoff(), 0),
+        self._client = redis_link.client(url)
+        self.breaker = redis_link.Breaker(
+            "The cache's Redis",
+            self.url,
+            "searches go on uncached",
+            "searches are cached again",
+            seconds=breaker_seconds,
+            clock=clock,
+            logger=log,
         )
-        self._breaker_seconds = breaker_seconds
-        self._clock = clock
-        self._skip_until = 0.0
-        self._down = False
-        self._lock = threading.Lock()
 
     @property
     def down(self) -> bool:
-        return self._down
+        return self.breaker.down
 
     def get(self, key: str) -> bytes | None:
         value = self._call(lambda: self._client.get(key))
@@ -131,34 +131,12 @@ class RedisBackend:
         self._client.close()
 
     def _call(self, operation: Callable[[], T]) -> T | None:
-        if self._clock() < self._skip_until:
+        if self.breaker.skipping():
             return None
         try:
             result = operation()
         except (redis.RedisError, OSError) as error:
-            self._failed(error)
+            self.breaker.failed(error)
             return None
-        if self._down:
-            self._recovered()
+        self.breaker.succeeded()
         return result
-
-    def _failed(self, error: Exception) -> None:
-        with self._lock:
-            self._skip_until = self._clock() + self._breaker_seconds
-            if self._down:
-                return
-            self._down = True
-        log.warning(
-            "The cache's Redis at %s is unavailable (%s): searches go on uncached, and Redis is tried again "
-            "every %g s.",
-            self.url,
-            error,
-            self._breaker_seconds,
-        )
-
-    def _recovered(self) -> None:
-        with self._lock:
-            if not self._down:
-                return
-            self._down = False
-        log.warning("The cache's Redis at %s is back: searches are cached again.", self.url)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from ragstore.config import Settings
-from ragstore.errors import ConfigurationError, EmbeddingError
+from ragstore.errors import EmbeddingError
 from ragstore.ingest.embed import RemoteEmbedder, create_embedder, takes_dimensions
 from ragstore.ingest.retry import RetryPolicy
 
