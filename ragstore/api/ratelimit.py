@@ -3,8 +3,8 @@ set, else in this process.
 
 The shared bucket is one Redis hash per key, spent and refilled by one Lua script (atomic, on Redis's own clock, so
 replicas' clocks need not agree). While Redis cannot be reached, each process falls back to its own bucket (a key
-may then make up to N times the limit on N replicas, as without Redis) and tries Redis again after BREAKER_SECONDS (redis_link.py);
-the log says once that it is down and once that it is back.
+may then make up to N times the limit on N replicas, as without Redis) and tries Redis again after a few seconds
+(redis_link.py's breaker, shared with the cache); the log says once that it is down and once that it is back.
 """
 
 from __future__ import annotations
