@@ -1,16 +1,7 @@
-"""Wire models for the OpenAI Files + Vector Stores API, named after the components of OpenAI's OpenAPI spec.
+"""Wire models for the OpenAI Files + Vector Stores API, named after the components of OpenAI's OpenAPI spec
+(tests/api/reference/openai_vector_stores_openapi.yaml): files, vector stores, their files and batches, stats.
 
-The contract is tests/api/reference/openai_vector_stores_openapi.yaml. Three kinds of field appear there:
-
-- required (nullable or not): a field without a default, always serialized, as `null` when nullable and None;
-- optional and nullable (`metadata` on a request, `expires_at` on a vector store): `X | None = None`, serialized as
-  `null` when None;
-- optional and NOT nullable (`expires_after`, `chunking_strategy`, `OpenAIFile.expires_at`): `Omittable[X] = None`.
-  On a response, None means "absent" and the key is dropped by `WireModel`'s serializer; on a request, an explicit
-  `null` is rejected.
-
-So a response is dumped with a plain `model.model_dump(mode="json")` (or returned to FastAPI as a `response_model`):
-never pass `exclude_none`, `exclude_unset` or `exclude_defaults`, which would drop required keys.
+How a field is required, nullable or omittable, and how a response is dumped: api/base.py.
 """
 
 from __future__ import annotations
