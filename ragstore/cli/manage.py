@@ -1,4 +1,5 @@
-"""`ragstore stores list|show|delete` and `ragstore files list|show|delete`: what a tenant holds, from the terminal.
+"""`ragstore stores list|show|delete`, `ragstore files list|show|delete` and `ragstore batches list`: what a tenant
+holds, from the terminal.
 
 Each command calls the same service functions as the HTTP API (so the same tenancy and the same errors), prints a
 table or, with --json, the same records as JSON. A delete asks first unless --yes is given.
@@ -26,7 +27,9 @@ app = typer.Typer()
 stores_app = typer.Typer(help="The vector stores of a tenant.", no_args_is_help=True)
 files_app = typer.Typer(help="The files of a tenant, or of one of its stores.", no_args_is_help=True)
 app.add_typer(stores_app, name="stores")
+batches_app = typer.Typer(help="The file batches of a store, made from any client.", no_args_is_help=True)
 app.add_typer(files_app, name="files")
+app.add_typer(batches_app, name="batches")
 
 AsJson = Annotated[bool, typer.Option("--json", help="print JSON")]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="do not ask before deleting")]
@@ -184,6 +187,39 @@ def delete_file(
             return 1
         files.delete(db, tenant_id, record.id)
     print(f"deleted {record.id}")
+    return 0
+
+
+@batches_app.command("list", epilog="Example: ragstore batches list --store handbook --json")
+def list_batches(
+    store: Annotated[str, typer.Option("--store", help="vector store name or id")],
+    tenant: Tenant = None,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+    verbose: Verbose = False,
+) -> int:
+    """List a store's file batches, newest first, with their status and file counts."""
+    from ragstore.service import stores, vector_store_files
+
+    with context.database(context.settings(data_dir, verbose)) as db:
+        tenant_id = context.tenant_id(db, tenant)
+        store_id = stores.resolve(db, tenant_id, store).id
+        found = list(
+            _all(lambda page: vector_store_files.list_batches(db, tenant_id, store_id, page), lambda batch: batch.id)
+        )
+    rows = [
+        {"id": b.id, "status": b.status, "files": asdict(b.file_counts), "created_at": _time(b.created_at)}
+        for b in found
+    ]
+    if as_json:
+        return _print_json(rows)
+    print(f"{'id':<32} {'status':<11} {'files':>6} {'done':>6} {'failed':>6}  created")
+    for row in rows:
+        files = row["files"]
+        print(
+            f"{row['id']:<32} {row['status']:<11} {files['total']:>6} {files['completed']:>6} {files['failed']:>6}"
+            f"  {row['created_at'][:16]}"
+        )
     return 0
 
 

@@ -48,6 +48,14 @@ def test_ingest_again_uploads_only_what_changed_and_stores_and_files_are_managed
     detail = json.loads(ragstore("files", "show", victim, "--store", "kb", "--json", env=env).stdout)
     assert detail["id"] == victim and detail["in_store"]["status"] == "completed"
 
+    batches = json.loads(ragstore("batches", "list", "--store", "kb", "--json", env=env).stdout)
+    # Newest first, counted live: the changed file; the re-run's retry of broken.pdf, which failed and was dropped;
+    # the first run's four less broken.pdf (dropped) and the changed file's first version (replaced).
+    assert [batch["files"]["total"] for batch in batches] == [1, 0, 2]
+    assert {batch["status"] for batch in batches} == {"completed"}
+    shown = ragstore("batches", "list", "--store", "kb", env=env).stdout.splitlines()
+    assert shown[0].split() == ["id", "status", "files", "done", "failed", "created"] and len(shown) == 4
+
     refused = ragstore("files", "delete", victim, env=env)  # no terminal to say yes: nothing deleted
     assert refused.returncode == 1 and "nothing deleted" in refused.stderr
     assert ragstore("files", "delete", victim, "--yes", env=env).stdout.strip() == f"deleted {victim}"
