@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
 from ragstore.worker import Worker, ingestion_tasks
 from tests.api.conftest import (
@@ -84,6 +84,9 @@ def open_ui(browser: Browser) -> Iterator:
         errors: list[str] = []
         outside: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
+        # Any console error fails the test too, but for the browser's own line on an HTTP error status: the tests
+        # provoke those on purpose (a wrong key, a deleted store), and the page shows them in its banner.
+        page.on("console", lambda message: errors.append(message.text) if _console_error(message) else None)
         page.on("request", lambda request: outside.append(request.url) if not _local(request.url, server) else None)
         pages.append((page, errors, outside))
         return UI(page, server)
@@ -91,8 +94,12 @@ def open_ui(browser: Browser) -> Iterator:
     yield open_page
     for page, errors, outside in pages:
         page.context.close()
-        assert errors == [], "the page threw"
+        assert errors == [], "the page threw or logged an error"
         assert outside == [], "the page asked for something outside ragstore"
+
+
+def _console_error(message: ConsoleMessage) -> bool:
+    return message.type == "error" and not message.text.startswith("Failed to load resource:")
 
 
 def _local(url: str, server: Server) -> bool:
