@@ -65,6 +65,9 @@ def backup(db: Database, scope: Scope, path: Path, progress: Progress = quiet) -
         for kind in ("file_batches", "vector_store_files", "imported_files"):
             rows = archive.select_rows(conn, kind, tenant_id, store_ids)
             counts[kind] = writer.write_rows(format.table_member(kind), rows)
+        spaces = {
+            store["id"]: format.space_entry(archive.active_space(conn, tenant_id, store["id"])) for store in found
+        }
         store_chunks = {store["id"]: _dump_chunks(conn, writer, tenant_id, store, progress) for store in found}
         counts["chunks"] = sum(store_chunks.values())
         if store_ids is None:
@@ -72,7 +75,7 @@ def backup(db: Database, scope: Scope, path: Path, progress: Progress = quiet) -
                 for kind in format.CHAT_KINDS:
                     rows = archive.select_rows(conn, kind, tenant_id)
                     counts[kind] = writer.write_rows(format.table_member(kind), rows, bar)
-        manifest = format.build_manifest(scope.describe(), found, store_chunks, counts, writer.members)
+        manifest = format.build_manifest(scope.describe(), found, spaces, store_chunks, counts, writer.members)
         size = writer.finish(manifest)
     names = {store["id"]: store["name"] for store in found}
     return BackupReport(path, scope, names, manifest["counts"], size, time.perf_counter() - began)

@@ -1,9 +1,9 @@
 """The archive format: a zip file of JSON-lines tables, file bytes and float16 embeddings, with a manifest.
 
-Layout (format version 1):
+Layout (format version 2):
 
     manifest.json                  format, version, ragstore version, created_at, scope, embedding models,
-                                   counts per kind, sha256 and size of every other member
+                                   each store's embedding space, counts per kind, sha256 and size of every other member
     files.jsonl                    file metadata: id, filename, purpose, bytes, sha256, created_at, expires_at
     files/<file id>                a file's original bytes
     vector_stores.jsonl            every column of the stores (metadata, expiry, model, text-search language, ...)
@@ -22,6 +22,11 @@ Every row leaves out tenant_id: a restore writes it for its target tenant. Times
 Members are deflated but the embeddings (float16 barely compresses: 8 %); the manifest is covered by the zip's own
 CRC-32. Not archived: API keys, jobs, chunks' tsvectors (computed again from the text), embedding spaces other than
 the active one.
+
+A store's space in the manifest (vector_stores.<id>.space) is null for chunks.embedding (the server's 384-d model),
+else the space of its own its vectors come from: provider_id (an endpoint's name, 'local', or null for an endpoint
+given by URL alone), model, dimension, base_url and api_key_env (the variable's name; never a key). Version 1 (no
+space) is read as null spaces.
 """
 
 from __future__ import annotations
@@ -32,9 +37,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ragstore.errors import Conflict, InvalidRequest
+from ragstore.models import EmbeddingSpace
 
 FORMAT = "ragstore-archive"
-VERSION = 1
+VERSION = 2
 MANIFEST = "manifest.json"
 EMBEDDING_DTYPE = "<f2"
 
@@ -85,9 +91,23 @@ def ragstore_version() -> str:
         return "unknown"
 
 
+def space_entry(space: EmbeddingSpace | None) -> dict[str, Any] | None:
+    """A store's space as the manifest records it (None: chunks.embedding, where its vectors come from then)."""
+    if space is None or space.in_chunks:
+        return None
+    return {
+        "provider_id": space.provider_id,
+        "model": space.model,
+        "dimension": space.dimension,
+        "base_url": space.base_url,
+        "api_key_env": space.api_key_env,
+    }
+
+
 def build_manifest(
     scope: dict[str, Any],
     stores: list[dict[str, Any]],
+    spaces: dict[str, dict[str, Any] | None],
     store_chunks: dict[str, int],
     counts: dict[str, int],
     members: dict[str, dict[str, Any]],
@@ -109,6 +129,7 @@ def build_manifest(
                 "name": s["name"],
                 "embedding_model": s["embedding_model"],
                 "embedding_dim": s["embedding_dim"],
+                "space": spaces[s["id"]],
                 "chunks": store_chunks[s["id"]],
             }
             for s in stores

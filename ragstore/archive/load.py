@@ -1,7 +1,8 @@
 """Restore: an archive into a tenant of this database, checked first, written in one transaction.
 
 Before anything is written: every member's sha256, the format version, the embedding model (restored chunks keep
-their embeddings, so the target must embed queries with the same model), the stores' text-search languages, and
+their embeddings, so the target must embed queries with the same model: each store goes into a space of the same
+shape, see space.py; its HNSW index is built after the commit), the stores' text-search languages, and
 the ids (an object that exists already in the target tenant refuses the whole restore; a file that exists with
 the same id and the same bytes is shared instead). Object ids are kept; chunks get new ids from this database,
 and the passages that messages and training examples cite are rewritten to them.
@@ -13,7 +14,7 @@ import hashlib
 import itertools
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,10 @@ from ragstore.archive import format
 from ragstore.archive.container import ArchiveReader
 from ragstore.archive.format import ArchiveConflict, ArchiveDamaged, ArchiveError
 from ragstore.archive.progress import Progress, quiet
+from ragstore.archive.space import restored_space
+from ragstore.config import EmbeddingProvider
 from ragstore.errors import Conflict, InvalidRequest, NotFound
+from ragstore.models import EmbeddingSpace
 from ragstore.service import Connection, Database, archive, stores, tenants
 
 PART_SIZE = 1 << 20  # as uploads: file bytes are kept in 1 MiB parts
@@ -56,6 +60,7 @@ class _Plan:
     ids: dict[str, list[str]] = field(default_factory=dict)
     files: dict[str, tuple[str, int]] = field(default_factory=dict)  # id -> (sha256, bytes)
     cited: set[int] = field(default_factory=set)  # source chunk ids that messages cite
+    spaces: dict[str, EmbeddingSpace | None] = field(default_factory=dict)  # store id -> its space (template)
 
 
 def restore(
@@ -65,20 +70,22 @@ def restore(
     *,
     tenant: str | None = None,
     store_name: str | None = None,
+    providers: Mapping[str, EmbeddingProvider] | None = None,
     progress: Progress = quiet,
 ) -> RestoreReport:
     """Restore the archive at path into tenant (default: the archive's own, created if missing).
 
-    model: this ragstore's (embedding model, dimension), which every archived store must have.
+    model: this ragstore's (embedding model, dimension), which every archived store in chunks.embedding must have;
+    providers: its named endpoints (RAGSTORE_EMBEDDING_PROVIDERS), which serve the stores of a space of their own.
     """
     began = time.perf_counter()
     with ArchiveReader(path) as reader:
         reader.check(progress)
         store_rows = list(reader.rows(format.table_member("vector_stores")))
-        _check_stores(reader, store_rows, model, store_name)
+        plan = _plan(reader)
+        plan.spaces = _check_stores(reader, store_rows, model, providers or {}, store_name)
         _check_languages(db, store_rows)
         target = _target(db, reader.manifest, tenant)
-        plan = _plan(reader)
         try:
             with archive.restoring(db, target.tenant_id, target.tenant_name if target.create else None) as conn:
                 shared = _refuse_existing(conn, target, plan)
@@ -87,6 +94,7 @@ def restore(
             if isinstance(exc, ArchiveConflict):
                 raise
             raise ArchiveConflict(f"Nothing was restored: {exc.message}") from exc
+    archive.index_spaces(db, [space for space in plan.spaces.values() if space is not None])
     return RestoreReport(target, counts, len(shared), time.perf_counter() - began)
 
 
@@ -102,6 +110,9 @@ def _write(
     """Every kind in order (files, stores, batches, attachments, chunks, then the chat tables)."""
     counts = {"files": _load_files(conn, reader, tenant_id, shared, progress)}
     counts["vector_stores"] = archive.insert_rows(conn, "vector_stores", tenant_id, store_rows)
+    for store_id, template in plan.spaces.items():
+        if template is not None:
+            plan.spaces[store_id] = archive.add_space(conn, tenant_id, store_id, template)
     counts["file_batches"] = archive.insert_rows(
         conn, "file_batches", tenant_id, reader.rows(format.table_member("file_batches"))
     )
@@ -112,7 +123,7 @@ def _write(
     )
     renamed: dict[int, int] = {}
     counts["chunks"] = sum(
-        _load_chunks(conn, reader, tenant_id, store, plan.cited, renamed, progress) for store in store_rows
+        _load_chunks(conn, reader, tenant_id, store, plan, renamed, progress) for store in store_rows
     )
     for kind in format.CHAT_KINDS:
         member = format.table_member(kind)
@@ -125,25 +136,27 @@ def _write(
 
 
 def _check_stores(
-    reader: ArchiveReader, store_rows: list[dict[str, Any]], model: tuple[str, int], store_name: str | None
-) -> None:
-    """Refuse stores of another embedding model, and a new name for more than one store."""
-    if {s["id"] for s in store_rows} != set(reader.manifest["vector_stores"]):
+    reader: ArchiveReader,
+    store_rows: list[dict[str, Any]],
+    model: tuple[str, int],
+    providers: Mapping[str, EmbeddingProvider],
+    store_name: str | None,
+) -> dict[str, EmbeddingSpace | None]:
+    """Each store's space here (refusing a model this ragstore cannot embed queries with), and refuse a new name for
+    more than one store."""
+    archived = reader.manifest["vector_stores"]
+    if {s["id"] for s in store_rows} != set(archived):
         raise ArchiveDamaged(f"{reader.path} is damaged: its manifest and vector_stores.jsonl list different stores.")
-    for store in store_rows:
-        if (store["embedding_model"], store["embedding_dim"]) != model:
-            raise InvalidRequest(
-                f"Vector store {store['name']!r} ({store['id']}) of the archive holds {store['embedding_model']} "
-                f"embeddings ({store['embedding_dim']}-d), but this ragstore embeds queries with {model[0]} "
-                f"({model[1]}-d), so its searches would be meaningless. Restore it into a ragstore set up with "
-                f"RAGSTORE_EMBEDDING_MODEL={store['embedding_model']}, then re-embed it there."
-            )
+    chosen = {
+        store["id"]: restored_space(store, archived[store["id"]].get("space"), model, providers) for store in store_rows
+    }
     if store_name is not None:
         if len(store_rows) != 1:
             raise InvalidRequest(
                 f"--store-name renames an archive's one vector store; this one holds {len(store_rows)}."
             )
         store_rows[0]["name"] = store_name
+    return chosen
 
 
 def _check_languages(db: Database, archived: list[dict[str, Any]]) -> None:
@@ -237,7 +250,7 @@ def _load_chunks(
     reader: ArchiveReader,
     tenant_id: str,
     store: dict[str, Any],
-    cited: set[int],
+    plan: _Plan,
     renamed: dict[int, int],
     progress: Progress,
 ) -> int:
@@ -251,7 +264,8 @@ def _load_chunks(
             batch = list(itertools.islice(rows, len(block)))
             if len(batch) != len(block):
                 raise ArchiveDamaged(f"{reader.path} is damaged: {store_id} has fewer chunks than embeddings.")
-            renamed.update(archive.write_chunks(conn, tenant_id, store, batch, block, cited))
+            written = archive.write_chunks(conn, tenant_id, store, batch, block, plan.cited, plan.spaces[store_id])
+            renamed.update(written)
             bar.update(len(batch))
     if next(rows, None) is not None:
         raise ArchiveDamaged(f"{reader.path} is damaged: {store_id} has more chunks than embeddings.")

@@ -1,8 +1,9 @@
 """Verify: an archive against the live stores it was made from (or restored into).
 
 Checks, each passing or failing on its own: the archive's own checksums; counts per kind; every file's bytes
-(sha256 recomputed from the database); every chunk (text hash recomputed in the database, fields, embeddings
-bit for bit), walking the archive's chunks and the live ones side by side; and sample searches (see searches.py).
+(sha256 recomputed from the database); each store's embedding space (provider, model, dimension); every chunk
+(text hash recomputed in the database, fields, embeddings bit for bit), walking the archive's chunks and the live
+ones side by side; and sample searches (see searches.py).
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ def verify(
             checks += _counts(conn, reader, tenant_id, store_ids)
             checks.append(_files(conn, reader, tenant_id, store_ids, progress))
             for store in stores:
+                checks.append(_space(conn, reader, tenant_id, store))
                 check, picked[store["id"]] = _chunks(conn, reader, tenant_id, store, samples, progress)
                 checks.append(check)
         for store in stores:
@@ -130,6 +132,27 @@ def _files(
             "files", "fail", "; ".join(problems[:5]) + (f" and {len(problems) - 5} more" if len(problems) > 5 else "")
         )
     return Check("files", "pass", f"{len(archived)} files, {total:,} bytes: same sha256 as the archive's")
+
+
+def _space(conn: Connection, reader: ArchiveReader, tenant_id: str, store: dict[str, Any]) -> Check:
+    """The live store's space against the archive's: chunks.embedding, or a space of its own of the same provider,
+    model and dimension (its endpoint's URL may differ: a restore takes the one configured here)."""
+    name = f"space {store['id']}"
+    entry = reader.manifest["vector_stores"][store["id"]]
+    if "space" not in entry:  # format version 1: the store's model and dimension are all it says
+        return Check(name, "skip", "the archive (format version 1) does not record the store's space")
+    want = _described(entry["space"])
+    found = _described(format.space_entry(archive.active_space(conn, tenant_id, store["id"])))
+    if found != want:
+        return Check(name, "fail", f"the archive's store is in {want}, the live one in {found}")
+    return Check(name, "pass", f"in {want}, as archived")
+
+
+def _described(entry: dict[str, Any] | None) -> str:
+    if entry is None:
+        return "chunks.embedding"
+    provider = entry["provider_id"] or entry["base_url"]
+    return f"a space of its own ({entry['model']}, {entry['dimension']}-d, from {provider})"
 
 
 def _chunks(

@@ -67,7 +67,15 @@ def restore(
     settings = context.settings(data_dir, verbose)
     with context.database(settings) as db:  # migrated first: an empty database becomes a ragstore
         model = (settings.embedding_model, settings.embedding_dimensions)
-        report = load.restore(db, archive, model, tenant=tenant, store_name=store_name, progress=progress.bar)
+        report = load.restore(
+            db,
+            archive,
+            model,
+            tenant=tenant,
+            store_name=store_name,
+            providers=settings.embedding_providers,
+            progress=progress.bar,
+        )
     target = report.target
     created = " (created)" if target.create else ""
     print(

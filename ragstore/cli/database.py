@@ -61,7 +61,7 @@ def stats(
     data_dir: DataDir = None,
     verbose: Verbose = False,
 ) -> int:
-    """Usage per tenant and per chunk partition."""
+    """Usage per tenant, each store's embedding space (provider, model, dimension), and per chunk partition."""
     from ragstore.service import tenants
 
     with context.database(context.settings(data_dir, verbose)) as db:
@@ -74,6 +74,12 @@ def stats(
         print(
             f"{row['name']:<20} {row['partition'] or '-':<10} {row['chunks']:>9} {row['files']:>6}"
             f" {row['vector_stores']:>6} {row['file_bytes']:>12}"
+        )
+    print(f"\n{'tenant':<20} {'vector store':<32} {'provider':<12} {'model':<28} {'dim':>5} {'chunks':>9}")
+    for row in found["vector_stores"]:
+        print(
+            f"{row['tenant']:<20} {row['name'] or row['id']:<32} {row['provider']:<12} {row['model']:<28}"
+            f" {row['dimension']:>5} {row['chunks']:>9}"
         )
     print(f"\n{'partition':<10} {'rows':>9} {'dead':>7} {'table bytes':>12} {'index bytes':>12}  last vacuum")
     for row in found["partitions"]:

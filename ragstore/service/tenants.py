@@ -81,6 +81,11 @@ def authenticate(db: Database, secret: str) -> tuple[str, str] | None:
 
 
 def stats(db: Database) -> dict[str, list[dict[str, Any]]]:
-    """Per tenant (chunks, files, bytes, stores, partition) and per partition (rows, dead rows, sizes, upkeep)."""
+    """Per tenant (chunks, files, bytes, stores, partition), per store (its embedding space: provider, model,
+    dimension; chunks) and per partition (rows, dead rows, sizes, upkeep)."""
     with db.connection() as conn:
-        return {"tenants": tenants.tenant_stats(conn), "partitions": tenants.partition_stats(conn)}
+        return {
+            "tenants": tenants.tenant_stats(conn),
+            "vector_stores": tenants.store_space_stats(conn),
+            "partitions": tenants.partition_stats(conn),
+        }

@@ -35,6 +35,13 @@ def get_space(conn: Connection, tenant_id: str, space_id: str) -> EmbeddingSpace
     return EmbeddingSpace(**row) if row else None
 
 
+def active_space_of_store(conn: Connection, tenant_id: str, store_id: str) -> EmbeddingSpace | None:
+    row = conn.execute(
+        sql.SQL(QUERIES["active_space_of_store"]).format(**_SPACE), {"tenant_id": tenant_id, "store_id": store_id}
+    ).fetchone()
+    return EmbeddingSpace(**row) if row else None
+
+
 def insert_space(conn: Connection, tenant_id: str, space: EmbeddingSpace) -> None:
     conn.execute(
         QUERIES["insert_space"],

@@ -53,5 +53,9 @@ def tenant_stats(conn: Connection) -> list[dict[str, Any]]:
     return conn.execute(QUERIES["tenant_stats"]).fetchall()
 
 
+def store_space_stats(conn: Connection) -> list[dict[str, Any]]:
+    return conn.execute(QUERIES["store_space_stats"]).fetchall()
+
+
 def partition_stats(conn: Connection) -> list[dict[str, Any]]:
     return conn.execute(QUERIES["partition_stats"]).fetchall()

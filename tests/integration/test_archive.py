@@ -305,8 +305,8 @@ def test_foreign_and_newer_archives_get_clear_errors(db, tmp_path):
     with pytest.raises(ArchiveError, match="other.zip is not a ragstore archive \\(it has no manifest.json\\)"):
         load.restore(db, tmp_path / "other.zip", MODEL)
     with zipfile.ZipFile(tmp_path / "newer.zip", "w") as newer:
-        newer.writestr("manifest.json", json.dumps({"format": "ragstore-archive", "format_version": 2}))
-    with pytest.raises(ArchiveError, match="format version 2.*this ragstore reads version 1"):
+        newer.writestr("manifest.json", json.dumps({"format": "ragstore-archive", "format_version": 3}))
+    with pytest.raises(ArchiveError, match="format version 3.*this ragstore reads version 2"):
         load.restore(db, tmp_path / "newer.zip", MODEL)
 
 
@@ -411,8 +411,15 @@ def test_a_re_embedded_store_is_archived_in_its_active_space(db, embedder, chunk
             vectors = np.load(io.BytesIO(opened.read(f"embeddings/{store_id}.npy")))
         assert vectors.shape == (report.counts["chunks"], 512) and vectors.dtype == np.dtype("<f2")
         assert failures(verify.verify(db, embedder, archive, samples=2)) == []
-    with pytest.raises(InvalidRequest, match=f"holds {remote.model} embeddings \\(512-d\\), but this ragstore"):
-        load.restore(target, archive, MODEL)
+        space = manifest["vector_stores"][store_id]["space"]
+        assert (space["provider_id"], space["model"], space["dimension"], space["base_url"]) == (
+            None,
+            remote.model,
+            512,
+            remote.url,
+        )
+        load.restore(target, archive, MODEL)  # into a 512-d space of its own, embedded by the same URL
+        assert failures(verify.verify(target, embedder, archive, samples=2)) == []
 
 
 def test_a_file_still_in_progress_is_restored_as_failed(db, embedder, source, target, tmp_path):

@@ -96,3 +96,9 @@ SELECT set_config('maintenance_work_mem', %(value)s, false)
 
 -- drop_space_index --
 DROP INDEX CONCURRENTLY IF EXISTS {name}
+
+-- active_space_of_store --
+-- The space a store is searched in (none: chunks.embedding of a store that has no space rows).
+SELECT {columns} FROM vector_stores vs
+JOIN embedding_spaces s ON s.tenant_id = vs.tenant_id AND s.id = vs.active_space_id
+WHERE vs.tenant_id = %(tenant_id)s AND vs.id = %(store_id)s

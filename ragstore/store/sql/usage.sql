@@ -33,6 +33,18 @@ FROM tenants t,
      LATERAL (SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = 'chunks'::regclass) parts
 ORDER BY t.name
 
+-- store_space_stats --
+-- Each store's embedding space: its provider (an endpoint's name, 'local', or the URL of one named by URL alone),
+-- model and dimension, and its chunks (the attachments' counters).
+SELECT t.name AS tenant, v.id, v.name, coalesce(v.provider_id, s.base_url, 'local') AS provider,
+       v.embedding_model AS model, v.embedding_dim AS dimension,
+       (SELECT coalesce(sum(f.chunk_count), 0)::bigint FROM vector_store_files f
+        WHERE f.tenant_id = v.tenant_id AND f.vector_store_id = v.id) AS chunks
+FROM vector_stores v
+JOIN tenants t ON t.id = v.tenant_id
+LEFT JOIN embedding_spaces s ON s.tenant_id = v.tenant_id AND s.id = v.active_space_id
+ORDER BY t.name, v.created_at, v.id
+
 -- partition_stats --
 SELECT partition, live_rows, dead_rows, table_bytes, index_bytes, last_vacuum, last_analyze
 FROM partition_stats ORDER BY partition
