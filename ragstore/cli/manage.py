@@ -207,18 +207,18 @@ def list_batches(
         found = list(
             _all(lambda page: vector_store_files.list_batches(db, tenant_id, store_id, page), lambda batch: batch.id)
         )
-    rows = [
-        {"id": b.id, "status": b.status, "files": asdict(b.file_counts), "created_at": _time(b.created_at)}
-        for b in found
-    ]
     if as_json:
+        rows = [
+            {"id": b.id, "status": b.status, "files": asdict(b.file_counts), "created_at": _time(b.created_at)}
+            for b in found
+        ]
         return _print_json(rows)
     print(f"{'id':<32} {'status':<11} {'files':>6} {'done':>6} {'failed':>6}  created")
-    for row in rows:
-        files = row["files"]
+    for batch in found:
+        counts = batch.file_counts
         print(
-            f"{row['id']:<32} {row['status']:<11} {files['total']:>6} {files['completed']:>6} {files['failed']:>6}"
-            f"  {row['created_at'][:16]}"
+            f"{batch.id:<32} {batch.status:<11} {counts.total:>6} {counts.completed:>6} {counts.failed:>6}"
+            f"  {context.when(batch.created_at)}"
         )
     return 0
 
