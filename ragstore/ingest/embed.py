@@ -174,13 +174,21 @@ def create_embedder(settings: Settings) -> Embedder:
             settings.embedding_dimensions,
             settings.embedding_batch_size,
         )
+    local: Embedder
     if settings.embedding_backend == "onnx-int8":
         from ragstore.ingest.onnx import OnnxEmbedder
 
-        return OnnxEmbedder(
+        local = OnnxEmbedder(
             settings.embedding_model, settings.embedding_batch_size, local_model_path(), settings.model_cache_dir
         )
-    return LocalEmbedder(settings.embedding_model, settings.embedding_batch_size)
+    else:
+        local = LocalEmbedder(settings.embedding_model, settings.embedding_batch_size)
+    if settings.embedding_dimensions != local.dimension:
+        raise ConfigurationError(
+            f"RAGSTORE_EMBEDDING_DIMENSIONS={settings.embedding_dimensions}, but the local model {local.model} gives "
+            f"{local.dimension}: leave it unset, or name a model of that dimension at RAGSTORE_EMBEDDING_BASE_URL."
+        )
+    return local
 
 
 def embed_chunks(embedder: Embedder, chunker: Chunker, texts: Sequence[str]) -> np.ndarray:

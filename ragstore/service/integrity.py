@@ -10,9 +10,9 @@ What is looked for, and what repairing does (in this order, so that later steps 
   counted again (a store's own file_counts are counted live from its files, so they cannot drift);
 - files without chunks (completed, yet nothing of them is found) and stuck files (in progress, with no job that will
   finish them): queued for ingestion again, with their own chunking and attributes;
-- duplicate files: the same bytes attached to a store more than once (an ingest run twice, say), so every passage
-  comes back twice: the later copies detached when they are chunked and attributed as the first, else left to the
-  user (they may be meant to differ), and said.
+- duplicate files: the same file (name and bytes) attached to a store more than once (an ingest run twice, say),
+  so every passage comes back twice: the later copies detached when they are chunked and attributed as the first,
+  else left to the user (they may be meant to differ), and said.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ KINDS = {
     ),
     "duplicate_files": (
         "duplicate files",
-        "the same bytes attached to a store more than once; searches return each passage once per copy",
+        "the same file (name and bytes) attached to a store more than once; searches return each passage once per copy",
         "detaches the later copies chunked and attributed as the first",
     ),
 }

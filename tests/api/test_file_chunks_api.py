@@ -31,4 +31,6 @@ def test_chunks_in_order_with_pages_and_the_lexical_ranker(start_server):
     assert "file-missing" in missing.json()["error"]["message"]
 
     found = client.vector_stores.search(store.id, query="parking garage", ranking_options={"ranker": "lexical"})
-    assert [(hit.filename, hit.score) for hit in found.data] == [("manual.pdf", 1.0)]
+    # One page holds the words: lexical's score is the share of the query's idf mass it matches (README, What a score
+    # means), high for a chunk holding both words, below 1 as the chunk is longer than average.
+    assert [hit.filename for hit in found.data] == ["manual.pdf"] and 0.5 < found.data[0].score <= 1

@@ -180,8 +180,9 @@ VALUES (%(tenant_id)s, %(space_id)s, %(chunk_id)s, %(embedding)s)
 ON CONFLICT (tenant_id, space_id, chunk_id) DO UPDATE SET embedding = EXCLUDED.embedding
 
 -- integrity_duplicate_files --
--- The same bytes (sha256) attached more than once to one store, completed or on the way: each copy after the first
--- (the oldest attachment), with whether it is chunked and attributed as the first (then detaching it loses nothing).
+-- The same file (name and bytes) attached more than once to one store, completed or on the way: each copy after the
+-- first (the oldest attachment), with whether it is chunked and attributed as the first (then detaching it loses
+-- nothing). Records of an import that share a text but not a name (two ids, one text) are not copies.
 SELECT vector_store_id, file_id, filename, first_file_id, same_settings
 FROM (
     SELECT v.vector_store_id, v.file_id, f.filename,
@@ -192,7 +193,7 @@ FROM (
     FROM vector_store_files v
     JOIN files f ON f.tenant_id = v.tenant_id AND f.id = v.file_id
     WHERE v.tenant_id = %(tenant_id)s AND v.status IN ('completed', 'in_progress')
-    WINDOW copies AS (PARTITION BY v.vector_store_id, f.sha256 ORDER BY v.created_at, v.file_id)
+    WINDOW copies AS (PARTITION BY v.vector_store_id, f.sha256, f.filename ORDER BY v.created_at, v.file_id)
 ) attached
 WHERE copy > 1
 ORDER BY vector_store_id, file_id
