@@ -9,8 +9,10 @@ STAMP := $(VENV)/.installed
 serve: $(STAMP)
 	$(BIN)/ragstore serve
 
+# Four test processes on two cores: most tests wait (on servers, workers, PostgreSQL) more than they compute.
+# Each has its own embedded PostgreSQL and databases; one file alone: .venv/bin/pytest tests/...
 test: $(STAMP) browser
-	$(BIN)/pytest
+	$(BIN)/pytest -n 4
 
 # The web page's tests (tests/ui) drive Debian's chromium: Playwright never downloads a browser of its own.
 browser:
