@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from ragstore.api import objects, schemas, search_schemas
 from ragstore.api.deps import RuntimeDep, TenantDep
 from ragstore.models import PageRequest
-from ragstore.service import ingestion, reranking, search, spaces, stores
+from ragstore.service import ingestion, reranking, spaces, stores
 
 router = APIRouter(prefix="/v1/vector_stores", tags=["Vector stores"])
 
@@ -165,37 +165,21 @@ def search_vector_store(
     ranker, alpha, rrf_k = ranking(body)
     by_default = runtime.settings.rerank_by_default
     reranker = reranking.wanted(options.rerank if options else None, runtime.reranker, by_default)
-    if reranker is not None:
-        hits = reranking.search_reranked(
-            runtime.db,
-            runtime.embedder,
-            reranker,
-            tenant,
-            [vector_store_id],
-            queries,
-            body.max_num_results,
-            threshold,
-            filters,
-            ranker,
-            alpha,
-            rrf_k=rrf_k,
-            cache=runtime.cache,
-        )
-    else:
-        hits = search.search(
-            runtime.db,
-            runtime.embedder,
-            tenant,
-            [vector_store_id],
-            queries,
-            body.max_num_results,
-            threshold,
-            filters,
-            ranker=ranker,
-            alpha=alpha,
-            rrf_k=rrf_k,
-            cache=runtime.cache,
-        )
+    hits = reranking.search_reranked(
+        runtime.db,
+        runtime.embedder,
+        reranker,
+        tenant,
+        [vector_store_id],
+        queries,
+        body.max_num_results,
+        threshold,
+        filters,
+        ranker,
+        alpha,
+        rrf_k=rrf_k,
+        cache=runtime.cache,
+    )
     page = search_schemas.VectorStoreSearchResultsPage(
         object="vector_store.search_results.page",
         search_query=queries,

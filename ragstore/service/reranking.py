@@ -29,7 +29,7 @@ def wanted(asked: bool | None, reranker: Reranker | None, by_default: bool) -> R
 def search_reranked(
     db: Database,
     embedder: Embedder,
-    reranker: Reranker,
+    reranker: Reranker | None,
     tenant_id: str,
     store_ids: Sequence[str],
     query: str | Sequence[str],
@@ -42,9 +42,14 @@ def search_reranked(
     rrf_k: float | None = None,
     cache: QueryCache | None = None,
 ) -> list[SearchHit]:
-    """search()'s best max(k, reranker.candidates) hits (no threshold), reordered by the reranker; each hit's score
-    is then the reranker's relevance score capped to 0..1, which the threshold applies to. The model is called
-    after search() has returned its connection: no transaction waits on the network."""
+    """search() itself without a reranker. With one: search()'s best max(k, reranker.candidates) hits (no
+    threshold), reordered by the reranker; each hit's score is then the reranker's relevance score capped to 0..1,
+    which the threshold applies to. The model is called after search() has returned its connection: no transaction
+    waits on the network."""
+    if reranker is None:
+        return search.search(
+            db, embedder, tenant_id, store_ids, query, k, threshold, filters, ranker, alpha, rrf_k=rrf_k, cache=cache
+        )
     depth = min(max(k, reranker.candidates), search.DEPTH_MAX)
     hits = search.search(
         db, embedder, tenant_id, store_ids, query, depth, 0.0, filters, ranker, alpha, rrf_k=rrf_k, cache=cache
