@@ -102,6 +102,12 @@ class Settings(BaseSettings):
     )
 
     workers: int = Field(default=1, ge=0, le=64, description="in-process ingestion workers of `serve`")
+    ingest_niceness: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="how much lower than searches ingestion's threads run (Linux nice values); 0: the same",
+    )
     job_max_attempts: int = Field(default=3, ge=1, le=100)
     pool_size: int = Field(default=8, ge=2, le=200)
     chunk_partitions: int = Field(

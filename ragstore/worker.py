@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ragstore.errors import DatabaseUnavailable, RagstoreError
+from ragstore.ingest import priority
 from ragstore.ingest.chunk import Chunker
 from ragstore.ingest.embed import Embedder
 from ragstore.models import Job
@@ -187,11 +188,18 @@ class Worker:
 class WorkerThreads:
     """Workers running in threads of this process (the server's in-process workers)."""
 
-    def __init__(self, workers: list[Worker]) -> None:
+    def __init__(self, workers: list[Worker], *, niceness: int = 0) -> None:
+        """niceness: how much lower than the process's other threads the workers run (ingest/priority.py)."""
         self.workers = workers
+        self.niceness = niceness
         self.threads = [
-            threading.Thread(target=w.run, name=f"ragstore-worker-{i}", daemon=True) for i, w in enumerate(workers)
+            threading.Thread(target=self._run, args=(w,), name=f"ragstore-worker-{i}", daemon=True)
+            for i, w in enumerate(workers)
         ]
+
+    def _run(self, worker: Worker) -> None:
+        priority.lower_this_thread(self.niceness)
+        worker.run()
 
     def start(self) -> WorkerThreads:
         for thread in self.threads:

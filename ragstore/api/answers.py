@@ -51,10 +51,10 @@ def create_answer(body: wire.AnswerRequest, runtime: RuntimeDep, tenant: TenantD
     )
     if not body.stream:
         return answer_object(
-            answers.answer(runtime.db, runtime.embedder, runtime.chat_model, tenant, question, runtime.cache)
+            answers.answer(runtime.db, runtime.queries, runtime.chat_model, tenant, question, runtime.cache)
         )
-    prepared = answers.prepare(runtime.db, runtime.embedder, tenant, question, runtime.cache)  # errors: plain responses
-    pieces = Relay(answers.stream(runtime.db, runtime.embedder, runtime.chat_model, tenant, prepared))
+    prepared = answers.prepare(runtime.db, runtime.queries, tenant, question, runtime.cache)  # errors: plain responses
+    pieces = Relay(answers.stream(runtime.db, runtime.queries, runtime.chat_model, tenant, prepared))
     return StreamingResponse(_events(prepared, pieces), media_type="text/event-stream")
 
 

@@ -43,7 +43,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = open_runtime(settings, embedder)
+        runtime = open_runtime(settings, embedder, serving=True)
         workers = runtime.start_workers(settings.workers)
         app.state.runtime = runtime
         try:

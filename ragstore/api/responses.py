@@ -42,10 +42,10 @@ def create_response(body: wire.CreateResponse, runtime: RuntimeDep, tenant: Tena
     request = _request(body)
     model = runtime.chat_model
     if not body.stream:
-        made = responses.create(runtime.db, runtime.embedder, model, tenant, request, runtime.cache)
+        made = responses.create(runtime.db, runtime.queries, model, tenant, request, runtime.cache)
         return JSONResponse(made)
     prepared = responses.prepare(runtime.db, tenant, request, model)  # errors before the stream: plain responses
-    events = Relay(responses.run(runtime.db, runtime.embedder, model, tenant, prepared, runtime.cache, stream=True))
+    events = Relay(responses.run(runtime.db, runtime.queries, model, tenant, prepared, runtime.cache, stream=True))
     return StreamingResponse(Events(events).stream(), media_type="text/event-stream")
 
 

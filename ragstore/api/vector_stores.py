@@ -167,7 +167,7 @@ def search_vector_store(
     reranker = reranking.wanted(options.rerank if options else None, runtime.reranker, by_default)
     hits = reranking.search_reranked(
         runtime.db,
-        runtime.embedder,
+        runtime.queries,
         reranker,
         tenant,
         [vector_store_id],

@@ -109,9 +109,12 @@ def _check_address(host: str, port: int) -> None:
 @app.command(epilog="Example: RAGSTORE_DATABASE_URL=postgresql://... ragstore worker")
 def worker(data_dir: DataDir = None, verbose: Verbose = False) -> int:
     """Run an ingestion worker against the database."""
+    from ragstore.ingest import priority
     from ragstore.worker import WorkerThreads
 
     settings = context.settings(data_dir, verbose, log_format="json")
+    # Before any thread is made, so that all of them (the model's too) yield to the searches of this machine.
+    priority.lower_this_thread(settings.ingest_niceness)
     with context.runtime(settings) as runtime:
         one = runtime.worker()
         stopping = threading.Event()

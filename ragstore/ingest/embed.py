@@ -164,8 +164,8 @@ def probe(base_url: str, model: str, api_key: str | None, dimension: int | None)
         raise EmbeddingError(f"The embeddings endpoint {base_url} failed: {exc}") from exc
 
 
-def create_embedder(settings: Settings) -> Embedder:
-    """The embedder the settings ask for."""
+def create_embedder(settings: Settings, *, threads: int = 0) -> Embedder:
+    """The embedder the settings ask for; threads: the int8 model's (see OnnxEmbedder), 0 for one per core."""
     if settings.embedding_base_url:
         return RemoteEmbedder(
             settings.embedding_base_url,
@@ -179,7 +179,11 @@ def create_embedder(settings: Settings) -> Embedder:
         from ragstore.ingest.onnx import OnnxEmbedder
 
         local = OnnxEmbedder(
-            settings.embedding_model, settings.embedding_batch_size, local_model_path(), settings.model_cache_dir
+            settings.embedding_model,
+            settings.embedding_batch_size,
+            local_model_path(),
+            settings.model_cache_dir,
+            threads=threads,
         )
     else:
         local = LocalEmbedder(settings.embedding_model, settings.embedding_batch_size)

@@ -116,7 +116,9 @@ def _build(model_dir: Path, work: Path) -> None:
 class OnnxEmbedder:
     """The bundled model's int8 ONNX version; batches are sorted by length, so that little padding is computed."""
 
-    def __init__(self, model: str, batch_size: int, model_dir: Path, cache_dir: Path) -> None:
+    def __init__(self, model: str, batch_size: int, model_dir: Path, cache_dir: Path, *, threads: int = 0) -> None:
+        """threads: ONNX Runtime's intra-op threads, 0 for one per core; 1 runs each call on its caller's thread
+        alone, so that concurrent calls (searches) run side by side instead of queueing for one pool."""
         import onnxruntime
         from tokenizers import Tokenizer
 
@@ -129,6 +131,7 @@ class OnnxEmbedder:
         self._tokenizer.enable_padding()
         options = onnxruntime.SessionOptions()
         options.inter_op_num_threads = 1
+        options.intra_op_num_threads = threads
         # Idle intra-op threads sleep instead of spinning: they share the cores with PostgreSQL (and the server),
         # whose work they would otherwise slow down while waiting for the next operator.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
