@@ -180,8 +180,14 @@ def _rank(
     if ranker == "dense" and embedding is not None:
         return _dense(conn, tenant_id, scope, embedding, k, threshold, filters)
     ids = scope.store_ids
-    depth = max(k, FUSION_DEPTH)
+    # The lexical ranker's order is BM25's, so its k best are all it needs; fusion reads the top FUSION_DEPTH.
+    depth = k if ranker == "lexical" else max(k, FUSION_DEPTH)
     words = " ".join(queries)
+    default_fusion = alpha is None and rrf_k is None and not filters
+    if embedding is not None and default_fusion and not _rare(conn, tenant_id, scope, words):
+        # rare_rescue weighs lexical scores 0: the ranking is the cosine's, which the dense list holds.
+        dense = _dense(conn, tenant_id, scope, embedding, depth, 0.0, None)
+        return [hit for hit in fusion.fuse_hits(dense, [], {}, (), 0) if hit.score >= threshold][:k]
     lexical, dfs, documents = chunks.search_chunks_lexical_weighted(
         conn, tenant_id, ids, words, depth, filters, scope.language
     )
@@ -193,6 +199,14 @@ def _rank(
         cosines = chunks.similarities(conn, tenant_id, missing, embedding, scope.space)
         hits = fusion.fuse_hits(dense, lexical, cosines, dfs, documents, alpha, rrf_k)
     return [hit for hit in hits if hit.score >= threshold][:k]
+
+
+def _rare(conn: Connection, tenant_id: str, scope: Scope, words: str) -> bool:
+    """Whether the query holds a term rare enough for rare_rescue to weigh lexical scores (fusion.rescue_floor),
+    counting each term's chunks only up to that floor; True when unsure (the chunk count moved meanwhile)."""
+    floor = fusion.rescue_floor(scope.chunks)
+    dfs, documents = chunks.lexical_frequencies(conn, tenant_id, scope.store_ids, words, floor, scope.language)
+    return documents != scope.chunks or any(0 < df < floor for df in dfs)
 
 
 def _check(queries: list[str], k: int, threshold: float, ranker: str) -> None:
