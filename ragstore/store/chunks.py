@@ -187,13 +187,26 @@ def search_chunks_lexical_weighted(
 NO_CAP = 2**63 - 1
 
 
-def lexical_frequencies(
-    conn: Connection, tenant_id: str, store_ids: list[str], query: str, cap: int, language: str = "english"
+def lexical_rarity(
+    conn: Connection,
+    tenant_id: str,
+    store_ids: list[str],
+    query: str,
+    cap: int,
+    ids: Sequence[int] = (),
+    language: str = "english",
 ) -> tuple[tuple[int, ...], int]:
-    """The document frequency of each query term in the stores, counted only up to cap (cheap for a small cap), in
-    the order of search_chunks_lexical_weighted's; and the stores' chunk count."""
-    params = {"tenant_id": tenant_id, "store_ids": store_ids, "query": query, "language": language, "cap": cap}
-    row = one(conn.execute(QUERIES["lexical_frequencies"], params))
+    """How many chunks of the stores hold each query term, counted up to cap (in no particular order), and the
+    stores' chunk count. ids: chunks already read (the dense candidates), where common terms are counted first."""
+    params = {
+        "tenant_id": tenant_id,
+        "store_ids": store_ids,
+        "query": query,
+        "language": language,
+        "cap": cap,
+        "ids": list(ids),
+    }
+    row = one(conn.execute(QUERIES["lexical_rarity"], params))
     return tuple(int(df) for df in row["dfs"]), int(row["documents"])
 
 

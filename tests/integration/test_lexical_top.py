@@ -90,10 +90,10 @@ def test_a_query_of_common_words_is_ranked_by_the_cosine_alone(db, store):
     embedder = QueryEmbedder(query)
     floor = fusion.rescue_floor(600)
     with db.tenant(TENANT) as conn:
-        dfs, documents = chunks.lexical_frequencies(conn, TENANT, [store], "river stone water", floor)
+        dfs, documents = chunks.lexical_rarity(conn, TENANT, [store], "river stone water", floor)
     assert documents == 600 and all(df == floor for df in dfs)
     with db.tenant(TENANT) as conn:  # with a rare word, BM25 counts
-        dfs, _ = chunks.lexical_frequencies(conn, TENANT, [store], "apple river", floor)
+        dfs, _ = chunks.lexical_rarity(conn, TENANT, [store], "apple river", floor)
     assert any(0 < df < floor for df in dfs)
     hybrid = search.search(db, embedder, TENANT, [store], "river stone water", k=10, ranker="hybrid")
     dense = search.search(db, embedder, TENANT, [store], "river stone water", k=10, ranker="dense")
@@ -114,9 +114,9 @@ def test_the_counts_and_the_walk_see_only_the_entered_tenant(db, store):
         ).fetchone()["n"]
     every_store = [store, "vs_other"]
     with db.tenant(TENANT) as conn:
-        dfs, _ = chunks.lexical_frequencies(conn, TENANT, every_store, "river", 10**9)
+        dfs, _ = chunks.lexical_rarity(conn, TENANT, every_store, "river", 10**9)
         hits, _, _ = chunks.search_chunks_lexical_weighted(conn, TENANT, every_store, "river", 100)
         conn.execute("SELECT set_config('ragstore.tenant_id', '', true)")
-        none, _ = chunks.lexical_frequencies(conn, TENANT, every_store, "river", 10**9)
+        none, _ = chunks.lexical_rarity(conn, TENANT, every_store, "river", 10**9)
     assert dfs == (own,) and none == (0,)
     assert hits and {hit.vector_store_id for hit in hits} == {store}

@@ -116,18 +116,28 @@ JOIN chunks c ON c.tenant_id = %(tenant_id)s AND c.id = s.id
 JOIN files f ON f.tenant_id = %(tenant_id)s AND f.id = c.file_id
 ORDER BY s.bm25 DESC, c.id
 
--- lexical_frequencies --
--- The document frequency of each query term in the stores (in the order of the terms, as search_chunks_lexical's
--- dfs), counted through the GIN index only up to cap, and the stores' chunk count (documents): whether a query
--- holds a rare term, at the cost of at most cap postings a term.
+-- lexical_rarity --
+-- How many chunks of the stores hold each query term, counted only up to cap (in no particular order), and the
+-- stores' chunk count (documents): whether the query holds a term rare enough to weigh. Terms that cap of the given
+-- chunks (the dense candidates, already read) hold are counted there; the others through the GIN index, whose
+-- bitmap reads a term's whole posting list: a common term would cost its every posting.
 WITH terms AS (
     SELECT DISTINCT lexeme
     FROM unnest(tsvector_to_array(to_tsvector(%(language)s::regconfig, %(query)s))) AS lexeme
+),
+held AS (
+    SELECT u.lexeme, count(*) AS n
+    FROM chunks c, unnest(ts_filter(setweight(c.fts, 'A', ARRAY(SELECT lexeme FROM terms)), '{a}')) u
+    WHERE c.tenant_id = %(tenant_id)s AND c.vector_store_id = ANY (%(store_ids)s) AND c.id = ANY (%(ids)s)
+    GROUP BY u.lexeme
 )
-SELECT coalesce(array_agg(f.df ORDER BY f.lexeme), ARRAY[]::bigint[]) AS dfs,
+SELECT ARRAY(SELECT least(h.n, %(cap)s) FROM held h WHERE h.n >= %(cap)s)
+       || ARRAY(SELECT f.df FROM lexical_frequencies(
+                    %(store_ids)s,
+                    ARRAY(SELECT t.lexeme FROM terms t LEFT JOIN held h USING (lexeme) WHERE coalesce(h.n, 0) < %(cap)s),
+                    %(cap)s::bigint) f) AS dfs,
        (SELECT coalesce(sum(chunk_count), 0)::bigint FROM vector_store_files
         WHERE tenant_id = %(tenant_id)s AND vector_store_id = ANY (%(store_ids)s) AND status = 'completed') AS documents
-FROM lexical_frequencies(%(store_ids)s, ARRAY(SELECT lexeme FROM terms), %(cap)s::bigint) f
 
 -- search_chunks_lexical_top --
 -- search_chunks_lexical without a filter, by lexical_top() (migration 0021): each term's document frequency
