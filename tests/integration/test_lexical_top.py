@@ -12,6 +12,7 @@ from psycopg import sql
 from ragstore.service import fusion, search
 from ragstore.store import chunks
 from ragstore.store.queries import QUERIES
+from tests.integration.test_tenancy import as_app, text_index_scans
 from tests.support.synthetic import QueryEmbedder, clustered, load_store
 
 TENANT = "ten_lexical"
@@ -120,3 +121,15 @@ def test_the_counts_and_the_walk_see_only_the_entered_tenant(db, store):
         none, _ = chunks.lexical_rarity(conn, TENANT, every_store, "river", 10**9)
     assert dfs == (own,) and none == (0,)
     assert hits and {hit.vector_store_id for hit in hits} == {store}
+
+
+def test_the_walk_reads_the_text_index_under_row_level_security(database_url, db, store):
+    """As the application role, the walk's `@@` still goes through the GIN index (security definer, as 0013)."""
+    with as_app(database_url) as conn:
+        conn.execute("SELECT set_config('ragstore.tenant_id', %s, false)", (TENANT,))
+        before = text_index_scans(conn)
+        hits, _, _ = chunks.search_chunks_lexical_weighted(conn, TENANT, [store], "comet stone", 10)
+        conn.execute("SELECT pg_stat_force_next_flush()")
+        conn.execute("SELECT set_config('ragstore.tenant_id', '', false)")
+        after = text_index_scans(conn)
+    assert hits and after > before
