@@ -150,6 +150,15 @@ def lexical_weight(c: Candidates[K], start: float = RESCUE_FROM, top: float = RE
     return (low + (top - low) * ramp) * c.coverage
 
 
+def rescue_floor(documents: int, start: float = RESCUE_FROM) -> int:
+    """The fewest chunks holding a term for which rare_rescue does not count it as rare: a query each of whose terms
+    no chunk holds or at least this many do has a lexical weight of 0, and is ranked by the cosine alone."""
+    top, df = idf(1, max(documents, 2)), 1
+    while idf(df, documents) / top > start:
+        df += 1
+    return df
+
+
 def rare_rescue(
     c: Candidates[K], start: float = RESCUE_FROM, top: float = RESCUE_WEIGHT, low: float = 0.0
 ) -> dict[K, float]:

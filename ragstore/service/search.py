@@ -180,19 +180,34 @@ def _rank(
     if ranker == "dense" and embedding is not None:
         return _dense(conn, tenant_id, scope, embedding, k, threshold, filters)
     ids = scope.store_ids
-    depth = max(k, FUSION_DEPTH)
+    # The lexical ranker's order is BM25's, so its k best are all it needs; fusion reads the top FUSION_DEPTH.
+    depth = k if ranker == "lexical" else max(k, FUSION_DEPTH)
     words = " ".join(queries)
+    default_fusion = alpha is None and rrf_k is None and not filters
+    dense = None if embedding is None else _dense(conn, tenant_id, scope, embedding, depth, 0.0, filters)
+    if dense is not None and default_fusion and not _rare(conn, tenant_id, scope, words, dense):
+        # rare_rescue weighs lexical scores 0: the ranking is the cosine's, which the dense list holds.
+        return [hit for hit in fusion.fuse_hits(dense, [], {}, (), 0) if hit.score >= threshold][:k]
     lexical, dfs, documents = chunks.search_chunks_lexical_weighted(
         conn, tenant_id, ids, words, depth, filters, scope.language
     )
-    if ranker == "lexical" or embedding is None:
+    if ranker == "lexical" or embedding is None or dense is None:
         hits = fusion.lexical_hits(lexical, dfs, documents)
     else:
-        dense = _dense(conn, tenant_id, scope, embedding, depth, 0.0, filters)
         missing = [hit.chunk_id for hit in lexical if hit.chunk_id not in {h.chunk_id for h in dense}]
         cosines = chunks.similarities(conn, tenant_id, missing, embedding, scope.space)
         hits = fusion.fuse_hits(dense, lexical, cosines, dfs, documents, alpha, rrf_k)
     return [hit for hit in hits if hit.score >= threshold][:k]
+
+
+def _rare(conn: Connection, tenant_id: str, scope: Scope, words: str, dense: list[SearchHit]) -> bool:
+    """Whether the query holds a term rare enough for rare_rescue to weigh lexical scores (fusion.rescue_floor),
+    counting each term's chunks only up to that floor, among the dense hits first; True when unsure (the chunk
+    count moved meanwhile)."""
+    floor = fusion.rescue_floor(scope.chunks)
+    ids = [hit.chunk_id for hit in dense]
+    dfs, documents = chunks.lexical_rarity(conn, tenant_id, scope.store_ids, words, floor, ids, scope.language)
+    return documents != scope.chunks or any(0 < df < floor for df in dfs)
 
 
 def _check(queries: list[str], k: int, threshold: float, ranker: str) -> None:

@@ -160,8 +160,10 @@ def search_chunks_lexical_weighted(
     language: str = "english",
 ) -> tuple[list[SearchHit], tuple[int, ...], int]:
     """search_chunks_lexical's hits, the document frequency of each query term in the stores (0 for a term none
-    holds) and the stores' chunk count; both empty / 0 when nothing matched."""
-    condition, filter_params = compile_filter_named(filters) if filters else (sql.SQL("TRUE"), {})
+    holds) and the stores' chunk count; both empty / 0 when nothing matched.
+
+    Unfiltered, by the MaxScore walk of search_chunks_lexical_top (the same hits and scores); filtered, by scoring
+    every candidate that passes the filter."""
     params = {
         "tenant_id": tenant_id,
         "store_ids": store_ids,
@@ -170,12 +172,42 @@ def search_chunks_lexical_weighted(
         "limit": limit,
         "k1": BM25_K1,
         "b": BM25_B,
-        **filter_params,
     }
-    rows = conn.execute(sql.SQL(QUERIES["search_chunks_lexical"]).format(filter=condition), params).fetchall()
+    if filters:
+        condition, filter_params = compile_filter_named(filters)
+        statement = sql.SQL(QUERIES["search_chunks_lexical"]).format(filter=condition)
+        rows = conn.execute(statement, {**params, **filter_params}).fetchall()
+    else:
+        rows = conn.execute(QUERIES["search_chunks_lexical_top"], {**params, "no_cap": NO_CAP}).fetchall()
     if not rows:
         return [], (), 0
     return _hits(rows), tuple(int(df) for df in rows[0]["dfs"]), int(rows[0]["documents"])
+
+
+NO_CAP = 2**63 - 1
+
+
+def lexical_rarity(
+    conn: Connection,
+    tenant_id: str,
+    store_ids: list[str],
+    query: str,
+    cap: int,
+    ids: Sequence[int] = (),
+    language: str = "english",
+) -> tuple[tuple[int, ...], int]:
+    """How many chunks of the stores hold each query term, counted up to cap (in no particular order), and the
+    stores' chunk count. ids: chunks already read (the dense candidates), where common terms are counted first."""
+    params = {
+        "tenant_id": tenant_id,
+        "store_ids": store_ids,
+        "query": query,
+        "language": language,
+        "cap": cap,
+        "ids": list(ids),
+    }
+    row = one(conn.execute(QUERIES["lexical_rarity"], params))
+    return tuple(int(df) for df in row["dfs"]), int(row["documents"])
 
 
 def similarities(

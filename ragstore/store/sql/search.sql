@@ -65,12 +65,14 @@ WHERE greatest(0, 1 - n.distance) >= %(threshold)s
 ORDER BY n.distance, n.id
 
 -- search_chunks_lexical --
--- BM25 (Lucene's idf; k1, b as given) over the stores' chunks, the query analysed in the stores' language. The
--- candidates are the chunks holding any query term, found through the GIN index by lexical_candidates() (migration
--- 0013: under row-level security `@@` alone cannot use the index); a term's document frequency is counted among
--- them, which is exact, since every chunk holding the term is a candidate. Every row also carries the document
+-- BM25 (Lucene's idf; k1, b as given) over the stores' chunks that pass a filter, the query analysed in the stores'
+-- language. The candidates are the chunks holding any query term, found through the GIN index by
+-- lexical_candidates() (migration 0013: under row-level security `@@` alone cannot use the index); a term's document
+-- frequency is counted among them (those passing the filter), which is exact, since every chunk holding the term is
+-- a candidate. A candidate's term frequencies come from its tsvector restricted to the query's terms (setweight +
+-- ts_filter: unnesting the whole tsvector cost 80 us a chunk of 200 words). Every row also carries the document
 -- frequency of each query term (dfs, 0 for a term no chunk holds) and the stores' chunk count (documents):
--- fusion.py bounds BM25 by the query's idf mass.
+-- fusion.py bounds BM25 by the query's idf mass. Without a filter, search_chunks_lexical_top gives the same.
 WITH terms AS (
     SELECT DISTINCT lexeme
     FROM unnest(tsvector_to_array(to_tsvector(%(language)s::regconfig, %(query)s))) AS lexeme
@@ -88,8 +90,8 @@ candidates AS MATERIALIZED (
 ),
 matched AS (
     SELECT c.id, c.lexical_length AS dl, u.lexeme, coalesce(array_length(u.positions, 1), 1) AS tf
-    FROM candidates c, unnest(c.fts) u
-    WHERE {filter} AND u.lexeme IN (SELECT lexeme FROM terms)
+    FROM candidates c, unnest(ts_filter(setweight(c.fts, 'A', ARRAY(SELECT lexeme FROM terms)), '{{a}}')) u
+    WHERE {filter}
 ),
 frequency AS (
     SELECT lexeme, count(*) AS df FROM matched GROUP BY lexeme
@@ -106,6 +108,62 @@ scored AS (
 weights AS (
     SELECT array_agg(coalesce(f.df, 0) ORDER BY t.lexeme) AS dfs, min(k.n) AS documents
     FROM terms t LEFT JOIN frequency f USING (lexeme) CROSS JOIN corpus k
+)
+SELECT c.id, c.vector_store_id, c.file_id, f.filename, c.chunk_index, c.page, c.text, c.attributes, s.bm25 AS score,
+       w.dfs, w.documents
+FROM scored s CROSS JOIN weights w
+JOIN chunks c ON c.tenant_id = %(tenant_id)s AND c.id = s.id
+JOIN files f ON f.tenant_id = %(tenant_id)s AND f.id = c.file_id
+ORDER BY s.bm25 DESC, c.id
+
+-- lexical_rarity --
+-- How many chunks of the stores hold each query term, counted only up to cap (in no particular order), and the
+-- stores' chunk count (documents): whether the query holds a term rare enough to weigh. Terms that cap of the given
+-- chunks (the dense candidates, already read) hold are counted there; the others through the GIN index, whose
+-- bitmap reads a term's whole posting list: a common term would cost its every posting.
+WITH terms AS (
+    SELECT DISTINCT lexeme
+    FROM unnest(tsvector_to_array(to_tsvector(%(language)s::regconfig, %(query)s))) AS lexeme
+),
+held AS (
+    SELECT u.lexeme, count(*) AS n
+    FROM chunks c, unnest(ts_filter(setweight(c.fts, 'A', ARRAY(SELECT lexeme FROM terms)), '{a}')) u
+    WHERE c.tenant_id = %(tenant_id)s AND c.vector_store_id = ANY (%(store_ids)s) AND c.id = ANY (%(ids)s)
+    GROUP BY u.lexeme
+)
+SELECT ARRAY(SELECT least(h.n, %(cap)s) FROM held h WHERE h.n >= %(cap)s)
+       || ARRAY(SELECT f.df FROM lexical_frequencies(
+                    %(store_ids)s,
+                    ARRAY(SELECT t.lexeme FROM terms t LEFT JOIN held h USING (lexeme) WHERE coalesce(h.n, 0) < %(cap)s),
+                    %(cap)s::bigint) f) AS dfs,
+       (SELECT coalesce(sum(chunk_count), 0)::bigint FROM vector_store_files
+        WHERE tenant_id = %(tenant_id)s AND vector_store_id = ANY (%(store_ids)s) AND status = 'completed') AS documents
+
+-- search_chunks_lexical_top --
+-- search_chunks_lexical without a filter, by lexical_top() (migration 0021): each term's document frequency
+-- counted through the GIN index, then a MaxScore walk that reads the tsvectors of the chunks holding the rarest
+-- terms only, as far as the exact top `limit` needs. The same scores, dfs and documents.
+WITH terms AS (
+    SELECT DISTINCT lexeme
+    FROM unnest(tsvector_to_array(to_tsvector(%(language)s::regconfig, %(query)s))) AS lexeme
+),
+corpus AS (
+    SELECT sum(chunk_count)::float8 AS n, greatest(sum(lexical_tokens)::float8 / nullif(sum(chunk_count), 0), 1) AS avgdl
+    FROM vector_store_files
+    WHERE tenant_id = %(tenant_id)s AND vector_store_id = ANY (%(store_ids)s) AND status = 'completed'
+),
+frequency AS MATERIALIZED (
+    SELECT f.lexeme, f.df FROM lexical_frequencies(%(store_ids)s, ARRAY(SELECT lexeme FROM terms), %(no_cap)s) f
+),
+weights AS (
+    SELECT array_agg(f.df ORDER BY f.lexeme) AS dfs, min(k.n) AS documents, min(k.avgdl) AS avgdl,
+           array_agg(f.lexeme) FILTER (WHERE f.df > 0) AS lexemes,
+           array_agg(ln(1 + (k.n - f.df + 0.5) / (f.df + 0.5))) FILTER (WHERE f.df > 0) AS idfs
+    FROM frequency f CROSS JOIN corpus k
+),
+scored AS (
+    SELECT t.chunk_id AS id, t.bm25
+    FROM weights w, lexical_top(%(store_ids)s, w.lexemes, w.idfs, %(limit)s, %(k1)s, %(b)s, w.avgdl) t
 )
 SELECT c.id, c.vector_store_id, c.file_id, f.filename, c.chunk_index, c.page, c.text, c.attributes, s.bm25 AS score,
        w.dfs, w.documents
