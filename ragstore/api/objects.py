@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -92,6 +94,29 @@ def search_item(hit: SearchHit) -> search_schemas.VectorStoreSearchResultItem:
         attributes=wire_attributes(hit.attributes),
         content=[search_schemas.VectorStoreSearchResultContentObject(type="text", text=hit.text)],
     )
+
+
+def search_page_json(queries: Sequence[str], hits: Sequence[SearchHit]) -> bytes:
+    """A search's VectorStoreSearchResultsPage as JSON, as pydantic would write it (tests/unit check), built
+    directly: the hot path, where the page's 31 models cost a tenth of a millisecond."""
+    data = [
+        {
+            "file_id": hit.file_id,
+            "filename": hit.filename,
+            "score": min(1.0, max(0.0, float(hit.score))),
+            "attributes": wire_attributes(hit.attributes),
+            "content": [{"type": "text", "text": hit.text}],
+        }
+        for hit in hits
+    ]
+    page = {
+        "object": "vector_store.search_results.page",
+        "search_query": list(queries),
+        "data": data,
+        "has_more": False,
+        "next_page": None,
+    }
+    return json.dumps(page, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
 
 def wire_attributes(attributes: dict[str, Any] | None) -> dict[str, Any] | None:
