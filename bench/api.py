@@ -1,6 +1,7 @@
 """HTTP search against the SQL it runs: what do the API, the service and the query embedding add to the query itself?
 
     .venv/bin/python bench/api.py [--passages 3000] [--queries 100] [--redis-url redis://127.0.0.1:6379/0]
+                                  [--no-api-key]
 
 A fresh embedded PostgreSQL gets the first --passages passages of ../shared/data/msmarco/corpus.jsonl, ingested
 through ragstore's own pipeline (files of 100 passages, one chunk each, embedded by the local model). Three
@@ -11,7 +12,8 @@ side: the raw search SQL on a psycopg connection with the query's embedding comp
 scan ragstore uses for stores up to 10k chunks; hybrid: BM25, the dense top 100 and the cosines of BM25's extra
 candidates, as ragstore runs them), as the database owner (`sql`) and in a transaction as the tenant's role under
 row-level security (`sql_as_tenant`); the service's search() in this process (same embedding, no cache, no HTTP);
-and POST /v1/vector_stores/{id}/search over a kept-alive connection: cold (the query never seen), with its embedding
+and POST /v1/vector_stores/{id}/search over a kept-alive connection, with a tenant's API key as a deployment with
+keys sends it (--no-api-key: none, the default tenant's open mode): cold (the query never seen), with its embedding
 cached (results not cached), and with its results cached (in memory, in Redis). Prints a table of p50/p99 in ms and
 each median over the SQL's; writes bench/results/api.json with the machine's CPU count and load.
 """
@@ -47,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ragstore.config import Settings  # noqa: E402
 from ragstore.models import DEFAULT_TENANT  # noqa: E402
 from ragstore.runtime import open_runtime  # noqa: E402
-from ragstore.service import files, ingestion, search, stores  # noqa: E402
+from ragstore.service import files, ingestion, search, stores, tenants  # noqa: E402
 from ragstore.store import chunks, embedded  # noqa: E402
 from ragstore.store.queries import QUERIES  # noqa: E402
 from ragstore.worker import Worker, ingestion_tasks  # noqa: E402
@@ -232,6 +234,9 @@ def main() -> None:
     parser.add_argument("--passages", type=int, default=3000, help="chunks in the store")
     parser.add_argument("--queries", type=int, default=100, help="distinct queries per ranker")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0", help="'' to leave Redis out")
+    parser.add_argument(
+        "--api-key", action=argparse.BooleanOptionalAction, default=True, help="send a tenant's API key"
+    )
     args = parser.parse_args()
     before = machine()
     corpus = passages(args.passages + 2 * args.queries)
@@ -254,9 +259,12 @@ def main() -> None:
         if args.redis_url and redis_answers(args.redis_url):
             variants["cached_redis"] = {"RAGSTORE_REDIS_URL": args.redis_url}
         clients = {}
+        secret = tenants.create_key(runtime.db, DEFAULT_TENANT, "bench")[1] if args.api_key else None
         for name, env in variants.items():
             server, clients[name] = serve(database_url, folder, **env)
             servers.append(server)
+            if secret:
+                clients[name].headers["Authorization"] = f"Bearer {secret}"
         with psycopg.connect(database_url, autocommit=True, row_factory=dict_row) as conn:
             # The owner's session names the tenant once: BM25's candidates function reads it (migration 0013).
             conn.execute("SELECT set_config('ragstore.tenant_id', %s, false)", (DEFAULT_TENANT,))
@@ -281,6 +289,7 @@ def main() -> None:
         "chunks": chunk_count,
         "files": -(-args.passages // PER_FILE),
         "queries_per_ranker": args.queries,
+        "api_key": args.api_key,
         "k": K,
         "ingest_s": ingest_s,
         "results": results,
@@ -295,7 +304,7 @@ def print_table(report: dict) -> None:
     load = report["machine"]["before"]["load_average"]
     print(
         f"{report['chunks']} chunks in {report['files']} files (ingested in {report['ingest_s']:.0f} s), "
-        f"{report['queries_per_ranker']} queries per ranker, k={report['k']}; "
+        f"{report['queries_per_ranker']} queries per ranker, k={report['k']}, API key {report['api_key']}; "
         f"{report['machine']['before']['cpus']} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
     )
     print(f"{'ranker':<7} {'search':<22} {'p50 ms':>8} {'p99 ms':>8} {'p50 / sql':>10}")

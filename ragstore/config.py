@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=512 * 1024 * 1024, ge=1, description="largest file accepted")
     admin_key: str | None = Field(default=None, description="the Bearer key of /v1/admin; unset: no admin API")
     rate_limit_per_minute: int = Field(default=0, ge=0, description="requests per minute per API key; 0: no limit")
+    api_key_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="how long a process remembers a live API key's tenant (0: a lookup per request); a key revoked "
+        "in another process is refused there within this long",
+    )
 
     text_search_language: str = Field(
         default="english", description="PostgreSQL text-search configuration (stemming, stop words) of new stores"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from ragstore.api import limits
@@ -146,9 +146,12 @@ def list_api_keys(runtime: RuntimeDep, tenant: str | None = None) -> dict[str, A
 
 
 @router.delete("/api_keys/{key_id}", **documented(ApiKeyObject))
-def revoke_api_key(key_id: str, runtime: RuntimeDep) -> dict[str, Any]:
-    """Revoke a key: requests bearing it get 401 from now on."""
-    return key_object(tenants.revoke_key(runtime.db, key_id))
+def revoke_api_key(key_id: str, request: Request, runtime: RuntimeDep) -> dict[str, Any]:
+    """Revoke a key: requests bearing it get 401 from now on (from other ragstore processes on the same database,
+    within RAGSTORE_API_KEY_CACHE_SECONDS)."""
+    revoked = tenants.revoke_key(runtime.db, key_id)
+    request.app.state.key_cache.forget(key_id)
+    return key_object(revoked)
 
 
 @router.get("/stats", **documented(AdminStats))

@@ -32,7 +32,7 @@ from ragstore.api.deps import RuntimeDep
 from ragstore.api.ratelimit import RateLimiter
 from ragstore.config import Settings
 from ragstore.runtime import open_runtime
-from ragstore.service import status
+from ragstore.service import status, tenants
 
 if TYPE_CHECKING:
     from ragstore.ingest.embed import Embedder
@@ -69,6 +69,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     )
     errors.install(app)
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.redis_url)
+    app.state.key_cache = tenants.KeyCache(settings.api_key_cache_seconds)
     for router in (
         files.router,
         vector_stores.router,

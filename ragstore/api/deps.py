@@ -1,7 +1,7 @@
 """What every route needs: the runtime, and the tenant of the request's API key.
 
 The dependencies are coroutines: FastAPI runs a plain function dependency in its thread pool, a hop per dependency
-per request; only a key's lookup in the database goes there.
+per request; only a key's lookup in the database goes there, when the key is not remembered (tenants.KeyCache).
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ async def tenant_of(request: Request, secret: str | None) -> str:
     if same(secret, settings.api_key):
         key_id, tenant_id = "settings", DEFAULT_TENANT
     else:
-        owner = await run_in_threadpool(tenants.authenticate, runtime.db, secret) if secret else None
+        owner = await _owner(request, runtime, secret) if secret else None
         if owner is None and (settings.api_key or settings.admin_key):
             raise Unauthorized(
                 "Incorrect API key provided."
@@ -73,6 +73,19 @@ async def tenant_of(request: Request, secret: str | None) -> str:
     else:
         limiter.check(key_id)
     return tenant_id
+
+
+async def _owner(request: Request, runtime: Runtime, secret: str) -> tuple[str, str] | None:
+    """(key id, tenant id) of a live key: remembered for a few seconds (RAGSTORE_API_KEY_CACHE_SECONDS), else
+    looked up in the database, off the event loop."""
+    keys: tenants.KeyCache = request.app.state.key_cache
+    owner = keys.get(secret)
+    if owner is None:
+        generation = keys.generation
+        owner = await run_in_threadpool(tenants.authenticate, runtime.db, secret)
+        if owner is not None:
+            keys.put(secret, owner, generation)
+    return owner
 
 
 async def require_admin(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:

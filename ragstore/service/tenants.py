@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 from typing import Any
 
 from ragstore import ids
@@ -89,3 +91,42 @@ def stats(db: Database) -> dict[str, list[dict[str, Any]]]:
             "vector_stores": tenants.store_space_stats(conn),
             "partitions": tenants.partition_stats(conn),
         }
+
+
+class KeyCache:
+    """The owners of live keys this process has authenticated, each remembered for ttl seconds (0: none), by the
+    key's hash. Revoking a key through this process forgets it at once; another process (`ragstore keys revoke`, a
+    replica) goes on accepting it for at most ttl seconds. Unknown and revoked keys are never remembered."""
+
+    def __init__(self, ttl: float, max_keys: int = 10_000) -> None:
+        self.ttl = ttl
+        self.max_keys = max_keys
+        self._owners: dict[str, tuple[float, str, str]] = {}  # key hash -> (expiry, key id, tenant id)
+        self._lock = threading.Lock()
+        # Bumped by forget: an owner looked up before a revocation is not remembered after it.
+        self.generation = 0
+
+    def get(self, secret: str) -> tuple[str, str] | None:
+        """(key id, tenant id) of a key remembered and not yet expired, else None."""
+        if not self.ttl:
+            return None
+        entry = self._owners.get(hash_key(secret))
+        if entry is None or entry[0] <= time.monotonic():
+            return None
+        return entry[1], entry[2]
+
+    def put(self, secret: str, owner: tuple[str, str], generation: int) -> None:
+        """Remember a key's owner as authenticated in the database, unless a key was forgotten since generation."""
+        if not self.ttl:
+            return
+        with self._lock:
+            if generation != self.generation:
+                return
+            if len(self._owners) >= self.max_keys:
+                self._owners.clear()
+            self._owners[hash_key(secret)] = (time.monotonic() + self.ttl, *owner)
+
+    def forget(self, key_id: str) -> None:
+        with self._lock:
+            self.generation += 1
+            self._owners = {digest: entry for digest, entry in self._owners.items() if entry[1] != key_id}

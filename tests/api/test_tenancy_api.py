@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 
 import httpx
 import openai
@@ -101,6 +102,21 @@ def test_keys_are_required_shown_once_and_revocable(companies):
     with pytest.raises(openai.AuthenticationError):
         a.files.list()
     b.files.list()  # the other tenant's key still works
+
+
+def test_a_key_revoked_through_another_process_is_refused_there_once_its_ttl_passed(start_server):
+    # Two servers on one database, as two replicas: one remembers keys for a moment, the other not at all.
+    remembering = start_server(admin_key=ADMIN, api_key=None, api_key_cache_seconds=0.5)
+    looking_up = start_server(admin_key=ADMIN, api_key=None, api_key_cache_seconds=0)
+    client = tenant_client(looking_up, "acme")
+    auth = {"Authorization": f"Bearer {client.api_key}"}
+    for api in (remembering, looking_up):
+        assert httpx.get(f"{api.url}/v1/files", headers=auth).status_code == 200
+    key_id = admin(looking_up, "GET", "/api_keys", params={"tenant": "acme"}).json()["data"][0]["id"]
+    assert admin(looking_up, "DELETE", f"/api_keys/{key_id}").status_code == 200
+    assert httpx.get(f"{looking_up.url}/v1/files", headers=auth).status_code == 401
+    time.sleep(0.6)  # within its TTL the other server may still accept the key; never after
+    assert httpx.get(f"{remembering.url}/v1/files", headers=auth).status_code == 401
 
 
 def test_the_admin_api_needs_the_admin_key(companies):
