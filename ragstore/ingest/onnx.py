@@ -4,7 +4,8 @@ The ONNX file is made from the installed weights on first use and kept in <data_
 downloaded): exported with torch (mean pooling and normalisation inside the graph) with the plain ("eager")
 attention, whose pattern ONNX Runtime's transformer optimizer recognises, so that each layer becomes one fused
 Attention and BiasGelu (the residual additions and layer norms stay Add and LayerNormalization); then the
-weights of the matrix products, the attention's projections included, are quantized to int8 per output channel (activations are quantized on the fly).
+weights of the matrix products, the attention's projections included, are quantized to int8 per output channel
+(activations are quantized on the fly).
 Measured against the fp32 model: cosine 0.994 on average between the two embeddings of a text, and the nDCG@10
 given in the README.
 
