@@ -19,7 +19,8 @@ browser:
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
 # Benchmarks: `make bench-ingest`, bench-ceiling, bench-ann, bench-api, bench-peers, bench-load, bench-tenants,
-# bench-startup, bench-replicas, bench-quality, bench-fusion_study, bench-rerank, bench-limits; ARGS='...' passes
+# bench-startup, bench-replicas, bench-quality, bench-fusion_study, bench-rerank, bench-limits, bench-busy,
+# bench-long_passages, bench-capacity; ARGS='...' passes
 # options. Each prints a table and writes bench/results/<name>.json. The peers are installed for bench-peers only.
 bench-%: $(STAMP)
 	$(BIN)/python bench/$*.py $(ARGS)
