@@ -5,6 +5,8 @@ engine's recall@k is measured against the same truth.
 
 - clustered(n): n unit vectors around 1,000 seeded Gaussian centres in 384 dimensions (tests/support/synthetic's
   generator, the one bench/tenants.py and the tests use). The queries are drawn from the same distribution.
+- clustered_slices(n): the same distribution drawn a slice at a time, for sets of millions (bench/capacity.py),
+  with clustered_queries and StreamingTop for the queries and their exact top-k.
 - real(n): the local model's embeddings of msmarco's 5,000 passages (../shared/data) cut into sentence windows,
   up to about 33k texts; the queries are held-out windows. Embedded once and kept in bench/results/cache.
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.support.synthetic import DIM  # noqa: E402
 from tests.support.synthetic import clustered as clustered_vectors  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "msmarco" / "corpus.jsonl"
@@ -43,6 +47,45 @@ def clustered(n: int, queries: int = 1000, seed: int = 7, clusters: int = 1000) 
     points = clustered_vectors(rng, n + queries, clusters=clusters)
     base, asked = points[:n], points[n:]
     return VectorSet(f"clustered-{n}", base, asked, exact_top(base, asked))
+
+
+# clustered_slices draws its vectors this many at a time, each slice from a seed of its own.
+SLICE_ROWS = 100_000
+
+
+def clustered_slices(n: int, seed: int = 7, clusters: int = 1000) -> Iterator[tuple[int, np.ndarray]]:
+    """The first n vectors of one endless clustered sequence, as (offset, vectors) slices of SLICE_ROWS: the same
+    distribution as clustered(), drawn a slice at a time so that millions never sit in memory at once, and
+    prefix-consistent (the first 1M of the 5M set are the 1M set)."""
+    centres = np.random.default_rng(seed).standard_normal((clusters, DIM)).astype(np.float32)
+    for offset in range(0, n, SLICE_ROWS):
+        rng = np.random.default_rng([seed, 1, offset // SLICE_ROWS])
+        # A whole slice is drawn even when fewer are wanted: the draws, not only their count, depend on its size.
+        yield offset, clustered_vectors(rng, SLICE_ROWS, centres=centres)[: n - offset]
+
+
+def clustered_queries(count: int, seed: int = 7, clusters: int = 1000) -> np.ndarray:
+    """count queries from clustered_slices' distribution (its centres), drawn apart from every slice."""
+    centres = np.random.default_rng(seed).standard_normal((clusters, DIM)).astype(np.float32)
+    return clustered_vectors(np.random.default_rng([seed, 2]), count, centres=centres)
+
+
+class StreamingTop:
+    """The exact top-k by cosine of every query over base vectors seen a slice at a time."""
+
+    def __init__(self, queries: np.ndarray, k: int = K) -> None:
+        self.queries, self.k = queries, k
+        self.scores = np.full((len(queries), k), -np.inf, np.float32)
+        self.indexes = np.zeros((len(queries), k), np.int64)
+
+    def add(self, offset: int, vectors: np.ndarray) -> None:
+        top = exact_top(vectors, self.queries, self.k)
+        scores = np.take_along_axis(self.queries @ vectors.T, top, axis=1)
+        both_scores = np.concatenate([self.scores, scores], axis=1)
+        both = np.concatenate([self.indexes, top + offset], axis=1)
+        order = np.argsort(-both_scores, axis=1, kind="stable")[:, : self.k]
+        self.scores = np.take_along_axis(both_scores, order, axis=1)
+        self.indexes = np.take_along_axis(both, order, axis=1)
 
 
 def real(n: int = 20_000, queries: int = 500) -> VectorSet:

@@ -24,9 +24,16 @@ class QueryEmbedder:
         return np.stack([self.query] * len(texts))
 
 
-def clustered(rng: np.random.Generator, n: int, clusters: int = 50, spread: float = 0.35) -> np.ndarray:
-    """n unit vectors around `clusters` random centres: closer to real embeddings than uniform noise."""
-    centres = rng.standard_normal((clusters, DIM)).astype(np.float32)
+def clustered(
+    rng: np.random.Generator, n: int, clusters: int = 50, spread: float = 0.35, centres: np.ndarray | None = None
+) -> np.ndarray:
+    """n unit vectors around `clusters` random centres: closer to real embeddings than uniform noise.
+
+    centres: given ones instead (then `clusters` is unused), so that several draws share them.
+    """
+    if centres is None:
+        centres = rng.standard_normal((clusters, DIM)).astype(np.float32)
+    clusters = len(centres)
     points = centres[rng.integers(0, clusters, n)] + spread * rng.standard_normal((n, DIM)).astype(np.float32)
     return points / np.linalg.norm(points, axis=1, keepdims=True)
 
