@@ -130,7 +130,8 @@ def serve(database_url: str, data_dir: Path, **env: str) -> tuple[subprocess.Pop
 
 
 def http_search(client: httpx.Client, store_id: str, query: str, ranker: str) -> float:
-    body = {"query": query, "max_num_results": K, "ranking_options": {"ranker": RANKERS[ranker]}}
+    """One POST .../search; ranker: the API's ranking_options.ranker. Its latency in ms."""
+    body = {"query": query, "max_num_results": K, "ranking_options": {"ranker": ranker}}
     began = time.perf_counter()
     response = client.post(f"/v1/vector_stores/{store_id}/search", json=body)
     elapsed = time.perf_counter() - began
@@ -208,15 +209,15 @@ def measure(runtime, conn, clients: dict, store_id: str, texts: list[str], ranke
     times.update({f"http_{name}": [] for name in ("cached_memory", "cached_redis") if name in clients})
     vectors = list(runtime.embedder.embed(texts))  # unit vectors, as search() makes them
     for text, vector in zip(texts, vectors, strict=True):
-        times["http_cold"].append(http_search(clients["embedding_cached"], store_id, text, ranker))
+        times["http_cold"].append(http_search(clients["embedding_cached"], store_id, text, RANKERS[ranker]))
         times["sql"].append(sql_search(conn, store_id, text, vector, ranker))
         times["sql_as_tenant"].append(sql_search(conn, store_id, text, vector, ranker, as_tenant=True))
         times["service"].append(service_search(runtime.db, store_id, text, vector, ranker))
-        times["http_embedding_cached"].append(http_search(clients["embedding_cached"], store_id, text, ranker))
+        times["http_embedding_cached"].append(http_search(clients["embedding_cached"], store_id, text, RANKERS[ranker]))
         for name in ("cached_memory", "cached_redis"):
             if name in clients:
-                http_search(clients[name], store_id, text, ranker)  # fills the cache
-                times[f"http_{name}"].append(http_search(clients[name], store_id, text, ranker))
+                http_search(clients[name], store_id, text, RANKERS[ranker])  # fills the cache
+                times[f"http_{name}"].append(http_search(clients[name], store_id, text, RANKERS[ranker]))
     return times
 
 
@@ -270,7 +271,7 @@ def main() -> None:
             conn.execute("SELECT set_config('ragstore.tenant_id', %s, false)", (DEFAULT_TENANT,))
             register_vector(conn)
             for client in clients.values():  # warm-up: connections, the model's first call
-                http_search(client, store_id, "warm up", "hybrid")
+                http_search(client, store_id, "warm up", RANKERS["hybrid"])
             results = {}
             for i, ranker in enumerate(RANKERS):
                 times = measure(runtime, conn, clients, store_id, texts[i::2][: args.queries], ranker)

@@ -33,11 +33,9 @@ import signal
 import statistics
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import numpy as np
 import psycopg
 from pgvector import HalfVector
@@ -47,7 +45,7 @@ from psycopg.rows import dict_row
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import pg  # noqa: E402
-from bench.api import serve  # noqa: E402
+from bench.api import http_search, serve  # noqa: E402
 from ragstore.config import Settings  # noqa: E402
 from ragstore.models import DEFAULT_TENANT  # noqa: E402
 from ragstore.service import fusion  # noqa: E402
@@ -167,26 +165,17 @@ def servers(dsn: str, folder: Path, baseline: Path | None) -> Iterator[dict]:
             server.wait(timeout=60)
 
 
-def http_search(client: httpx.Client, query: str, ranker: str) -> float:
-    body = {"query": query, "max_num_results": K, "ranking_options": {"ranker": RANKERS[ranker]}}
-    began = time.perf_counter()
-    response = client.post(f"/v1/vector_stores/{STORE}/search", json=body)
-    elapsed = time.perf_counter() - began
-    response.raise_for_status()
-    return elapsed * 1000
-
-
 def measure(clients: dict, queries: list[str], lexical: int) -> dict[str, dict[str, list[float]]]:
     """Every query once per server and ranker, alternating (the lexical ranker on the first `lexical` only); ms."""
     times: dict[str, dict[str, list[float]]] = {label: {r: [] for r in RANKERS} for label in clients}
     for client in clients.values():
         for query in queries:  # the embedding cache filled, the model warm
-            http_search(client, query, "dense")
+            http_search(client, STORE, query, RANKERS["dense"])
     for i, query in enumerate(queries):
         for label, client in clients.items():
             for ranker in RANKERS:
                 if ranker != "lexical" or i < lexical:
-                    times[label][ranker].append(http_search(client, query, ranker))
+                    times[label][ranker].append(http_search(client, STORE, query, RANKERS[ranker]))
     return times
 
 
