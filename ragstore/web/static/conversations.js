@@ -2,7 +2,7 @@
  * answer used and the feedback it got. */
 
 import * as api from "./api.js";
-import { Pages, chips, field, h, heading, select, showError, table, time } from "./dom.js";
+import { Pages, chips, field, h, heading, newestOnly, select, showError, table, time } from "./dom.js";
 
 /** Open the list of conversations in `main`. */
 export function conversationsView(main) {
@@ -27,17 +27,21 @@ export function conversationsView(main) {
   const rows = h("div", {});
   main.append(heading("Conversations"), form, h("section", { "aria-label": "Conversation list" }, rows, pages.element));
 
-  async function show() {
-    try {
-      const page = await api.get("/conversations", { ...state, limit: 20, after: pages.after });
-      rows.replaceChildren(
-        page.data.length ? conversationTable(page.data) : h("p", { class: "empty" }, "No conversations."),
-      );
-      pages.show(page);
-    } catch (error) {
-      rows.replaceChildren(h("p", { class: "empty" }, "The conversations could not be listed."));
-      showError(error);
-    }
+  const draw = newestOnly(rows);
+  function show() {
+    return draw(
+      () => api.get("/conversations", { ...state, limit: 20, after: pages.after }),
+      (page) => {
+        rows.replaceChildren(
+          page.data.length ? conversationTable(page.data) : h("p", { class: "empty" }, "No conversations."),
+        );
+        pages.show(page);
+      },
+      (error) => {
+        rows.replaceChildren(h("p", { class: "empty" }, "The conversations could not be listed."));
+        showError(error);
+      },
+    );
   }
 
   form.addEventListener("submit", (event) => {

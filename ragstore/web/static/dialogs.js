@@ -20,7 +20,7 @@ function open(title, body, confirmLabel, { danger = false, initialFocus } = {}) 
     const close = (result) => {
       dialog.close();
       dialog.remove();
-      opener?.focus?.();
+      refocus(opener);
       resolve(result);
     };
     form.addEventListener("submit", (event) => {
@@ -35,6 +35,16 @@ function open(title, body, confirmLabel, { danger = false, initialFocus } = {}) 
     dialog.showModal();
     (initialFocus ?? cancel).focus();
   });
+}
+
+/**
+ * Back to the control that opened the dialog or, when the list beneath was redrawn while it was open, to the control
+ * that took its place (the one with the same accessible name).
+ */
+function refocus(opener) {
+  if (!opener || opener.isConnected) return opener?.focus?.();
+  const label = opener.getAttribute?.("aria-label");
+  if (label) document.querySelector(`[aria-label="${CSS.escape(label)}"]`)?.focus();
 }
 
 /** Ask before doing something that cannot be undone; true when confirmed. */

@@ -175,3 +175,24 @@ export class Pages {
     this.number.textContent = `Page ${this.cursors.length}`;
   }
 }
+
+/**
+ * Loads that draw into one region, where only the newest may draw: an order changed twice quickly, or a refresh
+ * overtaken by a new page, never shows the older answer. The region is aria-busy while a load is on its way.
+ */
+export function newestOnly(region) {
+  let latest = 0;
+  return async (load, draw, fail) => {
+    const ticket = ++latest;
+    const newest = () => ticket === latest;
+    region.setAttribute("aria-busy", "true");
+    try {
+      const data = await load();
+      if (newest()) draw(data);
+    } catch (error) {
+      if (newest()) fail(error);
+    } finally {
+      if (newest()) region.removeAttribute("aria-busy");
+    }
+  };
+}

@@ -2,7 +2,7 @@
 
 import * as api from "./api.js";
 import { BatchBoard } from "./batches.js";
-import { Pages, badge, chips, field, formatBytes, h, heading, select, showError, table, time } from "./dom.js";
+import { Pages, badge, chips, field, formatBytes, h, heading, newestOnly, select, showError, table, time } from "./dom.js";
 import { storeFileActions } from "./fileactions.js";
 import { uploadForm } from "./upload.js";
 
@@ -66,16 +66,21 @@ export function storeView(main, storeId) {
     details.replaceChildren(storeSummary(store));
   }
 
-  async function showFiles() {
-    try {
-      const page = await api.get(`${path}/files`, { limit: 20, filter: state.filter, after: pages.after });
-      await nameFiles(page.data.map((file) => file.id));
-      const list = page.data.length ? fileTable(storeId, page.data, () => refresh()) : null;
-      rows.replaceChildren(list ?? h("p", { class: "empty" }, "No files here."));
-      pages.show(page);
-    } catch (error) {
-      showError(error);
-    }
+  const drawFiles = newestOnly(rows);
+  function showFiles() {
+    return drawFiles(
+      async () => {
+        const page = await api.get(`${path}/files`, { limit: 20, filter: state.filter, after: pages.after });
+        await nameFiles(page.data.map((file) => file.id));
+        return page;
+      },
+      (page) => {
+        const list = page.data.length ? fileTable(storeId, page.data, () => refresh()) : null;
+        rows.replaceChildren(list ?? h("p", { class: "empty" }, "No files here."));
+        pages.show(page);
+      },
+      showError,
+    );
   }
 
   function refresh() {

@@ -2,7 +2,21 @@
 
 import * as api from "./api.js";
 import { confirmDialog, promptDialog } from "./dialogs.js";
-import { Pages, act, announce, badge, field, formatBytes, h, heading, select, showError, table, time } from "./dom.js";
+import {
+  Pages,
+  act,
+  announce,
+  badge,
+  field,
+  formatBytes,
+  h,
+  heading,
+  newestOnly,
+  select,
+  showError,
+  table,
+  time,
+} from "./dom.js";
 import { chunkingFieldset, keyValueRows } from "./fields.js";
 
 const STATUSES = ["completed", "in_progress", "failed", "cancelled"];
@@ -35,18 +49,21 @@ export function storesView(main) {
     await Promise.all([showStats(stats).catch(showError), showList()]);
   }
 
-  async function showList() {
-    try {
-      const query = { ...state, after: pages.after };
-      const page = await api.get("/vector_stores", query);
-      rows.replaceChildren(
-        page.data.length ? storeTable(page.data, refresh) : h("p", { class: "empty" }, "No vector stores yet."),
-      );
-      pages.show(page);
-    } catch (error) {
-      rows.replaceChildren(h("p", { class: "empty" }, "The vector stores could not be listed."));
-      showError(error);
-    }
+  const drawList = newestOnly(rows);
+  function showList() {
+    return drawList(
+      () => api.get("/vector_stores", { ...state, after: pages.after }),
+      (page) => {
+        rows.replaceChildren(
+          page.data.length ? storeTable(page.data, refresh) : h("p", { class: "empty" }, "No vector stores yet."),
+        );
+        pages.show(page);
+      },
+      (error) => {
+        rows.replaceChildren(h("p", { class: "empty" }, "The vector stores could not be listed."));
+        showError(error);
+      },
+    );
   }
 
   refresh();

@@ -3,7 +3,7 @@
 
 import * as api from "./api.js";
 import { deleteButton, downloadButton } from "./fileactions.js";
-import { Pages, formatBytes, h, heading, showError, table, time, uid } from "./dom.js";
+import { Pages, formatBytes, h, heading, newestOnly, showError, table, time, uid } from "./dom.js";
 
 /** Which stores hold each file: file id -> [{id, name, status}], from every store's file list. */
 async function storesByFile() {
@@ -37,18 +37,22 @@ export function filesView(main) {
     show();
   });
 
-  async function show() {
-    try {
-      const [held, page] = await Promise.all([storesByFile(), api.get("/files", { limit: 50, after: pages.after })]);
-      const files = alone.checked ? page.data.filter((file) => !held.has(file.id)) : page.data;
-      rows.replaceChildren(
-        files.length ? fileTable(files, held, () => show()) : h("p", { class: "empty" }, "No files here."),
-      );
-      pages.show(page);
-    } catch (error) {
-      rows.replaceChildren(h("p", { class: "empty" }, "The files could not be listed."));
-      showError(error);
-    }
+  const draw = newestOnly(rows);
+  function show() {
+    return draw(
+      () => Promise.all([storesByFile(), api.get("/files", { limit: 50, after: pages.after })]),
+      ([held, page]) => {
+        const files = alone.checked ? page.data.filter((file) => !held.has(file.id)) : page.data;
+        rows.replaceChildren(
+          files.length ? fileTable(files, held, () => show()) : h("p", { class: "empty" }, "No files here."),
+        );
+        pages.show(page);
+      },
+      (error) => {
+        rows.replaceChildren(h("p", { class: "empty" }, "The files could not be listed."));
+        showError(error);
+      },
+    );
   }
   show();
 }
