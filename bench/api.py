@@ -9,13 +9,14 @@ through ragstore's own pipeline (files of 100 passages, one chunk each, embedded
 one with the default in-process cache, one with the cache in Redis (skipped when Redis does not answer). Queries are
 msmarco's 50 and, past those, the first words of other passages, each used once per ranker. For each query, side by
 side: the raw search SQL on a psycopg connection with the query's embedding computed beforehand (dense: the exact
-scan ragstore uses for stores up to 10k chunks; hybrid: BM25, the dense top 100 and the cosines of BM25's extra
-candidates, as ragstore runs them), as the database owner (`sql`) and in a transaction as the tenant's role under
-row-level security (`sql_as_tenant`); the service's search() in this process (same embedding, no cache, no HTTP);
-and POST /v1/vector_stores/{id}/search over a kept-alive connection, with a tenant's API key as a deployment with
-keys sends it (--no-api-key: none, the default tenant's open mode): cold (the query never seen), with its embedding
-cached (results not cached), and with its results cached (in memory, in Redis). Prints a table of p50/p99 in ms and
-each median over the SQL's; writes bench/results/api.json with the machine's CPU count and load.
+scan ragstore uses for stores up to 10k chunks; hybrid: the dense top 100, the query terms' rarity among them and,
+for a query with a rare term, BM25's top 100 and the cosines of its extra candidates, as ragstore runs them), as the
+database owner (`sql`) and in a transaction as the tenant's role under row-level security (`sql_as_tenant`); the
+service's search() in this process (same embedding, no cache, no HTTP); and POST /v1/vector_stores/{id}/search over
+a kept-alive connection, with a tenant's API key as a deployment with keys sends it (--no-api-key: none, the default
+tenant's open mode): cold (the query never seen), with its embedding cached (results not cached), and with its
+results cached (in memory, in Redis). Prints a table of p50/p99 in ms and each median over the SQL's; writes
+bench/results/api.json with the machine's CPU count and load.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ragstore.config import Settings  # noqa: E402
 from ragstore.models import DEFAULT_TENANT  # noqa: E402
 from ragstore.runtime import open_runtime  # noqa: E402
-from ragstore.service import files, ingestion, search, stores, tenants  # noqa: E402
+from ragstore.service import files, fusion, ingestion, search, stores, tenants  # noqa: E402
 from ragstore.store import chunks, embedded  # noqa: E402
 from ragstore.store.queries import QUERIES  # noqa: E402
 from ragstore.worker import Worker, ingestion_tasks  # noqa: E402
@@ -156,6 +157,9 @@ def sql_search(
 
 
 def _search_sql(conn: psycopg.Connection, store_id: str, query: str, embedding: np.ndarray, ranker: str) -> None:
+    """The statements search._rank runs for an unfiltered search of the store, in its order: dense alone; hybrid,
+    the dense top FUSION_DEPTH, the query terms' rarity among them, and only for a query with a rare term the exact
+    BM25 top (the MaxScore walk) and the cosines of its extra candidates."""
     exact = sql.SQL(QUERIES["search_chunks_exact"]).format(
         filter=sql.SQL("TRUE"), source=sql.SQL("chunks c"), vector=sql.SQL("c.embedding")
     )
@@ -163,25 +167,26 @@ def _search_sql(conn: psycopg.Connection, store_id: str, query: str, embedding: 
     if ranker == "dense":
         conn.execute(exact, {**params, "limit": K}).fetchall()
         return
-    lexical = sql.SQL(QUERIES["search_chunks_lexical"]).format(filter=sql.SQL("TRUE"))
-    words = conn.execute(
-        lexical,
-        {
-            **params,
-            "query": query,
-            "language": "english",
-            "limit": search.FUSION_DEPTH,
-            "k1": chunks.BM25_K1,
-            "b": chunks.BM25_B,
-        },
-    ).fetchall()
     dense = conn.execute(exact, {**params, "limit": search.FUSION_DEPTH}).fetchall()
+    lexical = {**params, "query": query, "language": "english"}
+    floor = fusion.rescue_floor(STORE_CHUNKS[store_id])
+    rarity = conn.execute(
+        QUERIES["lexical_rarity"], {**lexical, "cap": floor, "ids": [row["id"] for row in dense]}
+    ).fetchone()
+    if rarity["documents"] == STORE_CHUNKS[store_id] and not any(0 < df < floor for df in rarity["dfs"]):
+        return  # no rare term: the cosine's order, which the dense list holds
+    top = {**lexical, "limit": search.FUSION_DEPTH, "k1": chunks.BM25_K1, "b": chunks.BM25_B, "no_cap": chunks.NO_CAP}
+    words = conn.execute(QUERIES["search_chunks_lexical_top"], top).fetchall()
     missing = [row["id"] for row in words if row["id"] not in {r["id"] for r in dense}]
     if missing:
         similarities = sql.SQL(QUERIES["chunk_similarities"]).format(
             source=sql.SQL("chunks c"), vector=sql.SQL("c.embedding")
         )
         conn.execute(similarities, {**params, "ids": missing}).fetchall()
+
+
+# Each store's chunk count, which the service reads with the store (its Scope) before ranking.
+STORE_CHUNKS: dict[str, int] = {}
 
 
 def service_search(db, store_id: str, query: str, embedding: np.ndarray, ranker: str) -> float:
@@ -256,6 +261,7 @@ def main() -> None:
         with runtime.db.connection() as conn:
             conn.execute("VACUUM ANALYZE chunks")
             chunk_count = conn.execute("SELECT count(*) AS n FROM chunks").fetchone()["n"]
+        STORE_CHUNKS[store_id] = chunk_count
         variants = {"embedding_cached": {"RAGSTORE_CACHE_SEARCH_TTL_SECONDS": "0"}, "cached_memory": {}}
         if args.redis_url and redis_answers(args.redis_url):
             variants["cached_redis"] = {"RAGSTORE_REDIS_URL": args.redis_url}
