@@ -1,11 +1,13 @@
 """Search while files ingest: a search's p99 idle and during a large batch, and the batch's rate alone and beside them.
 
-    .venv/bin/python bench/busy.py [--files 500] [--rate 20] [--idle-seconds 30] [--baseline CHECKOUT] [--niceness 0,10]
+    .venv/bin/python bench/busy.py [--files 500] [--rate 20] [--idle-seconds 30] [--baseline CHECKOUT]
+                             [--baseline-niceness 0] [--niceness 0,10] [--worker-process]
 
 One embedded PostgreSQL; a store of --passages msmarco passages (one chunk each, searched by its exact scan) seeded
 once. Then, for each server in turn (`ragstore serve` with its one in-process worker; --baseline: also a server run
 from another checkout, e.g. `git worktree add /tmp/base <commit>`, for before/after in one run; --niceness: this
-checkout at each RAGSTORE_INGEST_NICENESS), three phases:
+checkout at each RAGSTORE_INGEST_NICENESS; --worker-process: also each with no in-process worker and a `ragstore worker`
+process beside the server, its whole process niced), three phases:
 1. idle: searches for --idle-seconds;
 2. ingestion alone: a batch of --files new files (each about two 200-token chunks, uploaded beforehand), timed from
    the batch's creation until every file is done;
@@ -113,16 +115,24 @@ class Searches:
                 self.errors.append(f"{type(exc).__name__}: {exc}")
 
 
-def start_server(database_url: str, folder: Path, name: str, checkout: Path, niceness: int):  # noqa: ANN201
-    """`ragstore serve` from the checkout (its code first on the path), ready; the process and its URL."""
+def start_server(database_url: str, folder: Path, name: str, checkout: Path, niceness: int, separate: bool):  # noqa: ANN201
+    """`ragstore serve` from the checkout (its code first on the path), ready; the processes and its URL.
+    separate: the server with no worker of its own, and a `ragstore worker` process beside it."""
     import subprocess
 
     port = free_port()
     env = ragstore_env(database_url=database_url, data_dir=folder / name, port=port, ingest_niceness=niceness)
     env["PYTHONPATH"] = str(checkout)
     log = (folder / f"{name}.log").open("w")
+    if separate:
+        env["RAGSTORE_WORKERS"] = "0"
     command = [sys.executable, "-m", "ragstore", "serve"]
     server = subprocess.Popen(command, env=env, cwd=checkout, stdout=log, stderr=log)
+    worker = [sys.executable, "-m", "ragstore", "worker"]
+    processes = [
+        server,
+        *([subprocess.Popen(worker, env=env, cwd=checkout, stdout=log, stderr=log)] if separate else []),
+    ]
     url = f"http://127.0.0.1:{port}"
 
     def ready() -> bool:
@@ -135,7 +145,7 @@ def start_server(database_url: str, folder: Path, name: str, checkout: Path, nic
             return False
 
     wait_for(ready, f"ragstore serve ({name})")
-    return server, url
+    return processes, url
 
 
 def upload(sdk: OpenAI, texts: list[str], count: int, rng: random.Random, tag: str) -> list[str]:
@@ -197,9 +207,9 @@ def run_server(url: str, store_id: str, texts: list[str], args: argparse.Namespa
     return found
 
 
-def meter(server: psutil.Process, postmaster: psutil.Process):  # noqa: ANN201
-    """CPU seconds so far of the server and of PostgreSQL's processes."""
-    return lambda: {"server": cpu_seconds(server), "postgres": cpu_seconds(postmaster, True)}
+def meter(servers: list[psutil.Process], postmaster: psutil.Process):  # noqa: ANN201
+    """CPU seconds so far of the server (and its worker process) and of PostgreSQL's processes."""
+    return lambda: {"server": sum(map(cpu_seconds, servers)), "postgres": cpu_seconds(postmaster, True)}
 
 
 def delta(now: dict, before: dict) -> tuple[dict, dict]:
@@ -216,10 +226,11 @@ def seed(url: str, texts: list[str], count: int) -> str:
     return store.id
 
 
-def servers(args: argparse.Namespace) -> list[tuple[str, Path, int]]:
+def servers(args: argparse.Namespace) -> list[tuple[str, Path, int, bool]]:
     here = Path(__file__).resolve().parents[1]
-    found = [(f"baseline@{args.baseline.name}", args.baseline, 0)] if args.baseline else []
-    return found + [(f"niceness-{n}", here, n) for n in args.niceness]
+    base = [(f"baseline@{args.baseline.name}", args.baseline, args.baseline_niceness, False)] if args.baseline else []
+    alone = [(f"worker-process-niceness-{n}", here, n, True) for n in args.niceness] if args.worker_process else []
+    return base + [(f"niceness-{n}", here, n, False) for n in args.niceness] + alone
 
 
 def arguments() -> argparse.Namespace:
@@ -230,7 +241,11 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=4, help="search client threads")
     parser.add_argument("--idle-seconds", type=float, default=30)
     parser.add_argument("--baseline", type=Path, help="another checkout, run as a server of its own first")
+    parser.add_argument("--baseline-niceness", type=int, default=0, help="the baseline's RAGSTORE_INGEST_NICENESS")
     parser.add_argument("--niceness", type=lambda t: [int(x) for x in t.split(",")], default=[0, 10])
+    parser.add_argument(
+        "--worker-process", action="store_true", help="also each niceness with `ragstore worker` as its own process"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS / "busy.json")
     return parser.parse_args()
 
@@ -244,16 +259,16 @@ def main() -> int:
         database_url = args.database_url = embedded.start(folder / "pgdata")
         postmaster = postmaster_of(folder / "pgdata")
         store_id = None
-        for name, checkout, niceness in servers(args):
-            server, url = start_server(database_url, folder, name, checkout, niceness)
-            process = psutil.Process(server.pid)
+        for name, checkout, niceness, separate in servers(args):
+            processes, url = start_server(database_url, folder, name, checkout, niceness, separate)
             try:
                 store_id = store_id or seed(url, texts, args.passages)
-                meters = meter(process, postmaster)
+                meters = meter([psutil.Process(process.pid) for process in processes], postmaster)
                 report[name] = run_server(url, store_id, texts, args, meters, name)
                 report[name]["load_average"] = os.getloadavg()
             finally:
-                stop_server(server)
+                for process in processes:
+                    stop_server(process)
             print_server(name, report[name])
     finally:
         embedded.stop(folder / "pgdata")
