@@ -23,15 +23,10 @@ import contextlib
 import fcntl
 import logging
 import os
-import queue
 import tempfile
-import threading
 import warnings
-import weakref
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
 
 import numpy as np
 
@@ -44,8 +39,6 @@ HEADS, HIDDEN = 12, 384
 # ONNX Runtime would otherwise fuse each residual addition and layer norm into its slow SkipLayerNormalization.
 UNFUSED = ["SkipLayerNormFusion"]
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-R = TypeVar("R")
 
 
 def model_file(model_dir: Path, cache_dir: Path) -> Path:
@@ -158,10 +151,8 @@ class OnnxEmbedder:
     """The bundled model's int8 ONNX version; batches are sorted by length, so that little padding is computed."""
 
     def __init__(self, model: str, batch_size: int, model_dir: Path, cache_dir: Path, *, threads: int = 0) -> None:
-        """threads: 1 runs each call on its caller's thread alone, so that concurrent calls (searches) run side by
-        side instead of queueing for one pool; more (0: one per core) makes that many single-threaded sessions,
-        lanes, each run by a thread of its own made here (so at the maker's priority), which take a call's batches
-        side by side: 1.12 times the texts per CPU-second of one session with as many intra-op threads (README)."""
+        """threads: ONNX Runtime's intra-op threads, 0 for one per core; 1 runs each call on its caller's thread
+        alone, so that concurrent calls (searches) run side by side instead of queueing for one pool."""
         import onnxruntime
         from tokenizers import Tokenizer
 
@@ -174,77 +165,26 @@ class OnnxEmbedder:
         self._tokenizer.enable_padding()
         options = onnxruntime.SessionOptions()
         options.inter_op_num_threads = 1
-        options.intra_op_num_threads = 1
-        path = str(model_file(model_dir, cache_dir))
-
-        def session() -> Any:
-            return onnxruntime.InferenceSession(
-                path, options, providers=["CPUExecutionProvider"], disabled_optimizers=UNFUSED
-            )
-
-        count = threads or os.cpu_count() or 1
-        self._session = session() if count == 1 else None
-        self._lanes = None if count == 1 else Lanes([session() for _ in range(count)])
+        options.intra_op_num_threads = threads
+        # Idle intra-op threads sleep instead of spinning: they share the cores with PostgreSQL (and the server),
+        # whose work they would otherwise slow down while waiting for the next operator.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self._session = onnxruntime.InferenceSession(
+            str(model_file(model_dir, cache_dir)),
+            options,
+            providers=["CPUExecutionProvider"],
+            disabled_optimizers=UNFUSED,
+        )
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        # Every lane gets a batch, however few the texts: a file's handful of chunks still fills the cores.
-        size = max(1, min(self.batch_size, -(-len(order) // (self._lanes.count if self._lanes else 1))))
-        batches = [order[start : start + size] for start in range(0, len(order), size)]
         with telemetry.timed_embedding(self.model, len(texts)):
-            if self._lanes is None:
-                for batch in batches:
-                    vectors[batch] = self._run(self._session, [texts[i] for i in batch])
-            else:
-                runs = self._lanes.map(self._run, [[texts[i] for i in batch] for batch in batches])
-                for batch, rows in zip(batches, runs, strict=True):
-                    vectors[batch] = rows
+            for start in range(0, len(order), self.batch_size):
+                batch = order[start : start + self.batch_size]
+                encoded = self._tokenizer.encode_batch([texts[i] for i in batch])
+                ids = np.array([e.ids for e in encoded], dtype=np.int64)
+                mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+                feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+                vectors[batch] = self._session.run(None, feed)[0]
         return vectors
-
-    def _run(self, session: Any, texts: list[str]) -> np.ndarray:
-        encoded = self._tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in encoded], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
-        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        return session.run(None, feed)[0]
-
-
-class Lanes:
-    """Sessions of one intra-op thread each, each run by a daemon thread of its own, taking jobs from one queue.
-
-    One lane per core costs no synchronisation inside an operator (a pool of intra-op threads waits for its slowest
-    thread at each of the model's ~100 operators), hence the 12 % more texts per CPU-second. The threads end when
-    the Lanes are collected; a session is used by its own thread only."""
-
-    def __init__(self, sessions: list[Any]) -> None:
-        self.count = len(sessions)
-        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
-        for number, session in enumerate(sessions, 1):
-            thread = threading.Thread(target=_serve, args=(self._jobs, session), name=f"ragstore-embed-{number}")
-            thread.daemon = True
-            thread.start()
-        weakref.finalize(self, _stop, self._jobs, self.count)
-
-    def map(self, run: Callable[[Any, T], R], items: Sequence[T]) -> list[R]:
-        """run(session, item) for every item, on whichever lanes are free; the results in items' order."""
-        futures: list[Future] = []
-        for item in items:
-            future: Future = Future()
-            self._jobs.put((future, run, item))
-            futures.append(future)
-        return [future.result() for future in futures]
-
-
-def _serve(jobs: queue.SimpleQueue, session: Any) -> None:
-    while (job := jobs.get()) is not None:
-        future, run, item = job
-        try:
-            future.set_result(run(session, item))
-        except BaseException as exc:  # noqa: BLE001 - the caller's future re-raises it
-            future.set_exception(exc)
-
-
-def _stop(jobs: queue.SimpleQueue, count: int) -> None:
-    for _ in range(count):
-        jobs.put(None)

@@ -30,10 +30,9 @@ def test_the_ingestion_models_own_threads_start_lowered():
         lambda: OnnxEmbedder("all-MiniLM-L6-v2", 8, local_model_path(), MODEL_CACHE, threads=2), 6
     )
     made = {tid: nice for tid, nice in nice_values(os.getpid()).items() if tid not in before}
-    assert made, "no lane thread for two lanes"
+    assert made, "ONNX Runtime made no pool thread for two intra-op threads"
     assert set(made.values()) == {min(19, os.getpriority(os.PRIO_PROCESS, 0) + 6)}
-    # Batches of one text in both (two texts, two lanes): the same quantization, so the same vectors.
-    alone = OnnxEmbedder("all-MiniLM-L6-v2", 1, local_model_path(), MODEL_CACHE, threads=1)
+    alone = OnnxEmbedder("all-MiniLM-L6-v2", 8, local_model_path(), MODEL_CACHE, threads=1)
     texts = ["a lowered session embeds as any other", "the same model in two sessions"]
     assert np.allclose(model.embed(texts), alone.embed(texts), atol=1e-5)
 
@@ -48,7 +47,7 @@ def test_a_served_worker_runs_below_the_request_threads(database_url: str, tmp_p
         values = nice_values(server.pid)
         assert values[server.pid] == 0, "the main thread (the event loop) was lowered"
         lowered = [tid for tid, nice in values.items() if nice == 7]
-        # The worker's thread and the ingestion model's lanes (a thread per core).
+        # The worker's thread and the ingestion model's pool (one thread fewer than the cores).
         assert len(lowered) >= min(2, os.cpu_count() or 1), values
         assert set(values.values()) == {0, 7}, values
     finally:

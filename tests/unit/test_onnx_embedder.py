@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import gc
-import threading
-
 import numpy as np
 import pytest
 
 from ragstore.ingest.embed import local_model_path
-from ragstore.ingest.onnx import Lanes, OnnxEmbedder, model_file
+from ragstore.ingest.onnx import OnnxEmbedder, model_file
 from tests.support.processes import MODEL_CACHE
 
 TEXTS = [
@@ -42,36 +39,3 @@ def test_the_model_file_is_made_once(onnx_embedder):
     before = made.stat().st_mtime_ns
     assert model_file(local_model_path(), MODEL_CACHE) == made and made.stat().st_mtime_ns == before
     assert not list(MODEL_CACHE.glob("tmp*"))  # no half-made file left behind
-
-
-def test_lanes_embed_as_one_session_does():
-    # Batches of one text: every text is quantized alone in both, so lanes change where it runs, not its vector.
-    one = OnnxEmbedder("all-MiniLM-L6-v2", 1, local_model_path(), MODEL_CACHE, threads=1)
-    lanes = OnnxEmbedder("all-MiniLM-L6-v2", 1, local_model_path(), MODEL_CACHE, threads=3)
-    assert np.allclose(lanes.embed(TEXTS), one.embed(TEXTS), atol=1e-5)
-    assert lanes.embed([]).shape == (0, 384)
-
-
-def test_a_lane_that_fails_fails_its_call_only():
-    lanes = Lanes([object(), object()])
-
-    def run(session: object, item: int) -> int:
-        if item == 2:
-            raise ValueError("the second item")
-        return item * 10
-
-    with pytest.raises(ValueError, match="the second item"):
-        lanes.map(run, [1, 2, 3])
-    assert lanes.map(run, [4, 5, 6]) == [40, 50, 60]
-
-
-def test_lanes_threads_end_with_them():
-    before = set(threading.enumerate())
-    lanes = Lanes([object(), object()])
-    made = [thread for thread in threading.enumerate() if thread not in before]
-    assert len(made) == 2 and all(thread.name.startswith("ragstore-embed-") for thread in made)
-    del lanes
-    gc.collect()
-    for thread in made:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in made)
