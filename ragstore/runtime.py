@@ -27,7 +27,6 @@ class Runtime:
     cache: QueryCache = field(default_factory=QueryCache.disabled)
     reranker: Reranker | None = None  # None: searches are never reranked
     query_embedder: Embedder | None = None  # the server's model session for queries; None: embedder's
-    ingestion_db: Database | None = None  # the workers' own pool, opened with the first worker (ingestion_pool)
 
     @property
     def queries(self) -> Embedder:
@@ -35,20 +34,8 @@ class Runtime:
         return self.query_embedder or self.embedder
 
     def worker(self, *, poll_seconds: float = 1.0) -> Worker:
-        db = self.ingestion_pool()
-        tasks = ingestion_tasks(db, self.embedder, self.chunker)
-        return Worker(db, tasks, housekeeping=housekeeping(db), poll_seconds=poll_seconds)
-
-    def ingestion_pool(self) -> Database:
-        """The workers' connections: a pool of their own whose PostgreSQL backends run RAGSTORE_INGEST_NICENESS
-        lower where this process may lower them (store/backend_priority.py), so that ingestion's writes yield to
-        searches as its threads do; the main pool when the niceness is 0."""
-        if self.settings.ingest_niceness <= 0:
-            return self.db
-        if self.ingestion_db is None:
-            self.ingestion_db = Database(self.db.url, self.settings.pool_size, niceness=self.settings.ingest_niceness)
-            self.ingestion_db.open()
-        return self.ingestion_db
+        tasks = ingestion_tasks(self.db, self.embedder, self.chunker)
+        return Worker(self.db, tasks, housekeeping=housekeeping(self.db), poll_seconds=poll_seconds)
 
     def start_workers(self, count: int) -> WorkerThreads:
         workers = [self.worker() for _ in range(count)]
@@ -60,8 +47,6 @@ class Runtime:
         if self.reranker is not None:
             self.reranker.close()
         self.cache.close()
-        if self.ingestion_db is not None:
-            self.ingestion_db.close()
         self.db.close()
 
 

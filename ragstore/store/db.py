@@ -26,7 +26,7 @@ from ragstore.errors import (
     PgvectorMissing,
     RagstoreError,
 )
-from ragstore.store import backend_priority, embedded, migrate
+from ragstore.store import embedded, migrate
 from ragstore.store.queries import QUERIES
 from ragstore.store.replicas import ReplicaLost, ReplicaSet
 from ragstore.store.rows import Connection, one
@@ -54,18 +54,9 @@ class Database:
     """A pool of connections to a migrated ragstore database, and the pools of its read replicas, if any."""
 
     def __init__(
-        self,
-        url: str,
-        pool_size: int,
-        replica_urls: Sequence[str] = (),
-        replica_max_lag_seconds: float = 10.0,
-        *,
-        niceness: int = 0,
+        self, url: str, pool_size: int, replica_urls: Sequence[str] = (), replica_max_lag_seconds: float = 10.0
     ) -> None:
-        """niceness: how much lower the sessions' backend processes run, where they can be lowered (ingestion's
-        pool, backend_priority); replicas are never lowered."""
         self.url = url
-        self.niceness = niceness
         kwargs: dict[str, object] = {"row_factory": dict_row, "autocommit": True}
         kwargs["application_name"] = application_name()
         self.pool: ConnectionPool[Connection] = ConnectionPool(
@@ -73,7 +64,7 @@ class Database:
             min_size=1,
             max_size=pool_size,
             kwargs=kwargs,
-            configure=self._configure,
+            configure=_register_types,
             open=False,
             name="ragstore",
             reconnect_timeout=RECONNECT_SECONDS,
@@ -184,12 +175,7 @@ class Database:
                 self.url, autocommit=True, row_factory=dict_row, application_name=application_name()
             ) as conn,
         ):
-            backend_priority.lower_backend(conn, self.niceness)
             yield conn
-
-    def _configure(self, conn: Connection) -> None:
-        _register_types(conn)
-        backend_priority.lower_backend(conn, self.niceness)
 
     def close(self) -> None:
         if self.replicas is not None:

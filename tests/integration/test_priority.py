@@ -7,14 +7,12 @@ import os
 from pathlib import Path
 
 import numpy as np
-import psycopg
 import pytest
 from openai import OpenAI
 
 from ragstore.ingest import priority
 from ragstore.ingest.embed import local_model_path
 from ragstore.ingest.onnx import OnnxEmbedder
-from ragstore.store.db import Database
 from tests.support.processes import MODEL_CACHE
 from tests.support.served import Served
 
@@ -52,30 +50,5 @@ def test_a_served_worker_runs_below_the_request_threads(database_url: str, tmp_p
         # The worker's thread and the ingestion model's pool (one thread fewer than the cores).
         assert len(lowered) >= min(2, os.cpu_count() or 1), values
         assert set(values.values()) == {0, 7}, values
-        # Their PostgreSQL sessions too (the worker's LISTEN session and its pool), not the searches' pool.
-        assert set(backend_nice_values(database_url)) == {0, 7}
     finally:
         server.terminate()
-
-
-def backend_nice_values(database_url: str) -> list[int]:
-    """The nice value of each server process of this database's other sessions."""
-    with psycopg.connect(database_url) as conn:
-        rows = conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        ).fetchall()
-    return [os.getpriority(os.PRIO_PROCESS, pid) for (pid,) in rows]
-
-
-def test_a_lowered_pool_lowers_its_sessions_backends_and_no_other(database_url: str):
-    lowered, normal = Database(database_url, 2, niceness=5), Database(database_url, 2)
-    lowered.open()
-    normal.open()
-    try:
-        with lowered.connection() as low, normal.connection() as high, lowered.dedicated() as alone:
-            nice = [os.getpriority(os.PRIO_PROCESS, c.info.backend_pid) for c in (low, high, alone)]
-        base = nice[1]
-        assert nice == [min(19, base + 5), base, min(19, base + 5)]
-    finally:
-        lowered.close()
-        normal.close()
