@@ -141,22 +141,30 @@ def http_search(client: httpx.Client, store_id: str, query: str, ranker: str) ->
 
 
 def sql_search(
-    conn: psycopg.Connection, store_id: str, query: str, embedding: np.ndarray, ranker: str, as_tenant: bool = False
+    conn: psycopg.Connection,
+    store_id: str,
+    size: int,
+    query: str,
+    embedding: np.ndarray,
+    ranker: str,
+    as_tenant: bool = False,
 ) -> float:
-    """The search SQL alone, as ragstore composes it for an unfiltered search of one store: as the owner (no
-    row-level security), or as_tenant in one transaction as the application role, which row-level security holds
-    to the tenant (as ragstore runs it)."""
+    """The search SQL alone, as ragstore composes it for an unfiltered search of one store of size chunks (which
+    the service reads with the store before ranking): as the owner (no row-level security), or as_tenant in one
+    transaction as the application role, which row-level security holds to the tenant (as ragstore runs it)."""
     began = time.perf_counter()
     if not as_tenant:
-        _search_sql(conn, store_id, query, embedding, ranker)
+        _search_sql(conn, store_id, size, query, embedding, ranker)
     else:
         with conn.transaction():
             conn.execute(QUERIES["enter_tenant"], {"tenant_id": DEFAULT_TENANT})
-            _search_sql(conn, store_id, query, embedding, ranker)
+            _search_sql(conn, store_id, size, query, embedding, ranker)
     return (time.perf_counter() - began) * 1000
 
 
-def _search_sql(conn: psycopg.Connection, store_id: str, query: str, embedding: np.ndarray, ranker: str) -> None:
+def _search_sql(
+    conn: psycopg.Connection, store_id: str, size: int, query: str, embedding: np.ndarray, ranker: str
+) -> None:
     """The statements search._rank runs for an unfiltered search of the store, in its order: dense alone; hybrid,
     the dense top FUSION_DEPTH, the query terms' rarity among them, and only for a query with a rare term the exact
     BM25 top (the MaxScore walk) and the cosines of its extra candidates."""
@@ -169,11 +177,11 @@ def _search_sql(conn: psycopg.Connection, store_id: str, query: str, embedding: 
         return
     dense = conn.execute(exact, {**params, "limit": search.FUSION_DEPTH}).fetchall()
     lexical = {**params, "query": query, "language": "english"}
-    floor = fusion.rescue_floor(STORE_CHUNKS[store_id])
+    floor = fusion.rescue_floor(size)
     rarity = conn.execute(
         QUERIES["lexical_rarity"], {**lexical, "cap": floor, "ids": [row["id"] for row in dense]}
     ).fetchone()
-    if rarity["documents"] == STORE_CHUNKS[store_id] and not any(0 < df < floor for df in rarity["dfs"]):
+    if rarity["documents"] == size and not any(0 < df < floor for df in rarity["dfs"]):
         return  # no rare term: the cosine's order, which the dense list holds
     top = {**lexical, "limit": search.FUSION_DEPTH, "k1": chunks.BM25_K1, "b": chunks.BM25_B, "no_cap": chunks.NO_CAP}
     words = conn.execute(QUERIES["search_chunks_lexical_top"], top).fetchall()
@@ -183,10 +191,6 @@ def _search_sql(conn: psycopg.Connection, store_id: str, query: str, embedding: 
             source=sql.SQL("chunks c"), vector=sql.SQL("c.embedding")
         )
         conn.execute(similarities, {**params, "ids": missing}).fetchall()
-
-
-# Each store's chunk count, which the service reads with the store (its Scope) before ranking.
-STORE_CHUNKS: dict[str, int] = {}
 
 
 def service_search(db, store_id: str, query: str, embedding: np.ndarray, ranker: str) -> float:
@@ -208,15 +212,17 @@ def summary(values: list[float]) -> dict[str, float]:
     return {"p50_ms": statistics.median(ordered), "p99_ms": ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]}
 
 
-def measure(runtime, conn, clients: dict, store_id: str, texts: list[str], ranker: str) -> dict[str, list[float]]:
+def measure(
+    runtime, conn, clients: dict, store_id: str, size: int, texts: list[str], ranker: str
+) -> dict[str, list[float]]:
     """Every way of searching, query by query, side by side."""
     times: dict[str, list[float]] = {column: [] for column in COLUMNS[:5]}
     times.update({f"http_{name}": [] for name in ("cached_memory", "cached_redis") if name in clients})
     vectors = list(runtime.embedder.embed(texts))  # unit vectors, as search() makes them
     for text, vector in zip(texts, vectors, strict=True):
         times["http_cold"].append(http_search(clients["embedding_cached"], store_id, text, RANKERS[ranker]))
-        times["sql"].append(sql_search(conn, store_id, text, vector, ranker))
-        times["sql_as_tenant"].append(sql_search(conn, store_id, text, vector, ranker, as_tenant=True))
+        times["sql"].append(sql_search(conn, store_id, size, text, vector, ranker))
+        times["sql_as_tenant"].append(sql_search(conn, store_id, size, text, vector, ranker, as_tenant=True))
         times["service"].append(service_search(runtime.db, store_id, text, vector, ranker))
         times["http_embedding_cached"].append(http_search(clients["embedding_cached"], store_id, text, RANKERS[ranker]))
         for name in ("cached_memory", "cached_redis"):
@@ -261,7 +267,6 @@ def main() -> None:
         with runtime.db.connection() as conn:
             conn.execute("VACUUM ANALYZE chunks")
             chunk_count = conn.execute("SELECT count(*) AS n FROM chunks").fetchone()["n"]
-        STORE_CHUNKS[store_id] = chunk_count
         variants = {"embedding_cached": {"RAGSTORE_CACHE_SEARCH_TTL_SECONDS": "0"}, "cached_memory": {}}
         if args.redis_url and redis_answers(args.redis_url):
             variants["cached_redis"] = {"RAGSTORE_REDIS_URL": args.redis_url}
@@ -280,7 +285,7 @@ def main() -> None:
                 http_search(client, store_id, "warm up", RANKERS["hybrid"])
             results = {}
             for i, ranker in enumerate(RANKERS):
-                times = measure(runtime, conn, clients, store_id, texts[i::2][: args.queries], ranker)
+                times = measure(runtime, conn, clients, store_id, chunk_count, texts[i::2][: args.queries], ranker)
                 results[ranker] = {column: summary(values) for column, values in times.items()}
                 results[ranker]["all_ms"] = times
     finally:
